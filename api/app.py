@@ -1,0 +1,56 @@
+"""The HTTP API: events in, journeys started and signalled, customers and their messages."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import Depends, FastAPI
+from temporalio.client import Client
+
+from api.auth import require_api_key, resolve_api_keys
+from api.errors import BodySizeLimit, install_error_handlers
+from api.routes import customers, events, health, journeys
+from api.temporal import TemporalConnection
+from settings import Settings
+from storage.database import create_engine, session_factory
+from temporal_client import connect_temporal
+
+log = structlog.get_logger()
+
+
+def create_app(settings: Settings, temporal_client: Client | None = None) -> FastAPI:
+    """Build the app; tests pass the client of their Temporal environment."""
+
+    engine = create_engine(settings.resolved_database_url)  # connects lazily, on first use
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Journey orchestrator",
+        version="0.1.0",
+        description="Business events in; durable customer journeys on Temporal out.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.sessions = session_factory(engine)
+    app.state.api_keys, generated = resolve_api_keys(settings)
+    if generated:
+        log.warning(
+            "no API_KEYS set: using the development key",
+            key_file=str(settings.data_dir / "dev-api-key"),
+        )
+
+    async def connect() -> Client:
+        return temporal_client or await connect_temporal(settings)
+
+    app.state.temporal = TemporalConnection(connect)
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    authenticated = [Depends(require_api_key)]
+    for module in (events, customers, journeys):
+        app.include_router(module.router, dependencies=authenticated)
+    return app

@@ -1,0 +1,46 @@
+"""Bearer-key authentication for every route but health checks."""
+
+import hmac
+import secrets
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import ApiError
+from settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="an API key from API_KEYS")
+
+
+def resolve_api_keys(settings: Settings) -> tuple[list[str], bool]:
+    """The accepted keys, and whether they are a generated development key.
+
+    With no key configured, one is generated once and kept in `data_dir/dev-api-key` so that a
+    restarted stack keeps accepting it.
+    """
+    if settings.api_keys:
+        return [key.get_secret_value() for key in settings.api_keys], False
+    path: Path = settings.data_dir / "dev-api-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24) + "\n")
+        path.chmod(0o600)
+    return [path.read_text().strip()], True
+
+
+async def require_api_key(request: Request) -> None:
+    credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
+    if credentials is None:
+        raise ApiError(
+            401,
+            "missing bearer API key",
+            field="Authorization",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    presented = credentials.credentials.encode()
+    keys: list[str] = request.app.state.api_keys
+    if not any(hmac.compare_digest(presented, key.encode()) for key in keys):
+        raise ApiError(
+            401, "invalid API key", field="Authorization", headers={"WWW-Authenticate": "Bearer"}
+        )

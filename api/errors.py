@@ -1,0 +1,100 @@
+"""Every error a client can cause comes back as a 4xx naming the field and the reason."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class ApiError(HTTPException):
+    """An error with a machine-readable field and reason."""
+
+    def __init__(
+        self,
+        status_code: int,
+        reason: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code=status_code, detail=reason, headers=headers)
+        self.field = field
+
+
+def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        if loc and loc[0] in ("body", "path", "query", "header"):
+            loc = loc[1:] or loc[:1]
+        reason = error.get("msg", "invalid")
+        if error.get("type") == "json_invalid":
+            reason = f"body is not valid JSON: {error.get('ctx', {}).get('error', reason)}"
+            loc = ["body"]
+        out.append({"field": ".".join(loc) or "body", "reason": reason, "type": error.get("type")})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": field_errors(list(exc.errors()))})
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+        detail: dict[str, Any] = {"reason": exc.detail}
+        if isinstance(exc, ApiError) and exc.field is not None:
+            detail["field"] = exc.field
+        return JSONResponse(
+            status_code=exc.status_code, content={"detail": [detail]}, headers=exc.headers
+        )
+
+
+class BodySizeLimit:
+    """Refuse request bodies over `max_bytes` with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await _too_large(send, self.max_bytes)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await _too_large(send, self.max_bytes)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, max_bytes: int) -> None:
+    response = JSONResponse(
+        status_code=413,
+        content={"detail": [{"field": "body", "reason": f"body larger than {max_bytes} bytes"}]},
+    )
+    await response({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}

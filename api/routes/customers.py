@@ -1,0 +1,54 @@
+from fastapi import APIRouter
+
+from api.deps import SessionsDep, utcnow
+from api.errors import ApiError
+from channels.outbox import outbox_for_customer
+from models.customers import Customer, CustomerProfile
+from models.events import Identifier
+from models.messages import MessageDecision
+from storage.customers import get_customer, upsert_customer
+from storage.ledger import messages_for_customer
+
+router = APIRouter(prefix="/v1/customers", tags=["customers"])
+
+
+@router.put("/{customer_id}", summary="Create or replace a customer's profile and consent")
+async def put_customer(
+    customer_id: Identifier, profile: CustomerProfile, sessions: SessionsDep
+) -> Customer:
+    async with sessions.begin() as session:
+        return await upsert_customer(session, customer_id, profile, utcnow())
+
+
+@router.get("/{customer_id}", summary="A customer's stored profile")
+async def read_customer(customer_id: Identifier, sessions: SessionsDep) -> Customer:
+    async with sessions() as session:
+        customer = await get_customer(session, customer_id)
+    if customer is None:
+        raise ApiError(404, "unknown customer", field="customer_id")
+    return customer
+
+
+@router.get(
+    "/{customer_id}/messages",
+    summary="Every message decision for the customer, newest first (the contact ledger)",
+)
+async def read_messages(customer_id: Identifier, sessions: SessionsDep) -> list[MessageDecision]:
+    async with sessions() as session:
+        return await messages_for_customer(session, customer_id)
+
+
+@router.get("/{customer_id}/outbox", summary="What the dev outbox 'sent' to the customer")
+async def read_outbox(customer_id: Identifier, sessions: SessionsDep) -> list[dict[str, str]]:
+    async with sessions() as session:
+        rows = await outbox_for_customer(session, customer_id)
+    return [
+        {
+            "message_id": row.message_id,
+            "channel": row.channel,
+            "title": row.title,
+            "body": row.body,
+            "created_at": row.created_at.isoformat(),
+        }
+        for row in rows
+    ]

@@ -1,0 +1,70 @@
+from datetime import timedelta
+
+import structlog
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
+from temporalio.service import RPCError
+
+from api.deps import SessionsDep, SettingsDep, TemporalDep, utcnow
+from api.errors import ApiError
+from api.routing import JourneyAction, route_event
+from api.temporal import temporal_unavailable
+from models.events import Event, validate_properties
+from storage.events import mark_routed, store_event
+
+router = APIRouter(prefix="/v1/events", tags=["events"])
+log = structlog.get_logger()
+
+# Events far from now are almost always a unit or clock bug in the sender.
+MAX_AGE = timedelta(days=366)
+MAX_SKEW = timedelta(hours=1)
+
+
+class EventAccepted(BaseModel):
+    event_id: str
+    duplicate: bool
+    journeys: list[JourneyAction]
+
+
+@router.post(
+    "",
+    status_code=202,
+    summary="Accept a business event: stored first, then routed to journeys",
+    responses={
+        422: {"description": "a field is missing or invalid (field and reason given)"},
+        503: {"description": "database or Temporal unavailable; retry with the same event_id"},
+    },
+)
+async def post_event(
+    event: Event, settings: SettingsDep, sessions: SessionsDep, temporal: TemporalDep
+) -> EventAccepted:
+    if errors := validate_properties(event):
+        raise ApiError(422, errors[0]["reason"], field=errors[0]["field"])
+    now = utcnow()
+    if not now - MAX_AGE <= event.occurred_at <= now + MAX_SKEW:
+        raise ApiError(422, "must be within the last year and not in the future", "occurred_at")
+    try:
+        row, new = await store_event(sessions, event, now)
+    except SQLAlchemyError as err:
+        raise ApiError(
+            503, "database unavailable; retry later", headers={"Retry-After": "5"}
+        ) from err
+    if not new and row.routed_at is not None:
+        log.info("duplicate event", event_id=event.event_id, customer_id=event.customer_id)
+        return EventAccepted(event_id=event.event_id, duplicate=True, **(row.routing or {}))
+    try:
+        actions = await route_event(temporal, sessions, settings.task_queue, event)
+    except RPCError as err:
+        # The event stays stored and unrouted: the sender's retry with the same id routes it.
+        raise temporal_unavailable() from err
+    routing = {"journeys": [action.model_dump(mode="json") for action in actions]}
+    await mark_routed(sessions, event.event_id, routing, utcnow())
+    log.info(
+        "event routed",
+        event_id=event.event_id,
+        customer_id=event.customer_id,
+        type=event.type,
+        journeys=routing["journeys"],
+    )
+    return EventAccepted(event_id=event.event_id, duplicate=False, journeys=actions)

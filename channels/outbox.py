@@ -1,0 +1,41 @@
+"""The dev outbox: stores what would have been sent, for channels with no provider configured."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from channels.base import OutgoingMessage
+from models.tables import OutboxRow
+
+
+class OutboxSender:
+    idempotent = True
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def send(self, message: OutgoingMessage) -> str:
+        try:
+            async with self._sessions.begin() as session:
+                session.add(
+                    OutboxRow(
+                        message_id=message.message_id,
+                        channel=message.channel,
+                        customer_id=message.customer_id,
+                        title=message.title,
+                        body=message.body,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        except IntegrityError:
+            pass  # already in the outbox: this is a retry of a send that went through
+        return f"outbox:{message.message_id}"
+
+
+async def outbox_for_customer(session: AsyncSession, customer_id: str) -> list[OutboxRow]:
+    rows = await session.scalars(
+        select(OutboxRow).where(OutboxRow.customer_id == customer_id).order_by(OutboxRow.id)
+    )
+    return list(rows)

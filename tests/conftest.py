@@ -1,0 +1,152 @@
+"""Real services for the suite: one Temporal dev server, SQLite and PostgreSQL, an SMTP server."""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from cli.stack import temporal_binary
+from models.search_attributes import ALL as SEARCH_ATTRIBUTES
+from settings import Settings
+from storage.database import create_engine, migrate, session_factory
+from tests.smtp_server import SmtpSink
+from workers.build import build_worker
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+API_KEY = "test-key"
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping_v2(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=temporal_binary(),
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "frontend.WorkflowTimeSkippingEnabled=true",
+        ],
+        search_attributes=SEARCH_ATTRIBUTES,
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+async def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'journeys.db'}"
+    await migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    """A database of its own on the local PostgreSQL server, dropped after the session."""
+    name = f"journeys_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    await migrate(url)
+    yield url
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Both backends, for the storage and API tests."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        api_keys=[API_KEY],
+        task_queue=f"tq-{uuid.uuid4()}",
+        **overrides,
+    )
+
+
+class Stack:
+    """API + worker against the session's Temporal server, one fresh task queue per test."""
+
+    def __init__(self, settings: Settings, client: Client) -> None:
+        self.settings = settings
+        self.client = client
+        self.engine = create_engine(settings.resolved_database_url)
+        self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
+        self.app = create_app(settings, temporal_client=client)
+        self.http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app),
+            base_url="http://api",
+            headers={"Authorization": f"Bearer {API_KEY}"},
+        )
+
+
+@pytest.fixture
+async def stack(
+    temporal_env: WorkflowEnvironment, sqlite_url: str, smtp: SmtpSink, tmp_path: Path
+) -> AsyncIterator[Stack]:
+    settings = make_settings(
+        sqlite_url, tmp_path, smtp_host=smtp.host, smtp_port=smtp.port, smtp_timeout_seconds=2.0
+    )
+    stack = Stack(settings, temporal_env.client)
+    async with build_worker(temporal_env.client, settings, stack.sessions):
+        yield stack
+    await stack.http.aclose()
+    await stack.engine.dispose()
+
+
+_exit_status = 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # A process holding a Temporal runtime can abort at interpreter exit (sdk-python #300) after
+    # all tests ran; leave now so the exit code is the tests' verdict, not the teardown's.
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_exit_status)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+async def eventually(check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
+    """Poll an async check until it returns a truthy value."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if value or asyncio.get_running_loop().time() > deadline:
+            return value
+        await asyncio.sleep(0.2)

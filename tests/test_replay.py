@@ -1,0 +1,36 @@
+"""Recorded histories of every journey kind replay against the current workflow code.
+
+A change that breaks determinism for runs in flight fails here before it reaches production.
+Refresh the corpus with `UPDATE_HISTORIES=1 pytest tests/test_cart_abandonment.py` (add a new
+file rather than replace one whose journey shape is still running in production).
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from journeys.registry import JOURNEYS
+from workflows.journey import JOURNEY_WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def workflow_type(path: Path) -> str:
+    first = json.loads(path.read_text())["events"][0]
+    return first["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
+
+
+def test_every_journey_kind_has_a_recorded_history() -> None:
+    recorded = {workflow_type(path) for path in HISTORIES}
+    assert {journey.workflow_type for journey in JOURNEYS} <= recorded
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[path.stem for path in HISTORIES])
+async def test_history_replays_deterministically(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(workflows=list(JOURNEY_WORKFLOWS), data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)
