@@ -4,7 +4,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.messaging import MessagingActivities
+from activities.decisions import DecisionActivities
+from activities.delivery import DeliveryActivities
 from channels.base import Sender
 from channels.outbox import OutboxSender
 from channels.smtp import SmtpSender
@@ -27,12 +28,13 @@ def senders_from_settings(
 def build_worker(
     client: Client, settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> Worker:
-    messaging = MessagingActivities(sessions, senders_from_settings(settings, sessions))
+    decisions = DecisionActivities(sessions)
+    delivery = DeliveryActivities(sessions, senders_from_settings(settings, sessions))
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=list(JOURNEY_WORKFLOWS),
-        activities=[messaging.prepare_message, messaging.deliver_message],
+        activities=[decisions.prepare_message, delivery.deliver_message],
         # The SDK's default of 5 pollers, not the CPU, bounds throughput (see CONVENTIONS.md).
         max_concurrent_workflow_task_polls=20,
         max_concurrent_activity_task_polls=20,

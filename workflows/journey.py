@@ -14,7 +14,8 @@ from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.messaging import MessagingActivities
+    from activities.decisions import DecisionActivities
+    from activities.delivery import DeliveryActivities
     from journeys.spec import Send, Wait
     from models.events import Event
     from models.journey_runs import DeliverMessage, JourneyInput, JourneyState, PrepareMessage
@@ -99,7 +100,7 @@ class JourneyWorkflow:
     async def _send(self, step: Send, trigger: Event) -> None:
         workflow_id = workflow.info().workflow_id
         decision = await workflow.execute_activity_method(
-            MessagingActivities.prepare_message,
+            DecisionActivities.prepare_message,
             PrepareMessage(
                 idempotency_key=f"{workflow_id}:{trigger.event_id}:{step.id}",
                 customer_id=self._state.customer_id,
@@ -114,7 +115,7 @@ class JourneyWorkflow:
         )
         if decision.status == MessageStatus.PENDING:
             decision = await workflow.execute_activity_method(
-                MessagingActivities.deliver_message,
+                DeliveryActivities.deliver_message,
                 DeliverMessage(message_id=decision.message_id),
                 start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=ACTIVITY_RETRY,
