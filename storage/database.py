@@ -43,4 +43,4 @@ async def migrate(url: str) -> None:
     """Bring the schema to the newest revision (in a thread: Alembic's env runs its own loop)."""
     if url.startswith("sqlite"):
         Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "heads")

@@ -11,20 +11,14 @@ from contextlib import suppress
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RawValue, RetryPolicy
+from temporalio.common import RawValue
 
 with workflow.unsafe.imports_passed_through():
-    from activities.decisions import DecisionActivities
-    from activities.delivery import DeliveryActivities
     from journeys.spec import Send, Wait
     from models.events import Event
-    from models.journey_runs import DeliverMessage, JourneyInput, JourneyState, PrepareMessage
-    from models.messages import MessageStatus
+    from models.journey_runs import JourneyInput, JourneyState, PrepareMessage
     from models.search_attributes import JOURNEY_STEP
-
-ACTIVITY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
-)
+    from workflows.sending import send_message
 
 
 class JourneyWorkflow:
@@ -99,8 +93,7 @@ class JourneyWorkflow:
 
     async def _send(self, step: Send, trigger: Event) -> None:
         workflow_id = workflow.info().workflow_id
-        decision = await workflow.execute_activity_method(
-            DecisionActivities.prepare_message,
+        decision = await send_message(
             PrepareMessage(
                 idempotency_key=f"{workflow_id}:{trigger.event_id}:{step.id}",
                 customer_id=self._state.customer_id,
@@ -109,17 +102,8 @@ class JourneyWorkflow:
                 step=step,
                 trigger_event=trigger,
                 decided_at=workflow.now(),
-            ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=ACTIVITY_RETRY,
-        )
-        if decision.status == MessageStatus.PENDING:
-            decision = await workflow.execute_activity_method(
-                DeliveryActivities.deliver_message,
-                DeliverMessage(message_id=decision.message_id),
-                start_to_close_timeout=timedelta(seconds=60),
-                retry_policy=ACTIVITY_RETRY,
             )
+        )
         self._state.messages.append(decision)
 
     def _finish(self, status: str) -> JourneyState:
