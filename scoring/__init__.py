@@ -1,0 +1,1 @@
+"""Decisioning for journeys: the intent score, the send-time window and the channel order."""
