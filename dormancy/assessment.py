@@ -1,0 +1,56 @@
+"""One call for the winback journey: tier, reason, weekly cap and probability still active."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from dormancy.labels import DormancyReason, DormancyTier
+from dormancy.reasons import classify_reason
+from dormancy.settings import DormancySettings
+from dormancy.still_active import probability_alive
+from dormancy.summary import ActivitySummary
+from dormancy.tiers import days_inactive, tier_for_days, weekly_cap
+
+
+class DormancyAssessment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    days_inactive: int
+    tier: DormancyTier
+    reason: DormancyReason
+    reason_scores: dict[DormancyReason, float]
+    reason_has_evidence: bool
+    weekly_cap: int
+    probability_active: float | None  # None: never ordered, the purchase model has nothing to go on
+
+
+def probability_still_active(
+    summary: ActivitySummary, now: datetime, settings: DormancySettings
+) -> float | None:
+    """MBG/NBD P(alive) from the customer's order days; None for a customer who never ordered."""
+    if summary.first_order_at is None or summary.last_order_at is None:
+        return None
+    recency = days_inactive(summary.first_order_at, summary.last_order_at)
+    age = max(recency, days_inactive(summary.first_order_at, now))
+    alive = probability_alive(settings.still_active_model, summary.order_days - 1, recency, age)
+    return float(alive[()])
+
+
+def assess_dormancy(
+    summary: ActivitySummary, now: datetime, settings: DormancySettings
+) -> DormancyAssessment:
+    """Pure: the same summary, now and settings always give the same assessment."""
+    days = days_inactive(summary.last_activity_at, now)
+    tier = tier_for_days(days, settings)
+    reason = classify_reason(summary, settings)
+    return DormancyAssessment(
+        customer_id=summary.customer_id,
+        days_inactive=days,
+        tier=tier,
+        reason=reason.reason,
+        reason_scores=reason.scores,
+        reason_has_evidence=reason.evidence,
+        weekly_cap=weekly_cap(tier, settings),
+        probability_active=probability_still_active(summary, now, settings),
+    )

@@ -1,0 +1,101 @@
+"""Probability that a customer is still active: the MBG/NBD model (Batislam, Denizel and
+Filiztekin, 2007), a variant of BG/NBD (Fader, Hardie and Lee, 2005).
+
+A customer buys at a Poisson rate lambda ~ Gamma(r, alpha) while active and, right after the first
+purchase and after each repeat purchase, drops out for good with probability p ~ Beta(a, b).
+Plain BG/NBD lets customers drop out only after a repeat purchase, so it calls every one-time
+buyer certainly alive; on CDNOW (61 % one-time buyers at the split) that made P(alive) rank who
+returned worse than chance. The dropout after the first purchase fixes that.
+
+The data per customer are
+  frequency x  - number of distinct purchase days after the first one,
+  recency t_x  - days from the first to the last purchase day,
+  age T        - days from the first purchase day to "now".
+Time is in days, so alpha is in days too. All functions are pure and vectorised over numpy arrays.
+"""
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from pydantic import BaseModel, ConfigDict, Field
+from scipy.optimize import minimize
+from scipy.special import betaln, gammaln
+
+
+class MbgNbdParams(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    r: float = Field(gt=0)
+    alpha: float = Field(gt=0, description="scale of the purchase-rate prior, in days")
+    a: float = Field(gt=0)
+    b: float = Field(gt=0)
+
+
+def _as_arrays(*values: ArrayLike) -> list[NDArray[np.float64]]:
+    return [np.asarray(v, dtype=np.float64) for v in values]
+
+
+def log_likelihood(
+    params: MbgNbdParams, frequency: ArrayLike, recency: ArrayLike, age: ArrayLike
+) -> NDArray[np.float64]:
+    """Per-customer log-likelihood of (x, t_x, T) under the model."""
+    x, t_x, big_t = _as_arrays(frequency, recency, age)
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x + 1) - betaln(a, b)
+    survived = -(r + x) * np.log(alpha + big_t)
+    dropped = np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + t_x)
+    return common + np.logaddexp(survived, dropped)
+
+
+def fit_mbgnbd(frequency: ArrayLike, recency: ArrayLike, age: ArrayLike) -> MbgNbdParams:
+    """Maximum-likelihood fit. Customers are grouped by identical (x, t_x, T) to keep it fast."""
+    x, t_x, big_t = _as_arrays(frequency, recency, age)
+    if np.any(x < 0) or np.any(t_x < 0) or np.any(t_x > big_t):
+        raise ValueError("need 0 <= recency <= age and frequency >= 0")
+    rows, weights = np.unique(np.column_stack([x, t_x, big_t]), axis=0, return_counts=True)
+
+    def negative_ll(log_params: NDArray[np.float64]) -> float:
+        r, alpha, a, b = np.exp(log_params)
+        ll = log_likelihood(MbgNbdParams(r=r, alpha=alpha, a=a, b=b), *rows.T)
+        return -float(np.dot(weights, ll)) / weights.sum()
+
+    start = np.log([1.0, max(float(big_t.mean()), 1.0), 1.0, 1.0])
+    # The likelihood is flat along (a, b); a gradient method with a tight tolerance lands on the
+    # same optimum from different starts where Nelder-Mead stopped early.
+    result = minimize(
+        negative_ll, start, method="L-BFGS-B", options={"ftol": 1e-12, "maxiter": 2000}
+    )
+    if not result.success:
+        raise RuntimeError(f"MBG/NBD fit did not converge: {result.message}")
+    r, alpha, a, b = np.exp(result.x)
+    return MbgNbdParams(r=float(r), alpha=float(alpha), a=float(a), b=float(b))
+
+
+def probability_alive(
+    params: MbgNbdParams, frequency: ArrayLike, recency: ArrayLike, age: ArrayLike
+) -> NDArray[np.float64]:
+    """P(still active at age T | x, t_x)."""
+    x, t_x, big_t = _as_arrays(frequency, recency, age)
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    odds_dead = (a / (b + x)) * np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x)))
+    return 1.0 / (1.0 + odds_dead)
+
+
+def probability_purchase_within(
+    params: MbgNbdParams,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    age: ArrayLike,
+    horizon_days: float,
+) -> NDArray[np.float64]:
+    """P(at least one purchase in the next horizon_days | x, t_x, T).
+
+    Given alive, the posterior rate is Gamma(r + x, alpha + T); no dropout can happen before the
+    next purchase, so P(no purchase | alive) = ((alpha + T) / (alpha + T + h)) ** (r + x).
+    """
+    x, _, big_t = _as_arrays(frequency, recency, age)
+    alive = probability_alive(params, frequency, recency, age)
+    none_if_alive = np.exp(
+        (params.r + x)
+        * (np.log(params.alpha + big_t) - np.log(params.alpha + big_t + horizon_days))
+    )
+    return alive * (1.0 - none_if_alive)
