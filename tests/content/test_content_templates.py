@@ -1,0 +1,145 @@
+"""Every shipped template, on every channel, in both languages and variants, passes the checks
+with the contexts journeys will give it."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from catalog import Availability, ProductSnapshot, unknown_product
+from content import (
+    ContentRequest,
+    ContentSettings,
+    OfferTerms,
+    check_copy,
+    render_fallback,
+    sms_text,
+    template_ids,
+)
+from content.placeholders import placeholders_in
+from models.channels import Channel
+
+SETTINGS = ContentSettings()
+LONG_NAME = "Ultralight waterproof trail running shoe with recycled mesh upper, men's, size 42"
+ITEMS = {
+    "none": [],
+    "live": [
+        ProductSnapshot(
+            sku="S1",
+            name="Trail shoe",
+            category="shoes",
+            price=Decimal("599"),
+            stock=40,
+            availability=Availability.IN_STOCK,
+        ),
+        ProductSnapshot(
+            sku="S2",
+            name="Wool socks",
+            price=Decimal("39.90"),
+            stock=2,
+            availability=Availability.LOW_STOCK,
+        ),
+        ProductSnapshot(
+            sku="S3",
+            name="Cap",
+            price=Decimal("99"),
+            stock=0,
+            availability=Availability.OUT_OF_STOCK,
+        ),
+    ],
+    "catalog_down": [unknown_product("S1", LONG_NAME), unknown_product("S2", "最新款羊毛袜")],
+}
+EXPIRY = datetime(2025, 6, 1, 15, 59, tzinfo=UTC)
+OFFERS = {
+    "none": None,
+    "amount": OfferTerms(
+        offer_id="a",
+        kind="amount_off",
+        value=Decimal(20),
+        min_spend=Decimal(199),
+        valid_until=EXPIRY,
+    ),
+    "percent": OfferTerms(
+        offer_id="p", kind="percent_off", value=Decimal("12.5"), valid_until=EXPIRY
+    ),
+    "shipping": OfferTerms(offer_id="f", kind="free_shipping", valid_until=EXPIRY),
+    "service": OfferTerms(
+        offer_id="s", kind="extended_returns", value=Decimal(30), code_placeholder=None
+    ),
+}
+
+
+@pytest.mark.parametrize("template_id", sorted(template_ids()))
+@pytest.mark.parametrize("channel", list(Channel))
+@pytest.mark.parametrize("locale", ["en-GB", "zh-CN"])
+def test_template_passes_every_check(template_id: str, channel: Channel, locale: str) -> None:
+    for variant in ("rational", "emotional"):
+        for items_name, items in ITEMS.items():
+            for offer_name, offer in OFFERS.items():
+                request = ContentRequest(
+                    journey=template_id.split(".")[0],
+                    stage="1",
+                    channel=channel,
+                    template_id=template_id,
+                    locale=locale,
+                    recent_items=items,
+                    offer=offer,
+                    variant=variant,
+                    support_topic="delivery",
+                )
+                copy, result = check_copy(render_fallback(request, SETTINGS), request, SETTINGS)
+                context = f"{variant}/{items_name}/{offer_name}"
+                assert result.ok, (context, result.failures, copy)
+                # Only personal placeholders stay open for the sender.
+                assert placeholders_in(copy.full_text()) <= {
+                    "first_name",
+                    "coupon_code",
+                    "unsubscribe_url",
+                    "store_map_link",
+                }, context
+
+
+def test_template_wording_when_the_catalog_is_down() -> None:
+    request = ContentRequest(
+        journey="price_drop",
+        stage="1",
+        channel="inapp",
+        template_id="price_drop",
+        locale="en",
+        recent_items=[unknown_product("S1", "Trail shoe")],
+    )
+    copy, result = check_copy(render_fallback(request, SETTINGS), request, SETTINGS)
+    assert result.ok
+    assert 'Trail shoe: low stock, tap "notify me when back"' in copy.body
+    assert "¥" not in copy.full_text()
+
+
+def test_templates_show_live_figures_and_the_offer() -> None:
+    request = ContentRequest(
+        journey="cart_abandonment",
+        stage="3",
+        channel="wechat",
+        template_id="cart_abandonment.stage3",
+        locale="zh-CN",
+        recent_items=ITEMS["live"][1:2],
+        offer=OFFERS["percent"],
+    )
+    copy, _ = check_copy(render_fallback(request, SETTINGS), request, SETTINGS)
+    assert "Wool socks：¥39.90，仅剩2件" in copy.body
+    assert "你的权益：8.75折" in copy.body
+    assert "有效期至2025-06-01 23:59" in copy.body  # Asia/Shanghai
+    assert copy.cta == "查看详情"
+
+
+def test_sms_template_keeps_the_code_when_it_fits() -> None:
+    request = ContentRequest(
+        journey="cart_abandonment",
+        stage="3",
+        channel="sms",
+        template_id="cart_abandonment.stage3",
+        locale="en",
+        offer=OFFERS["amount"],
+    )
+    copy, result = check_copy(render_fallback(request, SETTINGS), request, SETTINGS)
+    assert result.ok
+    assert sms_text(copy) == "Your cart offer ends soon. Code {{coupon_code}}. Reply TD to opt out"

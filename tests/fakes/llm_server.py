@@ -1,0 +1,229 @@
+"""An OpenAI-compatible chat-completions server on loopback, for tests.
+
+    llm = start_fake_llm()            # or the `fake_llm` fixture
+    settings = LLMSettings(base_url=llm.base_url, timeout_seconds=0.5)
+    llm.queue("wrong_price", "good")  # next two answers; then `llm.default` ("good")
+    ...
+    llm.prompts()                     # every message text it received
+    llm.close()
+
+Behaviours: "good" (copy that passes the checks for the channel and language named in the
+prompt), "wrong_price", "long_sms", "banned_word", "invalid_json", "timeout" (answers after
+`delay_seconds`), "error_500". A dict in the queue is returned verbatim as the copy JSON.
+`rejected_formats` lists response_format types answered with 400, like servers without
+structured output.
+"""
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+BEHAVIOURS = (
+    "good",
+    "wrong_price",
+    "long_sms",
+    "banned_word",
+    "invalid_json",
+    "timeout",
+    "error_500",
+)
+
+
+class FakeLLM:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: deque[str | dict[str, Any]] = deque()
+        self._stopping = threading.Event()
+        self.default: str = "good"
+        self.delay_seconds = 5.0
+        self.rejected_formats: set[str] = set()
+        self.requests: list[dict[str, Any]] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        self._server.fake = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        host, port = self._server.server_address[:2]
+        self.base_url = f"http://{host}:{port}/v1"
+
+    def queue(self, *replies: str | dict[str, Any]) -> None:
+        for reply in replies:
+            if isinstance(reply, str) and reply not in BEHAVIOURS:
+                raise ValueError(f"unknown behaviour {reply!r}")
+        with self._lock:
+            self._queue.extend(replies)
+
+    def prompts(self) -> list[str]:
+        with self._lock:
+            return [m["content"] for r in self.requests for m in r.get("messages", [])]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._queue.clear()
+            self.requests.clear()
+        self.default = "good"
+        self.rejected_formats = set()
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def _next(self, body: dict[str, Any]) -> str | dict[str, Any]:
+        with self._lock:
+            self.requests.append(body)
+            return self._queue.popleft() if self._queue else self.default
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        fake: FakeLLM = self.server.fake  # type: ignore[attr-defined]
+        if self.path.rstrip("/") != "/v1/chat/completions":
+            self._send(404, {"error": {"message": "not found"}})
+            return
+        length = int(self.headers.get("Content-Length", 0))
+        try:
+            body = json.loads(self.rfile.read(length))
+            messages = body["messages"]
+            body["model"]
+        except (ValueError, KeyError, TypeError):
+            self._send(400, {"error": {"message": "invalid request"}})
+            return
+        fmt = (body.get("response_format") or {}).get("type")
+        if fmt in fake.rejected_formats:
+            fake._next(body)
+            self._send(400, {"error": {"message": f"response_format {fmt} is not supported"}})
+            return
+        reply = fake._next(body)
+        if reply == "error_500":
+            self._send(500, {"error": {"message": "internal server error"}})
+            return
+        if reply == "timeout":
+            if fake._stopping.wait(fake.delay_seconds):
+                return
+            reply = "good"
+        content = reply_content(reply, messages)
+        self._send(
+            200,
+            {
+                "id": f"chatcmpl-{len(fake.requests)}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            },
+        )
+
+    def _send(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload, ensure_ascii=False).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (timeout test)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+def reply_content(reply: str | dict[str, Any], messages: list[dict[str, str]]) -> str:
+    """The assistant text for a behaviour, written for the channel and language in the prompt."""
+    if isinstance(reply, dict):
+        return json.dumps(reply, ensure_ascii=False)
+    if reply == "invalid_json":
+        return "Sure! Here is your copy: {title: 'Your picks', body: 'are waiting'"
+    system = messages[0]["content"]
+    user = messages[1]["content"] if len(messages) > 1 else ""
+    copy = good_copy(system, user)
+    chinese = "Language: Simplified Chinese" in system
+    opt_out = _quoted_after(system, "must end with the opt-out line") or ""
+    if reply == "wrong_price":
+        copy["body"] = ("现价¥1.99。" if chinese else "Now only ¥1.99. ") + copy["body"]
+    elif reply == "banned_word":
+        copy["body"] = (
+            "史上最低价，绝对划算！" if chinese else "Guaranteed best ever deal! "
+        ) + copy["body"]
+    elif reply == "long_sms":
+        copy["body"] = (
+            "你挑好的宝贝都还在购物车里，尺码、退换和支付方面有任何疑问都可以随时联系我们，"
+            "我们会尽快为你解答。七天无理由退货，多种支付方式任你选，祝你购物愉快，期待你的光临。"
+            + opt_out
+            if chinese
+            else "Everything you picked is still waiting in your cart, ready whenever you are, "
+            "with help on sizes, returns and payment. " + opt_out
+        )
+    return json.dumps(copy, ensure_ascii=False)
+
+
+def good_copy(system: str, user: str) -> dict[str, Any]:
+    """Copy that follows the prompt's channel rules and uses only the placeholders it lists."""
+    chinese = "Language: Simplified Chinese" in system
+    channel = re.search(r"Channel: (\w+)\.", system)
+    channel_name = channel.group(1) if channel else "inapp"
+    available = set(re.findall(r"\{\{(\w+)\}\}", user.split("Placeholders you may use:")[-1]))
+    lines = ["你的心仪好物还在等你。" if chinese else "Your picks are still waiting for you."]
+    if {"item1_name", "item1_price"} <= available:
+        sep = "：" if chinese else ": "
+        lines.append(f"{{{{item1_name}}}}{sep}{{{{item1_price}}}}")
+    if "offer_value" in available:
+        lines.append(("你的权益：" if chinese else "Your benefit: ") + "{{offer_value}}")
+    copy: dict[str, Any] = {
+        "title": "好物在等你" if chinese else "Your picks are waiting",
+        "body": "\n".join(lines),
+        "cta": "去看看" if chinese else "Take a look",
+        "disclaimers": [],
+    }
+    if channel_name == "sms":
+        opt_out = _quoted_after(system, "must end with the opt-out line") or ""
+        base = "你的心仪好物还在等你。" if chinese else "Your picks are still waiting."
+        return {"title": "", "body": f"{base} {opt_out}", "cta": "", "disclaimers": []}
+    if channel_name == "email":
+        unsubscribe = _quoted_after(system, "on its own last line,") or ""
+        copy["body"] += (
+            "\n" + ("常见问题：" if chinese else "FAQ: ") + "{{faq_link}}\n" + unsubscribe
+        )
+    if channel_name == "wechat":
+        copy["cta"] = _quoted_after(system, "the text must contain") or ""
+        validity = _quoted_after(system, "the offer's validity")
+        if validity:
+            copy["body"] += "\n" + validity
+    return copy
+
+
+def _quoted_after(text: str, marker: str) -> str | None:
+    match = re.search(re.escape(marker) + r'\s*"([^"]*)"', text)
+    return match.group(1) if match else None
+
+
+def start_fake_llm() -> FakeLLM:
+    """Start a fake chat-completions server on a free loopback port."""
+    return FakeLLM()
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLM]:
+    server = start_fake_llm()
+    try:
+        yield server
+    finally:
+        server.close()
