@@ -1,5 +1,6 @@
 """Route one stored event to the journeys it starts, restarts, ends or informs."""
 
+import asyncio
 from enum import StrEnum
 from typing import Any
 
@@ -9,7 +10,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from journeys.registry import Action, routes_for
+from journeys.registry import Action, Route, routes_for
+from journeys.spec import JourneySpec
 from models.events import Event, EventType
 from models.journey_runs import JourneyInput
 from models.search_attributes import CUSTOMER_ID, JOURNEY_KIND
@@ -37,32 +39,20 @@ async def route_event(
     event: Event,
 ) -> list[JourneyAction]:
     """Signal-with-start for triggers, plain signals otherwise; a journey not running is ignored.
+    The journeys an event reaches are told at once, not one after the other.
 
     Safe to repeat: journeys drop an event id they have already seen.
     """
-    actions = []
-    for route in routes_for(event.type):
-        journey = route.journey
-        workflow_id = journey.workflow_id(event.customer_id)
-        if route.action == Action.START:
-            handle = await client.start_workflow(
-                journey.workflow_type,
-                JourneyInput(spec=journey, customer_id=event.customer_id),
-                id=workflow_id,
-                task_queue=task_queue,
-                start_signal=event.type.value,
-                start_signal_args=[event],
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(CUSTOMER_ID, event.customer_id),
-                        SearchAttributePair(JOURNEY_KIND, journey.kind),
-                    ]
-                ),
-            )
-            kind = JourneyActionKind.STARTED if _started(handle) else JourneyActionKind.SIGNALLED
-        else:
-            kind = await signal_if_running(client, workflow_id, event)
-        actions.append(JourneyAction(journey=journey.kind, workflow_id=workflow_id, action=kind))
+    routes = routes_for(event.type, event.properties)
+    kinds = await asyncio.gather(*(_deliver(client, task_queue, route, event) for route in routes))
+    actions = [
+        JourneyAction(
+            journey=route.journey.kind,
+            workflow_id=route.journey.workflow_id(event.customer_id),
+            action=kind,
+        )
+        for route, kind in zip(routes, kinds, strict=True)
+    ]
 
     if event.type in FEEDBACK_EVENTS:
         async with sessions() as session:
@@ -73,6 +63,39 @@ async def route_event(
                 JourneyAction(journey=message.journey, workflow_id=message.workflow_id, action=kind)
             )
     return actions
+
+
+async def _deliver(
+    client: Client, task_queue: str, route: Route, event: Event
+) -> JourneyActionKind:
+    """Start (or signal) the journey for a trigger; only signal it for anything else."""
+    journey = route.journey
+    workflow_id = journey.workflow_id(event.customer_id)
+    if route.action != Action.START:
+        return await signal_if_running(client, workflow_id, event)
+    handle = await start_journey(client, task_queue, journey, event)
+    return JourneyActionKind.STARTED if _started(handle) else JourneyActionKind.SIGNALLED
+
+
+async def start_journey(
+    client: Client, task_queue: str, journey: JourneySpec, event: Event
+) -> WorkflowHandle[Any, Any]:
+    """Signal-with-start: one run per customer and journey (the workflow id), the definition
+    copied into its input."""
+    return await client.start_workflow(
+        journey.workflow_type,
+        JourneyInput(spec=journey, customer_id=event.customer_id),
+        id=journey.workflow_id(event.customer_id),
+        task_queue=task_queue,
+        start_signal=event.type.value,
+        start_signal_args=[event],
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(CUSTOMER_ID, event.customer_id),
+                SearchAttributePair(JOURNEY_KIND, journey.kind),
+            ]
+        ),
+    )
 
 
 async def signal_if_running(client: Client, workflow_id: str, event: Event) -> JourneyActionKind:

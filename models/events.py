@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -16,6 +16,16 @@ class EventType(StrEnum):
     ORDER_PAID = "order_paid"
     MESSAGE_OPENED = "message_opened"
     MESSAGE_CLICKED = "message_clicked"
+    SIGNUP = "signup"
+    PRODUCT_VIEWED = "product_viewed"
+    PAGE_VIEWED = "page_viewed"
+    SESSION_ENDED = "session_ended"
+    PRICE_CHANGED = "price_changed"
+    STOCK_CHANGED = "stock_changed"
+    SUPPORT_TICKET_CLOSED = "support_ticket_closed"
+    COUPON_ISSUED = "coupon_issued"
+    STORE_VISIT = "store_visit"
+    CUSTOMER_DORMANT = "customer_dormant"
 
 
 class _Properties(BaseModel):
@@ -38,10 +48,75 @@ class CartUpdated(_Properties):
 class OrderPaid(_Properties):
     order_id: Identifier
     cart_id: Identifier | None = None
+    total: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    coupon_id: Identifier | None = Field(None, description="the coupon redeemed with the order")
 
 
 class MessageFeedback(_Properties):
     message_id: Identifier
+
+
+class Signup(_Properties):
+    interest_categories: list[str] = Field(default_factory=list, max_length=50)
+
+
+class ProductViewed(_Properties):
+    sku: Identifier
+    category: str | None = Field(None, max_length=100)
+    price: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    in_stock: bool | None = None
+    session_id: Identifier | None = None
+
+
+class PageViewed(_Properties):
+    """A page other than a product page; the scoring and dormancy packages read its extras."""
+
+    page_type: str | None = Field(None, max_length=40, description="e.g. category, sale, help")
+    category: str | None = Field(None, max_length=100)
+    price_filter: bool = Field(False, description="the customer filtered by price on this page")
+    session_id: Identifier | None = None
+
+
+class SessionEnded(_Properties):
+    session_id: Identifier | None = None
+
+
+class PriceChanged(_Properties):
+    """Posted per customer who viewed or carted the item (the backend knows who did)."""
+
+    sku: Identifier
+    old_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    new_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+
+
+class StockChanged(_Properties):
+    """Posted per customer who viewed or carted the item."""
+
+    sku: Identifier
+    stock: int = Field(ge=0)
+
+
+class SupportTicketClosed(_Properties):
+    topic: Literal["size", "payment", "delivery", "returns", "other"]
+    ticket_id: Identifier | None = None
+    sentiment: Literal["positive", "neutral", "negative"] | None = None
+
+
+class CouponIssued(_Properties):
+    coupon_id: Identifier
+    offer_id: Identifier = Field(description="the offer in the offer catalogue")
+    expires_at: AwareDatetime
+
+
+class StoreVisit(_Properties):
+    store_id: Identifier
+
+
+class CustomerDormant(_Properties):
+    """From a backend's inactivity scan; tier and reason are computed from history when absent."""
+
+    tier: Literal["light", "medium", "heavy"] | None = None
+    reason: Literal["price", "category", "service"] | None = None
 
 
 PROPERTIES_BY_TYPE: dict[EventType, type[_Properties]] = {
@@ -49,6 +124,16 @@ PROPERTIES_BY_TYPE: dict[EventType, type[_Properties]] = {
     EventType.ORDER_PAID: OrderPaid,
     EventType.MESSAGE_OPENED: MessageFeedback,
     EventType.MESSAGE_CLICKED: MessageFeedback,
+    EventType.SIGNUP: Signup,
+    EventType.PRODUCT_VIEWED: ProductViewed,
+    EventType.PAGE_VIEWED: PageViewed,
+    EventType.SESSION_ENDED: SessionEnded,
+    EventType.PRICE_CHANGED: PriceChanged,
+    EventType.STOCK_CHANGED: StockChanged,
+    EventType.SUPPORT_TICKET_CLOSED: SupportTicketClosed,
+    EventType.COUPON_ISSUED: CouponIssued,
+    EventType.STORE_VISIT: StoreVisit,
+    EventType.CUSTOMER_DORMANT: CustomerDormant,
 }
 
 

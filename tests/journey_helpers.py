@@ -1,18 +1,30 @@
 """Driving journeys through the real API in tests, and keeping their histories for replay."""
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from models.events import Event, EventType, validate_properties
+from models.journey_runs import JourneyState, PrepareMessage
+from storage.events import store_event
 from tests.conftest import Stack, unique
 from workflows.journey import JOURNEY_WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
+
+
+def midday_timezone(now: datetime | None = None) -> str:
+    """A zone where it is about noon now, so quiet hours (22:00-09:00) stay out of a test's way
+    whatever the hour the suite runs at (Etc/GMT-N is UTC+N)."""
+    offset = (12 - (now or datetime.now(UTC)).hour + 12) % 24 - 12  # -12 .. +11
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
 async def put_customer(stack: Stack, customer_id: str, **profile: Any) -> dict[str, Any]:
@@ -27,17 +39,23 @@ async def post_event(
     type: str,
     properties: dict[str, Any],
     event_id: str | None = None,
+    occurred_at: datetime | None = None,
 ) -> dict[str, Any]:
     body = {
         "event_id": event_id or unique("e"),
         "customer_id": customer_id,
         "type": type,
-        "occurred_at": datetime.now(UTC).isoformat(),
+        "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
         "properties": properties,
     }
     response = await stack.http.post("/v1/events", json=body)
     assert response.status_code == 202, response.text
     return response.json()
+
+
+def action(accepted: dict[str, Any], journey: str) -> str | None:
+    """What an accepted event did to one journey: started, signalled, ignored (None: nothing)."""
+    return next((j["action"] for j in accepted["journeys"] if j["journey"] == journey), None)
 
 
 def cart(cart_id: str = "cart-1", total: float = 59.0) -> dict[str, Any]:
@@ -46,6 +64,71 @@ def cart(cart_id: str = "cart-1", total: float = 59.0) -> dict[str, Any]:
         "items": [{"sku": "sku-1", "name": "Linen shirt", "price": total, "quantity": 1}],
         "total": total,
     }
+
+
+async def record_history(
+    stack: Stack, customer_id: str, type: str, properties: dict[str, Any], occurred_at: datetime
+) -> None:
+    """Put a past event straight into the event store: the customer's history, which the facts
+    read, without routing it to journeys as the API would."""
+    event = Event(
+        event_id=unique("h"),
+        customer_id=customer_id,
+        type=EventType(type),
+        occurred_at=occurred_at,
+        properties=properties,
+    )
+    assert not validate_properties(event)
+    await store_event(stack.sessions, event, datetime.now(UTC))
+
+
+async def past_orders(stack: Stack, customer_id: str, *days_ago: int, total: float = 80.0) -> None:
+    """Paid orders some days back: two within the month make a stranger warm (score 45)."""
+    now = datetime.now(UTC)
+    for days in days_ago:
+        properties = {"order_id": unique("o"), "total": total}
+        await record_history(stack, customer_id, "order_paid", properties, now - timedelta(days))
+
+
+def full_cart(cart_id: str = "cart-1") -> dict[str, Any]:
+    """Three items: with two recent orders behind it, a hot customer (score 75)."""
+    items = [{"sku": f"sku-{n}", "name": f"Item {n}", "price": 30.0, "quantity": 1} for n in "123"]
+    return {"cart_id": cart_id, "items": items, "total": 90.0}
+
+
+def journey(stack: Stack, kind: str, customer_id: str) -> WorkflowHandle[Any, JourneyState]:
+    return stack.client.get_workflow_handle(f"{kind}:{customer_id}", result_type=JourneyState)
+
+
+async def run_to_end(
+    env: WorkflowEnvironment, handle: WorkflowHandle[Any, JourneyState]
+) -> JourneyState:
+    """Let the journey's clock run free (every timer fires at once) until it ends, through
+    continue-as-new too.
+
+    Tests that run journeys concurrently start them all with time skipping off (the switch is
+    one for the whole client) and free each clock here, or move it by a bounded fast-forward.
+    """
+    while (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+        try:
+            await env.fast_forward(handle, None)
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: it ended a moment earlier
+                raise
+    return await handle.result()
+
+
+async def prepared(handle: WorkflowHandle[Any, Any]) -> list[PrepareMessage]:
+    """Every send the journey asked the decision path for (this run), read from its history."""
+    requests = []
+    async for event in handle.fetch_history_events():
+        attributes = event.activity_task_scheduled_event_attributes
+        if attributes.activity_type.name == "prepare_message":
+            payload = attributes.input.payloads[0]
+            requests.append(
+                pydantic_data_converter.payload_converter.from_payload(payload, PrepareMessage)
+            )
+    return requests
 
 
 async def replay_and_keep(handle: WorkflowHandle[Any, Any], name: str) -> None:

@@ -1,8 +1,11 @@
 """Recorded histories of every journey kind replay against the current workflow code.
 
 A change that breaks determinism for runs in flight fails here before it reaches production.
-Refresh the corpus with `UPDATE_HISTORIES=1 pytest tests/test_cart_abandonment.py` (add a new
-file rather than replace one whose journey shape is still running in production).
+Refresh the corpus with
+`UPDATE_HISTORIES=1 pytest tests/test_cart_abandonment.py tests/test_journeys_*.py` (add a new
+file rather than replace one whose journey shape is still running in production:
+`cart_abandonment_unpaid`, `_paid_at_2h` and `_restarted_at_3h` are runs from before the
+interpreter's second version, `journey-interpreter-v2`, and must keep replaying).
 """
 
 import json

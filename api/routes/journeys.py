@@ -4,14 +4,20 @@ from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Body
-from pydantic import BaseModel, ValidationError
-from temporalio.client import WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowHandle
+from pydantic import BaseModel, Field, ValidationError
+from temporalio.client import (
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SessionsDep, TemporalDep, utcnow
 from api.errors import ApiError, field_errors
 from models.events import Event, EventType
-from models.journey_runs import JourneyState
+from models.journey_runs import EndJourney, JourneyState
 from models.messages import MessageDecision
 from models.search_attributes import CUSTOMER_ID, JOURNEY_KIND, JOURNEY_STEP
 from storage.events import store_event
@@ -31,6 +37,14 @@ class JourneyView(BaseModel):
     started_at: datetime | None
     closed_at: datetime | None
     messages: list[MessageDecision]
+    outcome: str | None = Field(
+        None, description="how the walk ended: completed, exited (an exit event) or not_eligible"
+    )
+    ended_reason: str | None = Field(None, description="why a not_eligible journey did not run")
+    version: int | None = Field(None, description="of the definition this journey walks")
+    segment: str | None = Field(None, description="intent segment the journey last branched on")
+    holdout: bool | None = Field(None, description="in the journey's holdout: nothing delivered")
+    runs: int | None = Field(None, description="workflow runs so far (continue-as-new)")
 
 
 class SignalAccepted(BaseModel):
@@ -57,21 +71,16 @@ def _status(status: WorkflowExecutionStatus | None) -> str:
 async def read_journey(
     workflow_id: str, temporal: TemporalDep, sessions: SessionsDep
 ) -> JourneyView:
-    handle = temporal.get_workflow_handle(workflow_id)
+    handle = temporal.get_workflow_handle(workflow_id, result_type=JourneyState)
     description = await _describe(handle)
     attributes = description.typed_search_attributes
-    next_wake_at = None
-    if description.status == WorkflowExecutionStatus.RUNNING:
-        try:
-            state = await asyncio.wait_for(handle.query("state", result_type=JourneyState), 5)
-            next_wake_at = state.next_wake_at
-        except (RPCError, TimeoutError):
-            pass  # no worker to answer right now; the rest comes from Temporal and the ledger
+    state = await _journey_state(handle, description.status)
     async with sessions() as session:
         messages = await messages_for_workflow(session, workflow_id)
-    # The ledger holds every run under this id; keep the ones this run decided.
-    started = description.start_time
-    messages = [m for m in messages if started is None or m.created_at >= started]
+    # The ledger holds every journey under this id; keep the ones this one decided (its first
+    # run's entry when known: a journey that continued as new spans several runs).
+    since = (state.entered_at if state else None) or description.start_time
+    messages = [m for m in messages if since is None or m.created_at >= since]
     return JourneyView(
         workflow_id=workflow_id,
         run_id=description.run_id,
@@ -79,11 +88,32 @@ async def read_journey(
         customer_id=attributes.get(CUSTOMER_ID),
         status=_status(description.status),
         step=attributes.get(JOURNEY_STEP),
-        next_wake_at=next_wake_at,
-        started_at=started,
+        next_wake_at=state.next_wake_at if state else None,
+        started_at=description.start_time,
         closed_at=description.close_time,
         messages=messages,
+        outcome=state.status if state and state.status != "running" else None,
+        ended_reason=state.ended_reason if state else None,
+        version=state.version if state else None,
+        segment=state.segment if state else None,
+        holdout=state.holdout if state else None,
+        runs=state.runs if state else None,
     )
+
+
+async def _journey_state(
+    handle: WorkflowHandle[Any, JourneyState], status: WorkflowExecutionStatus | None
+) -> JourneyState | None:
+    """The `state` query of a running journey, the result of a completed one; None when neither
+    can be had right now (no worker to answer, or the run failed)."""
+    try:
+        if status == WorkflowExecutionStatus.RUNNING:
+            return await asyncio.wait_for(handle.query("state", result_type=JourneyState), 5)
+        if status == WorkflowExecutionStatus.COMPLETED:
+            return await asyncio.wait_for(handle.result(), 5)
+    except (RPCError, TimeoutError, WorkflowFailureError):
+        pass  # the rest comes from Temporal and the ledger
+    return None
 
 
 @router.post(
@@ -123,3 +153,26 @@ async def signal_journey(
     await store_event(sessions, event, utcnow())
     await handle.signal(event_type.value, event)
     return SignalAccepted(workflow_id=workflow_id, signal=event_type, event_id=event.event_id)
+
+
+class EndAccepted(BaseModel):
+    workflow_id: str
+    reason: str
+
+
+@router.post(
+    "/{workflow_id}/end",
+    status_code=202,
+    summary="End a running journey before its next step (a send being decided finishes first)",
+    responses={409: {"description": "the journey is not running, or is already ending"}},
+)
+async def end_journey(workflow_id: str, request: EndJourney, temporal: TemporalDep) -> EndAccepted:
+    handle = temporal.get_workflow_handle(workflow_id)
+    description = await _describe(handle)
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        raise ApiError(409, f"journey is {_status(description.status)}", field="workflow_id")
+    try:
+        await handle.execute_update("end", request, result_type=JourneyState)
+    except WorkflowUpdateFailedError as err:  # refused by the workflow's validator
+        raise ApiError(409, str(err.cause or err), field="workflow_id") from err
+    return EndAccepted(workflow_id=workflow_id, reason=request.reason)

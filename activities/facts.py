@@ -1,0 +1,72 @@
+"""The journey's view of its customer: branch facts, and whether the customer may enter."""
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from dormancy.settings import DormancySettings
+from journeys.facts import CustomerFacts
+from journeys.facts_from_events import customer_facts
+from models.journey_runs import EntryDecision, EntryRequest, FactsRequest
+from scoring.model import IntentModel
+from scoring.settings import ScoringSettings
+from storage.behaviour import behaviour
+from storage.customers import get_customer
+from storage.journey_entries import enter_journey, in_top_spenders
+
+log = structlog.get_logger()
+
+
+class JourneyFactsActivities:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        intent_model: IntentModel | None,
+        scoring: ScoringSettings,
+        dormancy: DormancySettings,
+    ) -> None:
+        self._sessions = sessions
+        self._model = intent_model
+        self._scoring = scoring
+        self._dormancy = dormancy
+
+    @activity.defn
+    async def customer_facts(self, request: FactsRequest) -> CustomerFacts:
+        async with self._sessions() as session:
+            customer = await get_customer(session, request.customer_id)
+            events, orders = await behaviour(session, request.customer_id, request.now)
+            top = request.rank_rfm and await in_top_spenders(
+                session, request.customer_id, request.now
+            )
+        facts = customer_facts(
+            customer,
+            events,
+            orders,
+            request.now,
+            model=self._model,
+            scoring=self._scoring,
+            dormancy=self._dormancy,
+            rfm_top20=top,
+            trigger=request.trigger,
+        )
+        log.info(
+            "customer facts",
+            customer_id=request.customer_id,
+            segment=facts.segment,
+            intent_source=facts.intent_source,
+            dormancy_tier=facts.dormancy_tier,
+            rfm_top20=facts.rfm_top20,
+        )
+        return facts
+
+    @activity.defn
+    async def enter_journey(self, request: EntryRequest) -> EntryDecision:
+        decision = await enter_journey(self._sessions, request)
+        log.info(
+            "journey entry",
+            workflow_id=request.workflow_id,
+            customer_id=request.customer_id,
+            allowed=decision.allowed,
+            reason=decision.reason,
+        )
+        return decision

@@ -1,0 +1,52 @@
+"""High-value cross-sell (RFM top 20 %): 24 h after a session, complementary and bundle picks;
+for cold-intent members, early access to new arrivals instead.
+
+Caps (at most 5 touches a week, 48 h between important touches) are the guardrails' job
+(journey kind high_value_cross_sell); within the journey there is one touch per session and a new
+session does not restart the wait, so touches of this journey are at least 24 h apart.
+A paid order ends it.
+"""
+
+from datetime import timedelta
+
+from journeys.spec import END, Branch, Case, Condition, End, JourneySpec, Send, Wait
+from models.channels import Channel
+from models.events import EventType
+from scoring.segments import IntentSegment
+
+CROSS_SELL = JourneySpec(
+    kind="cross_sell",
+    workflow_type="HighValueCrossSell",
+    version=1,
+    trigger=EventType.SESSION_ENDED,
+    exit_on=(EventType.ORDER_PAID,),
+    guardrail_kind="high_value_cross_sell",
+    steps=(
+        Branch(
+            id="top_customer",
+            cases=(Case(when=Condition(rfm_top20=True), goto="wait_24h"),),
+            otherwise=END,
+        ),
+        Wait(id="wait_24h", after=timedelta(hours=24)),
+        Branch(
+            id="by_intent",
+            cases=(
+                Case(when=Condition(segment=frozenset({IntentSegment.COLD})), goto="early_access"),
+            ),
+        ),
+        Send(
+            id="bundles",
+            stage=1,
+            template="cross_sell",
+            channels=(Channel.INAPP, Channel.PUSH, Channel.WECHAT, Channel.EMAIL),
+        ),
+        End(id="sent_bundles"),
+        Send(
+            id="early_access",
+            stage=2,
+            template="cross_sell",
+            channels=(Channel.INAPP, Channel.WECHAT, Channel.EMAIL),
+            offer="WB_NEW_ARRIVALS_EARLY_ACCESS",
+        ),
+    ),
+)

@@ -1,0 +1,82 @@
+"""Journey entries (for re-entry rules) and the spend rank behind "RFM top 20 %"."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.events import EventType
+from models.journey_runs import EntryDecision, EntryRequest
+from models.tables import EventRow, JourneyEntryRow
+
+SPEND_WINDOW = timedelta(days=365)
+TOP_SHARE = 0.2
+
+
+async def enter_journey(
+    sessions: async_sessionmaker[AsyncSession], request: EntryRequest
+) -> EntryDecision:
+    """Apply the journey's re-entry rule and record the entry when it is allowed.
+
+    Safe to repeat: the row is keyed by the run, and a run that finds its own row was let in.
+    One run per customer and journey is active at a time (the workflow id), so two entries of the
+    same journey never race.
+    """
+    async with sessions() as session:
+        own = await session.get(JourneyEntryRow, request.run_id)
+        if own is not None:
+            return EntryDecision(allowed=True, reason="recorded")
+        previous = await session.scalar(
+            select(func.max(JourneyEntryRow.entered_at)).where(
+                JourneyEntryRow.customer_id == request.customer_id,
+                JourneyEntryRow.journey == request.journey,
+            )
+        )
+    if previous is not None:
+        if not request.reentry.allowed:
+            return EntryDecision(
+                allowed=False, reason="already_entered", previous_entry_at=previous
+            )
+        if request.entered_at - previous < request.reentry.after:
+            return EntryDecision(
+                allowed=False, reason="reentry_too_soon", previous_entry_at=previous
+            )
+    try:
+        async with sessions.begin() as session:
+            session.add(
+                JourneyEntryRow(
+                    run_id=request.run_id,
+                    customer_id=request.customer_id,
+                    journey=request.journey,
+                    workflow_id=request.workflow_id,
+                    trigger_event_id=request.trigger_event_id,
+                    entered_at=request.entered_at,
+                )
+            )
+    except IntegrityError:
+        pass  # an earlier attempt of this very check recorded it
+    reason = "first_entry" if previous is None else "reentry_allowed"
+    return EntryDecision(allowed=True, reason=reason, previous_entry_at=previous)
+
+
+async def in_top_spenders(session: AsyncSession, customer_id: str, now: datetime) -> bool:
+    """Whether the customer is in the top 20 % of customers by paid orders over the last year
+    (among customers with any): fewer than 20 % of them spent strictly more."""
+    amount = func.coalesce(EventRow.properties["total"].as_float(), 0.0)
+    spend = (
+        select(EventRow.customer_id, func.sum(amount).label("spend"))
+        .where(
+            EventRow.type == EventType.ORDER_PAID.value,
+            EventRow.occurred_at > now - SPEND_WINDOW,
+            EventRow.occurred_at <= now,
+        )
+        .group_by(EventRow.customer_id)
+        .subquery()
+    )
+    own = await session.scalar(select(spend.c.spend).where(spend.c.customer_id == customer_id))
+    if own is None:
+        return False
+    buyers = await session.scalar(select(func.count()).select_from(spend))
+    above = await session.scalar(select(func.count()).select_from(spend).where(spend.c.spend > own))
+    return (above or 0) < TOP_SHARE * (buyers or 0)
