@@ -6,13 +6,24 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from catalog.settings import CatalogSettings
+from channels.settings import ChannelSettings
+from content.settings import ContentSettings
+from experiments.settings import ExperimentSettings
+from guardrails.settings import GuardrailSettings
+from reports.settings import ReportSettings
+from scoring.settings import ScoringSettings
+from telemetry.settings import TelemetrySettings
+
 REPO_ROOT = Path(__file__).resolve().parent
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
 
-    log_format: Literal["json", "console"] = "json"
+    log_format: Literal["json", "console", "auto"] = Field(
+        "auto", description="auto: readable console lines on a terminal, JSON lines otherwise"
+    )
     log_level: str = "info"
     data_dir: Path = Field(REPO_ROOT / "data", description="SQLite files and the dev API key")
 
@@ -39,6 +50,17 @@ class Settings(BaseSettings):
     smtp_use_tls: bool = False
     smtp_timeout_seconds: float = 10.0
     email_from: str = "Shop <noreply@shop.example>"
+
+    guardrails: GuardrailSettings = Field(default_factory=GuardrailSettings)
+    scoring: ScoringSettings = Field(default_factory=ScoringSettings)
+    content: ContentSettings = Field(default_factory=ContentSettings)
+    catalog: CatalogSettings | None = Field(
+        None, description="the live price/stock service; unset: copy states no live figures"
+    )
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    channels: ChannelSettings = Field(default_factory=ChannelSettings)
+    experiments: ExperimentSettings = Field(default_factory=ExperimentSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,60 +1,83 @@
-"""Deciding a send: channel, copy and the ledger record, keyed by the step's idempotency key."""
+"""The decision point every send passes through.
+
+One database transaction per decision, serialised per customer (storage.customers.lock_customer):
+the customer's consent, feedback state and contact history are read, the guardrails decide
+send / defer / suppress, and the decision is written to the ledger under the attempt's
+idempotency key — so two journeys racing for a customer's last daily slot cannot both win.
+The copy is written after the lock is released; a retry finds the recorded decision.
+"""
+
+from datetime import datetime, timedelta
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.templates import render
-from channels.choice import reachable_channels
+import guardrails
+from activities.copywriter import Copywriter
+from channels.choice import addressable_channels
+from experiments.assignment import HOLDOUT_ARM
 from models.channels import Channel
+from models.customers import Customer
+from models.events import EventType
 from models.journey_runs import PrepareMessage
 from models.messages import MessageContent, MessageDecision, MessageStatus
-from storage.customers import get_customer
-from storage.ledger import get_message, message_id_for, record_decision, to_decision
+from models.tables import CustomerRow, MessageRow
+from scoring.channel_preference import ChannelResponse, rank_channels, sms_allowed
+from scoring.intent import score_customer
+from scoring.journey_features import BehaviourEvent
+from scoring.model import IntentModel
+from scoring.segments import IntentSegment
+from scoring.send_time import activity_times, learn_send_window, next_send_time
+from scoring.settings import ScoringSettings
+from settings import Settings
+from storage.behaviour import behaviour, cart_paid
+from storage.customers import get_customer, lock_customer, to_customer
+from storage.ledger import (
+    contact_history,
+    get_message,
+    ledger_row,
+    message_id_for,
+    set_content,
+    to_decision,
+)
+from telemetry import metrics
 
 log = structlog.get_logger()
 
 
 class DecisionActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        intent_model: IntentModel | None,
+        copywriter: Copywriter,
+    ) -> None:
         self._sessions = sessions
+        self._settings = settings
+        self._model = intent_model
+        self._copywriter = copywriter
 
     @activity.defn
     async def prepare_message(self, request: PrepareMessage) -> MessageDecision:
-        message_id = message_id_for(request.idempotency_key)
+        message_id = message_id_for(request.attempt_key)
         async with self._sessions() as session:
-            existing = await get_message(session, message_id)
-            if existing is not None:
-                return to_decision(existing)
-            customer = await get_customer(session, request.customer_id)
-
-        channel: Channel | None = None
-        content: MessageContent | None = None
-        if customer is None:
-            status, reason = MessageStatus.SUPPRESSED, "unknown_customer"
-        elif not (channels := reachable_channels(customer, request.step.channels)):
-            status, reason = MessageStatus.SUPPRESSED, "no_reachable_channel"
-        else:
-            channel = channels[0]
-            content = render(request.step.template, channel, customer.locale, request.trigger_event)
-            status, reason = MessageStatus.PENDING, "eligible"
-        decision = await record_decision(
-            self._sessions,
-            MessageDecision(
-                message_id=message_id,
-                idempotency_key=request.idempotency_key,
-                customer_id=request.customer_id,
-                journey=request.journey,
-                workflow_id=request.workflow_id,
-                step=request.step.id,
-                trigger_event_id=request.trigger_event.event_id,
-                channel=channel,
-                status=status,
-                reason=reason,
-                created_at=request.decided_at,
-                content=content,
-            ),
-        )
+            recorded = await get_message(session, message_id)
+        if recorded is None:
+            try:
+                recorded = await self._decide(request, message_id)
+                metrics.messages_decided.labels(recorded.status, recorded.reason).inc()
+                if recorded.status == MessageStatus.DEFERRED:
+                    metrics.guardrail_deferrals.labels(recorded.reason).inc()
+            except IntegrityError:  # a concurrent attempt of this very activity recorded it
+                async with self._sessions() as session:
+                    recorded = await get_message(session, message_id)
+                assert recorded is not None
+        decision = to_decision(recorded)
+        if decision.status == MessageStatus.PENDING and decision.content is None:
+            decision = await self._compose(request, decision)
         log.info(
             "message decided",
             workflow_id=decision.workflow_id,
@@ -63,6 +86,206 @@ class DecisionActivities:
             step=decision.step,
             channel=decision.channel,
             status=decision.status,
+            rule=decision.rule,
             reason=decision.reason,
+            segment=decision.segment,
         )
         return decision
+
+    async def _decide(self, request: PrepareMessage, message_id: str) -> MessageRow:
+        now = request.decided_at
+        step = request.step
+        rules = self._settings.guardrails
+        async with self._sessions.begin() as session:
+            customer_row = await lock_customer(session, request.customer_id)
+            customer = to_customer(customer_row) if customer_row else None
+            segment, events = None, []
+            if customer is not None:
+                events, orders = await behaviour(session, customer.customer_id, now)
+                segment = score_customer(
+                    events, orders, now, self._model, self._settings.scoring, customer.timezone
+                ).segment
+            history = await contact_history(
+                session, request.customer_id, guardrails.history_window_start(now, rules)
+            )
+            retried = next((row for row in history if row.message_id == message_id), None)
+            if retried is not None:  # a concurrent attempt of this activity decided first
+                return retried
+            cart_id = request.cart_id or _cart_id(request)
+            paid = cart_id is not None and await cart_paid(session, request.customer_id, cart_id)
+            # The issued coupon is the benefit when there is one, so a repeat is caught.
+            benefit_id = request.coupon_id or request.offer_id
+
+            decision = MessageDecision(
+                message_id=message_id,
+                idempotency_key=request.attempt_key,
+                customer_id=request.customer_id,
+                journey=request.journey,
+                workflow_id=request.workflow_id,
+                step=step.id,
+                trigger_event_id=request.trigger_event.event_id,
+                channel=None,
+                status=MessageStatus.SUPPRESSED,
+                reason="unknown_customer",
+                rule="customer",
+                segment=segment,
+                experiment_id=request.experiment_id,
+                created_at=now,
+            )
+            candidates = (
+                _candidates(customer, request, segment, history, self._settings.scoring)
+                if customer
+                else []
+            )
+            if customer_row is not None and not candidates:
+                decision.reason, decision.rule = "no_reachable_channel", "channel"
+            elif customer_row is not None:
+                verdict = guardrails.decide(
+                    guardrails.SendRequest(
+                        customer_id=request.customer_id,
+                        journey=request.journey,
+                        journey_kind=guardrails.JourneyKind(request.guardrail_kind),
+                        workflow_id=request.workflow_id,
+                        step=step.id,
+                        trigger_event_id=request.trigger_event.event_id,
+                        channel=candidates[0],
+                        fallback_channels=tuple(candidates[1:]),
+                        importance=guardrails.Importance(step.importance),
+                        benefit_id=benefit_id,
+                        discount=step.discount,
+                        cart_id=cart_id,
+                        cart_paid=paid,
+                        winback_tier=request.winback_tier,
+                        deliver_by=request.deliver_by,
+                    ),
+                    _snapshot(customer_row),
+                    [_contact(row) for row in history if row.channel is not None],
+                    now,
+                    rules,
+                )
+                decision.rule, decision.reason = verdict.rule, verdict.reason
+                window_opens = (
+                    self._window_opens(customer, events, now)
+                    if customer and step.timing == "active_window"
+                    else now
+                )
+                if verdict.outcome == guardrails.Outcome.SEND and window_opens > now:
+                    decision.status, decision.deferred_until = MessageStatus.DEFERRED, window_opens
+                    decision.rule, decision.reason = "send_window", "outside_active_window"
+                elif verdict.outcome == guardrails.Outcome.SEND:
+                    decision.channel = verdict.channel
+                    decision.status = MessageStatus.PENDING
+                    refused = {refusal.channel for refusal in verdict.refused_channels}
+                    decision.fallback_channels = [
+                        c for c in candidates if c != verdict.channel and c not in refused
+                    ]
+                    if request.holdout:
+                        # The would-be send is recorded for the lift measurement, never delivered.
+                        decision.status, decision.rule = MessageStatus.SUPPRESSED, "experiment"
+                        decision.reason, decision.arm_id = "holdout", HOLDOUT_ARM
+                elif verdict.outcome == guardrails.Outcome.DEFER:
+                    decision.status = MessageStatus.DEFERRED
+                    decision.deferred_until = verdict.until
+            row = ledger_row(decision, importance=step.importance, benefit_id=benefit_id)
+            session.add(row)
+        return row
+
+    def _window_opens(
+        self, customer: Customer, events: list[BehaviourEvent], now: datetime
+    ) -> datetime:
+        """When the customer's active window next opens (now if it is open)."""
+        scoring = self._settings.scoring
+        times = activity_times(events, timedelta(minutes=scoring.session_gap_minutes))
+        window = learn_send_window(times, customer.timezone, scoring.send_time)
+        return next_send_time(now, customer.timezone, window, urgent=False)
+
+    async def _compose(self, request: PrepareMessage, decision: MessageDecision) -> MessageDecision:
+        async with self._sessions() as session:
+            customer = await get_customer(session, request.customer_id)
+        assert customer is not None and decision.channel is not None
+        result = await self._copywriter.write(
+            request.journey,
+            request.step,
+            decision.channel,
+            customer,
+            decision.segment,
+            request.trigger_event,
+            request.decided_at,
+            request.offer_id,
+        )
+        if result.path == "template" and not result.from_cache and result.reasons:
+            metrics.llm_fallbacks.labels(result.reasons[0]).inc()
+        copy = result.content
+        content = MessageContent(
+            title=copy.title, body=copy.body, cta=copy.cta, disclaimers=copy.disclaimers
+        )
+        notes = ",".join(result.reasons)
+        await set_content(
+            self._sessions, decision.message_id, content, result.content_hash, result.path, notes
+        )
+        return decision.model_copy(update={"content": content})
+
+
+def _cart_id(request: PrepareMessage) -> str | None:
+    if request.trigger_event.type == EventType.CART_UPDATED:
+        return request.trigger_event.properties.get("cart_id")
+    return None
+
+
+def _candidates(
+    customer: Customer,
+    request: PrepareMessage,
+    segment: IntentSegment | None,
+    history: list[MessageRow],
+    scoring: ScoringSettings,
+) -> list[Channel]:
+    """The step's channels the customer can be reached on, best first.
+
+    SMS only for hot intent or a critical reminder; the order among the rest is the product's
+    priority adjusted by how this customer responded on each channel.
+    """
+    critical = request.step.importance == "critical"
+    allowed = tuple(
+        channel
+        for channel in request.step.channels
+        if channel != Channel.SMS or sms_allowed(segment or IntentSegment.COLD, critical)
+    )
+    reachable = addressable_channels(customer, allowed)
+    responses: dict[Channel, ChannelResponse] = {}
+    for row in history:
+        if row.channel is None or row.status != MessageStatus.SENT:
+            continue
+        seen = responses.get(Channel(row.channel), ChannelResponse(sent=0, opened=0, clicked=0))
+        responses[Channel(row.channel)] = ChannelResponse(
+            sent=seen.sent + 1,
+            opened=seen.opened + (row.opened_at is not None),
+            clicked=seen.clicked + (row.clicked_at is not None),
+        )
+    return rank_channels(reachable, responses, scoring.channel_preference)
+
+
+def _snapshot(row: CustomerRow) -> guardrails.CustomerSnapshot:
+    return guardrails.CustomerSnapshot(
+        timezone=row.timezone,
+        consent={Channel(k): bool(v) for k, v in row.consent.items()},
+        unsubscribed_channels=frozenset(Channel(c) for c in row.unsubscribed_channels or ()),
+        blacklisted=row.blacklisted,
+        silence_until=row.silence_until,
+    )
+
+
+def _contact(row: MessageRow) -> guardrails.ContactRecord:
+    return guardrails.ContactRecord(
+        at=row.created_at,
+        channel=Channel(row.channel),
+        journey=row.journey,
+        workflow_id=row.workflow_id,
+        step=row.step,
+        status=MessageStatus(row.status),
+        trigger_event_id=row.trigger_event_id,
+        benefit_id=row.benefit_id,
+        importance=guardrails.Importance(row.importance),
+        opened=row.opened_at is not None,
+        clicked=row.clicked_at is not None,
+        complained_at=row.complained_at,
+    )

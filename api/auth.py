@@ -1,14 +1,13 @@
 """Bearer-key authentication for every route but health checks."""
 
 import hmac
-import secrets
-from pathlib import Path
 
 from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
 from settings import Settings
+from storage.dev_secrets import dev_secret
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from API_KEYS")
 
@@ -21,12 +20,7 @@ def resolve_api_keys(settings: Settings) -> tuple[list[str], bool]:
     """
     if settings.api_keys:
         return [key.get_secret_value() for key in settings.api_keys], False
-    path: Path = settings.data_dir / "dev-api-key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(24) + "\n")
-        path.chmod(0o600)
-    return [path.read_text().strip()], True
+    return [dev_secret(settings.data_dir, "dev-api-key")], True
 
 
 async def require_api_key(request: Request) -> None:

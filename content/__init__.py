@@ -10,9 +10,10 @@ from content.library import template_ids
 from content.llm import LLMClient, LLMError
 from content.placeholders import PERSONAL_PLACEHOLDERS, MissingPlaceholderError, fill_placeholders
 from content.reasons import CheckFailure, CheckResult, Reason
-from content.request import ActiveWindow, BenefitKind, ContentRequest, OfferTerms, Variant
+from content.request import ActiveWindow, ContentRequest, OfferTerms, Variant
 from content.settings import ContentSettings, LLMSettings
 from content.writer import recheck_at_send, with_live_items, write_copy, write_variants
+from models.benefits import BenefitKind
 
 __all__ = [
     "PERSONAL_PLACEHOLDERS",

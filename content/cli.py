@@ -16,9 +16,10 @@ from content.copy_text import Copy
 from content.fallback import render_fallback
 from content.library import LANGUAGES, template_ids
 from content.llm import LLMClient
-from content.request import VARIANTS, BenefitKind, ContentRequest, OfferTerms
+from content.request import VARIANTS, ContentRequest, OfferTerms
 from content.settings import ContentSettings, LLMSettings
 from content.writer import write_copy
+from models.benefits import BenefitKind
 from models.channels import Channel
 
 app = typer.Typer(help="Message copy: LLM, checks and fallback templates.", no_args_is_help=True)

@@ -10,9 +10,10 @@ from string import Template
 from content.copy_text import Copy
 from content.library import Phrases, TemplateText, load_library
 from content.placeholders import measured_length, render, token
-from content.request import BenefitKind, ContentRequest, OfferTerms
+from content.request import ContentRequest, OfferTerms
 from content.settings import ContentSettings
 from content.slots import slot_values
+from models.benefits import BenefitKind
 from models.channels import Channel
 
 

@@ -13,7 +13,8 @@ from typing import Literal
 
 from catalog.models import ProductSnapshot
 from content.reasons import CheckFailure, Reason
-from content.request import BenefitKind, OfferTerms
+from content.request import OfferTerms
+from models.benefits import BenefitKind
 
 FigureKind = Literal["money", "percent", "stock"]
 

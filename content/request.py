@@ -4,7 +4,6 @@ and coupon codes never enter it; the copy carries placeholders such as {{first_n
 
 from datetime import datetime, time
 from decimal import Decimal
-from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,18 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from catalog.models import ProductSnapshot
 from content.library import Language, template_ids
 from content.placeholders import PERSONAL_PLACEHOLDERS
+from models.benefits import BenefitKind
 from models.channels import Channel
 
 Variant = Literal["rational", "emotional"]
 VARIANTS: tuple[Variant, ...] = ("rational", "emotional")
-
-
-class BenefitKind(StrEnum):
-    AMOUNT_OFF = "amount_off"  # value: amount in `currency`
-    PERCENT_OFF = "percent_off"  # value: percent, 0 < value < 100
-    FREE_SHIPPING = "free_shipping"  # value unused
-    PRIORITY_SUPPORT = "priority_support"  # non-monetary; value unused
-    EXTENDED_RETURNS = "extended_returns"  # non-monetary; value: days
 
 
 _VALUE_REQUIRED = {BenefitKind.AMOUNT_OFF, BenefitKind.PERCENT_OFF, BenefitKind.EXTENDED_RETURNS}

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 from catalog.models import Availability, ProductSnapshot
 from content.library import Phrases, load_library
-from content.request import BenefitKind, ContentRequest, OfferTerms
+from content.request import ContentRequest, OfferTerms
 from content.settings import ContentSettings
+from models.benefits import BenefitKind
 from models.channels import Channel
 
 _SYMBOLS = {"CNY": "¥", "RMB": "¥", "USD": "$", "EUR": "€", "GBP": "£"}

@@ -1,5 +1,6 @@
 """A customer's profile: where and how they may be reached."""
 
+from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -47,4 +48,9 @@ class CustomerProfile(BaseModel):
 
 
 class Customer(CustomerProfile):
+    """A stored profile, with the guardrail state the customer's own actions set."""
+
     customer_id: str
+    unsubscribed_channels: list[Channel] = Field(default_factory=list)
+    blacklisted: bool = False
+    silence_until: datetime | None = None

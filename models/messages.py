@@ -17,9 +17,12 @@ class MessageStatus(StrEnum):
 
 
 class MessageContent(BaseModel):
+    """The copy as decided; personal placeholders such as {{first_name}} are filled at delivery."""
+
     title: str
     body: str
     cta: str = ""
+    disclaimers: list[str] = []
 
 
 class MessageDecision(BaseModel):
@@ -33,5 +36,11 @@ class MessageDecision(BaseModel):
     channel: Channel | None
     status: MessageStatus
     reason: str
+    rule: str | None = None
+    deferred_until: datetime | None = None
+    segment: str | None = None
+    experiment_id: str | None = None
+    arm_id: str | None = None
+    fallback_channels: list[Channel] = []
     created_at: datetime
     content: MessageContent | None = None

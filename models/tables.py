@@ -3,7 +3,18 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -28,7 +39,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, float: Float}
 
 
 class CustomerRow(Base):
@@ -45,6 +56,12 @@ class CustomerRow(Base):
     attributes: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Guardrail state that outlives the ledger window the decisions read.
+    unsubscribed_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    silence_until: Mapped[datetime | None]
+    blacklisted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped by every send decision: the row lock that serialises a customer's decisions.
+    decision_seq: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class EventRow(Base):
@@ -70,6 +87,8 @@ class MessageRow(Base):
     __table_args__ = (
         Index("ix_messages_customer_created", "customer_id", "created_at"),
         Index("ix_messages_workflow", "workflow_id"),
+        Index("ix_messages_trigger", "customer_id", "trigger_event_id"),
+        Index("ix_messages_provider_ref", "provider_ref"),
     )
 
     message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -82,14 +101,47 @@ class MessageRow(Base):
     channel: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str | None] = mapped_column(String(32))
+    deferred_until: Mapped[datetime | None]
+    importance: Mapped[str] = mapped_column(String(16), default="normal")
+    benefit_id: Mapped[str | None] = mapped_column(String(64))
+    segment: Mapped[str | None] = mapped_column(String(8))
+    # The experiment this send was part of and the arm it got ("holdout" for the holdout group).
+    experiment_id: Mapped[str | None] = mapped_column(String(64))
+    # Where delivery may fall over to after a final refusal, best first (passed the guardrails).
+    fallback_channels: Mapped[list[str] | None] = mapped_column(JSON)
+    arm_id: Mapped[str | None] = mapped_column(String(64))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    # Which path wrote the copy (llm, llm_retry, template) and the check failures on the way.
+    content_path: Mapped[str | None] = mapped_column(String(16))
+    content_notes: Mapped[str | None] = mapped_column(String(400))
     title: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str | None] = mapped_column(Text)
     cta: Mapped[str | None] = mapped_column(Text)
+    disclaimers: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     delivery_started_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     provider_ref: Mapped[str | None] = mapped_column(String(256))
+    opened_at: Mapped[datetime | None]
+    clicked_at: Mapped[datetime | None]
+    complained_at: Mapped[datetime | None]
+    # Feedback from providers' receipts (storage/feedback.py): undeliverable after acceptance,
+    # and the unsubscribe this message led to.
+    bounced_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+
+
+class CopyCacheRow(Base):
+    """Generated copy per (template version, context hash): a retry or replay reuses it."""
+
+    __tablename__ = "copy_cache"
+
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    context_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    result: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
 
 
 class OutboxRow(Base):
@@ -106,3 +158,84 @@ class OutboxRow(Base):
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class DeliveryAttemptRow(Base):
+    """Every call to a provider for a message and how it ended: the audit of retries and
+    failovers behind the ledger row's final status."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (Index("ix_delivery_attempts_message", "message_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(64), ForeignKey("messages.message_id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))  # sent | retry | failed | unknown
+    reason: Mapped[str] = mapped_column(String(64))
+    provider_ref: Mapped[str | None] = mapped_column(String(256))
+    at: Mapped[datetime]
+
+
+class ReceiptRow(Base):
+    """Each provider receipt (delivered, opened, clicked, bounced, complained, unsubscribed),
+    kept once: a replayed receipt finds its key taken and changes nothing."""
+
+    __tablename__ = "message_receipts"
+    __table_args__ = (Index("ix_message_receipts_customer", "customer_id", "type"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    receipt_key: Mapped[str] = mapped_column(String(300), unique=True)  # <provider>:<receipt id>
+    provider: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str] = mapped_column(String(64), ForeignKey("messages.message_id"))
+    customer_id: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    type: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    # The journey event (message_opened/message_clicked) it became, routed like any event.
+    event_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class JourneyEntryRow(Base):
+    """Each time a customer entered a journey, for its re-entry rule; one row per workflow chain
+    (keyed by its first run), so a retried or replayed entry check records nothing twice."""
+
+    __tablename__ = "journey_entries"
+    __table_args__ = (Index("ix_journey_entries_customer", "customer_id", "journey", "entered_at"),)
+
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(128))
+    journey: Mapped[str] = mapped_column(String(64))
+    workflow_id: Mapped[str] = mapped_column(String(256))
+    trigger_event_id: Mapped[str] = mapped_column(String(128))
+    entered_at: Mapped[datetime]
+
+
+class ExperimentArmRow(Base):
+    """The bandit's state: each arm's Beta posterior as last recounted from the ledger's
+    outcomes (reports/bandit_state.py), read at decision time."""
+
+    __tablename__ = "experiment_arms"
+
+    experiment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    arm_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    successes: Mapped[int] = mapped_column(Integer)
+    failures: Mapped[int] = mapped_column(Integer)
+    # Sends whose metric window is still open: neither a success nor a failure yet.
+    pending: Mapped[int] = mapped_column(Integer)
+    prior_alpha: Mapped[float]
+    prior_beta: Mapped[float]
+    probability_best: Mapped[float | None]
+    refreshed_at: Mapped[datetime]
+
+
+class ExperimentWinnerRow(Base):
+    """An experiment's promoted arm; the first promotion stays (a later refresh never demotes)."""
+
+    __tablename__ = "experiment_winners"
+
+    experiment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    arm_id: Mapped[str] = mapped_column(String(64))
+    probability_best: Mapped[float]
+    promoted_at: Mapped[datetime]

@@ -14,6 +14,7 @@ assumptions until our own experiments measure each offer's lift.
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +22,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dormancy.labels import DormancyReason, DormancyTier
+from models.benefits import BenefitKind
 
 SHIPPED_CATALOGUE = Path(__file__).resolve().parent / "catalogue.json"
 
@@ -65,6 +67,8 @@ class Offer(BaseModel):
         min_length=1, description="journey kinds allowed to reference this offer"
     )
     relative_uplift: float = Field(default=1.0, ge=0)
+    benefit: BenefitKind | None = Field(None, description="what the copy says it gives")
+    benefit_value: Decimal | None = Field(None, gt=0, description="amount, percent or days")
 
     @model_validator(mode="after")
     def _consistent(self) -> "Offer":

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.customers import Customer, CustomerProfile
@@ -14,14 +15,41 @@ async def upsert_customer(
     values = profile.model_dump(mode="json")
     row = await session.get(CustomerRow, customer_id, with_for_update=True)
     if row is None:
-        row = CustomerRow(customer_id=customer_id, created_at=now, updated_at=now, **values)
+        row = CustomerRow(
+            customer_id=customer_id,
+            created_at=now,
+            updated_at=now,
+            unsubscribed_channels=[],
+            blacklisted=False,
+            decision_seq=0,
+            **values,
+        )
         session.add(row)
     else:
         for name, value in values.items():
             setattr(row, name, value)
+        # Consent given again in the profile lifts an earlier unsubscribe from that channel.
+        given = {channel for channel, yes in values["consent"].items() if yes}
+        row.unsubscribed_channels = [c for c in row.unsubscribed_channels if c not in given]
         row.updated_at = now
     await session.flush()
     return to_customer(row)
+
+
+async def lock_customer(session: AsyncSession, customer_id: str) -> CustomerRow | None:
+    """Take the customer's row lock for the rest of the transaction.
+
+    An UPDATE, not SELECT ... FOR UPDATE, so that the same statement serialises on SQLite too:
+    there it takes the database write lock, which concurrent writers wait for.
+    """
+    result = await session.execute(
+        update(CustomerRow)
+        .where(CustomerRow.customer_id == customer_id)
+        .values(decision_seq=CustomerRow.decision_seq + 1)
+    )
+    if result.rowcount == 0:
+        return None
+    return await session.get(CustomerRow, customer_id, populate_existing=True)
 
 
 async def get_customer(session: AsyncSession, customer_id: str) -> Customer | None:
@@ -40,4 +68,7 @@ def to_customer(row: CustomerRow) -> Customer:
         wechat_openid=row.wechat_openid,
         consent=row.consent,
         attributes=row.attributes,
+        unsubscribed_channels=row.unsubscribed_channels or [],
+        blacklisted=bool(row.blacklisted),
+        silence_until=row.silence_until,
     )

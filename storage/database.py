@@ -13,7 +13,11 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # One connection per process: SQLite takes one writer at a time anyway, and queueing in
+        # the pool is fair and cheap where SQLite's own busy handler sleeps up to 100 ms a try.
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -43,4 +47,4 @@ async def migrate(url: str) -> None:
     """Bring the schema to the newest revision (in a thread: Alembic's env runs its own loop)."""
     if url.startswith("sqlite"):
         Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(command.upgrade, alembic_config(url), "heads")
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")

@@ -7,8 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.events import Event
+from models.events import Event, EventType
 from models.tables import EventRow
+from storage.ledger import mark_engagement
+
+ENGAGEMENT = {EventType.MESSAGE_OPENED: "opened", EventType.MESSAGE_CLICKED: "clicked"}
 
 
 async def store_event(
@@ -28,6 +31,15 @@ async def store_event(
     try:
         async with sessions.begin() as session:
             session.add(row)
+            if event.type in ENGAGEMENT:
+                # The ledger learns of the open or click in the same transaction as the event.
+                await mark_engagement(
+                    session,
+                    str(event.properties.get("message_id")),
+                    event.customer_id,
+                    ENGAGEMENT[event.type],
+                    event.occurred_at,
+                )
         return row, True
     except IntegrityError:
         # A concurrent insert of the same id blocks ours until it commits, so the row is there.

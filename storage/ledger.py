@@ -1,9 +1,9 @@
 """The contact ledger: every message decision, unique on its idempotency key."""
 
 import hashlib
+from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.messages import MessageContent, MessageDecision, MessageStatus
@@ -15,12 +15,11 @@ def message_id_for(idempotency_key: str) -> str:
     return "m_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
 
 
-async def record_decision(
-    sessions: async_sessionmaker[AsyncSession], decision: MessageDecision
-) -> MessageDecision:
-    """Insert the decision, or return the one already recorded under its idempotency key."""
+def ledger_row(
+    decision: MessageDecision, importance: str = "normal", benefit_id: str | None = None
+) -> MessageRow:
     content = decision.content
-    row = MessageRow(
+    return MessageRow(
         message_id=decision.message_id,
         idempotency_key=decision.idempotency_key,
         customer_id=decision.customer_id,
@@ -31,23 +30,67 @@ async def record_decision(
         channel=decision.channel,
         status=decision.status,
         reason=decision.reason,
+        rule=decision.rule,
+        deferred_until=decision.deferred_until,
+        segment=decision.segment,
+        experiment_id=decision.experiment_id,
+        arm_id=decision.arm_id,
+        fallback_channels=[c.value for c in decision.fallback_channels],
+        importance=importance,
+        benefit_id=benefit_id,
         title=content.title if content else None,
         body=content.body if content else None,
         cta=content.cta if content else None,
         created_at=decision.created_at,
         updated_at=decision.created_at,
     )
-    try:
-        async with sessions.begin() as session:
-            session.add(row)
-        return decision
-    except IntegrityError:
-        async with sessions() as session:
-            existing = await session.scalar(
-                select(MessageRow).where(MessageRow.idempotency_key == decision.idempotency_key)
-            )
-        assert existing is not None
-        return to_decision(existing)
+
+
+async def contact_history(
+    session: AsyncSession, customer_id: str, since: datetime
+) -> list[MessageRow]:
+    """The customer's decisions since `since`, and every complaint whatever its age."""
+    rows = await session.scalars(
+        select(MessageRow)
+        .where(
+            MessageRow.customer_id == customer_id,
+            or_(MessageRow.created_at >= since, MessageRow.complained_at.is_not(None)),
+        )
+        .order_by(MessageRow.created_at)
+    )
+    return list(rows)
+
+
+async def set_content(
+    sessions: async_sessionmaker[AsyncSession],
+    message_id: str,
+    content: MessageContent,
+    digest: str,
+    path: str,
+    notes: str,
+) -> None:
+    """Attach the copy to a decided message, with which path wrote it and why."""
+    async with sessions.begin() as session:
+        row = await session.get(MessageRow, message_id)
+        if row is not None and row.status == MessageStatus.PENDING:
+            row.title, row.body, row.cta = content.title, content.body, content.cta
+            row.disclaimers = content.disclaimers
+            row.content_hash, row.content_path, row.content_notes = digest, path, notes[:400]
+
+
+async def mark_engagement(
+    session: AsyncSession, message_id: str, customer_id: str, kind: str, at: datetime
+) -> MessageRow | None:
+    """Record an open, click or complaint on a message (the first one counts)."""
+    row = await session.get(MessageRow, message_id)
+    if row is None or row.customer_id != customer_id:
+        return None
+    column = f"{kind}_at"
+    if getattr(row, column) is None:
+        setattr(row, column, at)
+        if kind == "clicked" and row.opened_at is None:
+            row.opened_at = at  # a click implies the message was opened
+    return row
 
 
 async def get_message(session: AsyncSession, message_id: str) -> MessageRow | None:
@@ -75,7 +118,12 @@ async def messages_for_workflow(session: AsyncSession, workflow_id: str) -> list
 def to_decision(row: MessageRow) -> MessageDecision:
     content = None
     if row.title is not None or row.body is not None:
-        content = MessageContent(title=row.title or "", body=row.body or "", cta=row.cta or "")
+        content = MessageContent(
+            title=row.title or "",
+            body=row.body or "",
+            cta=row.cta or "",
+            disclaimers=row.disclaimers or [],
+        )
     return MessageDecision(
         message_id=row.message_id,
         idempotency_key=row.idempotency_key,
@@ -87,6 +135,12 @@ def to_decision(row: MessageRow) -> MessageDecision:
         channel=row.channel,
         status=MessageStatus(row.status),
         reason=row.reason,
+        rule=row.rule,
+        deferred_until=row.deferred_until,
+        segment=row.segment,
+        experiment_id=row.experiment_id,
+        arm_id=row.arm_id,
+        fallback_channels=row.fallback_channels or [],
         created_at=row.created_at,
         content=content,
     )

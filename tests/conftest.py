@@ -92,7 +92,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
 class Stack:
     """API + worker against the session's Temporal server, one fresh task queue per test."""
 
-    def __init__(self, settings: Settings, client: Client) -> None:
+    def __init__(self, settings: Settings, client: Client | None) -> None:
         self.settings = settings
         self.client = client
         self.engine = create_engine(settings.resolved_database_url)
@@ -114,6 +114,18 @@ async def stack(
     )
     stack = Stack(settings, temporal_env.client)
     async with build_worker(temporal_env.client, settings, stack.sessions):
+        yield stack
+    await stack.http.aclose()
+    await stack.engine.dispose()
+
+
+@pytest.fixture
+async def api(
+    database_url: str, temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> AsyncIterator[Stack]:
+    """The API alone (no worker): journeys are started and signalled, and wait."""
+    stack = Stack(make_settings(database_url, tmp_path), temporal_env.client)
+    with temporal_env.with_time_skipping_disabled():
         yield stack
     await stack.http.aclose()
     await stack.engine.dispose()

@@ -1,28 +1,13 @@
 """The API contract, against the real Temporal server and both databases."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import Stack, make_settings, unique
+from tests.conftest import Stack, unique
 from tests.journey_helpers import cart
-
-
-@pytest.fixture
-async def api(
-    database_url: str, temporal_env: WorkflowEnvironment, tmp_path: Path
-) -> AsyncIterator[Stack]:
-    """The API alone (no worker): journeys are started and signalled, and wait."""
-    stack = Stack(make_settings(database_url, tmp_path), temporal_env.client)
-    with temporal_env.with_time_skipping_disabled():
-        yield stack
-    await stack.http.aclose()
-    await stack.engine.dispose()
 
 
 def event(customer_id: str, type: str = "cart_updated", **overrides: Any) -> dict[str, Any]:
@@ -81,7 +66,8 @@ async def test_customer_profile_is_stored_and_returned(api: Stack) -> None:
     }
     response = await api.http.put(f"/v1/customers/{customer_id}", json=profile)
     assert response.status_code == 200
-    assert response.json() == {"customer_id": customer_id, **profile}
+    guardrail_state = {"unsubscribed_channels": [], "blacklisted": False, "silence_until": None}
+    assert response.json() == {"customer_id": customer_id, **profile, **guardrail_state}
 
     changed = await api.http.put(f"/v1/customers/{customer_id}", json={**profile, "locale": "en"})
     assert changed.json()["locale"] == "en"
@@ -111,13 +97,10 @@ async def test_event_starts_a_journey_and_a_repeat_is_a_duplicate(api: Stack) ->
     first = await api.http.post("/v1/events", json=body)
     assert first.status_code == 202
     workflow_id = f"cart_abandonment:{customer_id}"
-    assert first.json() == {
-        "event_id": body["event_id"],
-        "duplicate": False,
-        "journeys": [
-            {"journey": "cart_abandonment", "workflow_id": workflow_id, "action": "started"}
-        ],
-    }
+    accepted = first.json()
+    assert (accepted["event_id"], accepted["duplicate"]) == (body["event_id"], False)
+    cart_journey = {"journey": "cart_abandonment", "workflow_id": workflow_id, "action": "started"}
+    assert cart_journey in accepted["journeys"]
     again = await api.http.post("/v1/events", json=body)
     assert again.status_code == 202
     assert again.json() == {**first.json(), "duplicate": True}
@@ -144,7 +127,8 @@ async def test_order_paid_without_a_running_journey_is_ignored(api: Stack) -> No
     customer_id = unique("c")
     response = await api.http.post("/v1/events", json=event(customer_id, "order_paid"))
     assert response.status_code == 202
-    assert [j["action"] for j in response.json()["journeys"]] == ["ignored"]
+    journeys = response.json()["journeys"]
+    assert journeys and {j["action"] for j in journeys} == {"ignored"}
 
 
 @pytest.mark.parametrize(

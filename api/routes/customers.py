@@ -3,10 +3,12 @@ from fastapi import APIRouter
 from api.deps import SessionsDep, utcnow
 from api.errors import ApiError
 from channels.outbox import outbox_for_customer
+from models.channels import Channel
 from models.customers import Customer, CustomerProfile
 from models.events import Identifier
 from models.messages import MessageDecision
-from storage.customers import get_customer, upsert_customer
+from storage.consent import set_consent
+from storage.customers import get_customer, to_customer, upsert_customer
 from storage.ledger import messages_for_customer
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
@@ -18,6 +20,20 @@ async def put_customer(
 ) -> Customer:
     async with sessions.begin() as session:
         return await upsert_customer(session, customer_id, profile, utcnow())
+
+
+@router.put(
+    "/{customer_id}/consent",
+    summary="Give or withdraw consent per channel; a withdrawal stops undelivered messages",
+)
+async def put_consent(
+    customer_id: Identifier, consent: dict[Channel, bool], sessions: SessionsDep
+) -> Customer:
+    async with sessions.begin() as session:
+        row = await set_consent(session, customer_id, consent, utcnow())
+        if row is None:
+            raise ApiError(404, "unknown customer", field="customer_id")
+        return to_customer(row)
 
 
 @router.get("/{customer_id}", summary="A customer's stored profile")

@@ -12,6 +12,7 @@ from api.routing import JourneyAction, route_event
 from api.temporal import temporal_unavailable
 from models.events import Event, validate_properties
 from storage.events import mark_routed, store_event
+from telemetry import metrics
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 log = structlog.get_logger()
@@ -19,6 +20,10 @@ log = structlog.get_logger()
 # Events far from now are almost always a unit or clock bug in the sender.
 MAX_AGE = timedelta(days=366)
 MAX_SKEW = timedelta(hours=1)
+
+
+def database_unavailable() -> ApiError:
+    return ApiError(503, "database unavailable; retry later", headers={"Retry-After": "5"})
 
 
 class EventAccepted(BaseModel):
@@ -46,10 +51,9 @@ async def post_event(
         raise ApiError(422, "must be within the last year and not in the future", "occurred_at")
     try:
         row, new = await store_event(sessions, event, now)
-    except SQLAlchemyError as err:
-        raise ApiError(
-            503, "database unavailable; retry later", headers={"Retry-After": "5"}
-        ) from err
+    except (SQLAlchemyError, OSError) as err:
+        raise database_unavailable() from err
+    metrics.events_received.labels(event.type.value, str(not new).lower()).inc()
     if not new and row.routed_at is not None:
         log.info("duplicate event", event_id=event.event_id, customer_id=event.customer_id)
         return EventAccepted(event_id=event.event_id, duplicate=True, **(row.routing or {}))
@@ -59,7 +63,11 @@ async def post_event(
         # The event stays stored and unrouted: the sender's retry with the same id routes it.
         raise temporal_unavailable() from err
     routing = {"journeys": [action.model_dump(mode="json") for action in actions]}
-    await mark_routed(sessions, event.event_id, routing, utcnow())
+    try:
+        await mark_routed(sessions, event.event_id, routing, utcnow())
+    except (SQLAlchemyError, OSError) as err:
+        # Routed but not marked: the retry routes again, and journeys drop the repeated event.
+        raise database_unavailable() from err
     log.info(
         "event routed",
         event_id=event.event_id,

@@ -1,0 +1,88 @@
+"""Consent changes that must reach every channel and every running journey at once."""
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from guardrails import GuardrailSettings, silence_end
+from models.channels import Channel
+from models.messages import MessageStatus
+from models.tables import CustomerRow, MessageRow
+from storage.customers import lock_customer
+
+
+async def unsubscribe(
+    session: AsyncSession,
+    customer_id: str,
+    channel: Channel | None,
+    now: datetime,
+    rules: GuardrailSettings,
+) -> bool:
+    """Withdraw consent for one channel or all (None), silence interruptive channels, and
+    suppress every message decided but not yet handed to a provider. False: unknown customer.
+
+    Runs under the customer's decision lock, so a decision racing with it sees it whole.
+    """
+    row = await lock_customer(session, customer_id)
+    if row is None:
+        return False
+    channels = [channel] if channel is not None else list(Channel)
+    row.unsubscribed_channels = sorted({*row.unsubscribed_channels, *channels})
+    row.consent = {**row.consent, **{c.value: False for c in channels}}
+    row.silence_until = max(filter(None, [row.silence_until, silence_end(now, rules)]))
+    await _suppress_undelivered(session, customer_id, channels, "unsubscribed", now)
+    return True
+
+
+async def record_complaint(
+    session: AsyncSession, message: MessageRow, at: datetime, rules: GuardrailSettings
+) -> None:
+    """A complaint silences interruptive channels; the second one blacklists for good."""
+    row = await lock_customer(session, message.customer_id)
+    if row is None or message.complained_at is not None:
+        return
+    message.complained_at = at
+    await session.flush()
+    complaints = await session.scalar(
+        select(func.count())
+        .select_from(MessageRow)
+        .where(MessageRow.customer_id == row.customer_id, MessageRow.complained_at.is_not(None))
+    )
+    row.silence_until = max(filter(None, [row.silence_until, silence_end(at, rules)]))
+    if (complaints or 0) >= rules.complaints_for_blacklist:
+        row.blacklisted = True
+        await _suppress_undelivered(session, row.customer_id, list(Channel), "blacklisted", at)
+
+
+async def _suppress_undelivered(
+    session: AsyncSession, customer_id: str, channels: list[Channel], reason: str, now: datetime
+) -> None:
+    # A row whose delivery already started is in the provider's hands; delivery settles it.
+    await session.execute(
+        update(MessageRow)
+        .where(
+            MessageRow.customer_id == customer_id,
+            MessageRow.status == MessageStatus.PENDING,
+            MessageRow.delivery_started_at.is_(None),
+            MessageRow.channel.in_([c.value for c in channels]),
+        )
+        .values(status=MessageStatus.SUPPRESSED, reason=reason, rule="consent", updated_at=now)
+    )
+
+
+async def set_consent(
+    session: AsyncSession, customer_id: str, consent: dict[Channel, bool], now: datetime
+) -> CustomerRow | None:
+    """Merge consent changes; withdrawing one suppresses that channel's undelivered messages."""
+    row = await lock_customer(session, customer_id)
+    if row is None:
+        return None
+    row.consent = {**row.consent, **{c.value: v for c, v in consent.items()}}
+    given = {c.value for c, v in consent.items() if v}
+    row.unsubscribed_channels = [c for c in row.unsubscribed_channels if c not in given]
+    row.updated_at = now
+    withdrawn = [c for c, v in consent.items() if not v]
+    if withdrawn:
+        await _suppress_undelivered(session, customer_id, withdrawn, "consent_withdrawn", now)
+    return row

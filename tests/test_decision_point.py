@@ -1,0 +1,187 @@
+"""The decision point on both databases: guardrails applied atomically, per customer."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from activities.copywriter import Copywriter
+from activities.decisions import DecisionActivities
+from content import InMemoryCopyCache
+from journeys.cart_abandonment import CART_ABANDONMENT
+from journeys.spec import Send
+from models.customers import CustomerProfile
+from models.events import Event, EventType
+from models.journey_runs import PrepareMessage
+from models.messages import MessageStatus
+from offers.catalogue import load_catalogue
+from storage.consent import unsubscribe
+from storage.customers import upsert_customer
+from storage.database import create_engine, session_factory
+from storage.events import store_event
+from storage.ledger import messages_for_customer
+from tests.conftest import make_settings, unique
+
+STAGE_1, STAGE_3 = (s for s in CART_ABANDONMENT.steps if isinstance(s, Send) and s.stage in (1, 3))
+
+
+@pytest.fixture
+async def decider(
+    database_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[DecisionActivities, async_sessionmaker[AsyncSession]]]:
+    settings = make_settings(database_url, tmp_path)
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    copywriter = Copywriter(settings.content, load_catalogue(), InMemoryCopyCache(), None, None)
+    yield DecisionActivities(sessions, settings, None, copywriter), sessions
+    await engine.dispose()
+
+
+async def customer(sessions: async_sessionmaker[AsyncSession], timezone: str) -> str:
+    customer_id = unique("c")
+    profile = CustomerProfile(
+        timezone=timezone, email=f"{customer_id}@example.com", consent={"email": True}
+    )
+    async with sessions.begin() as session:
+        await upsert_customer(session, customer_id, profile, datetime.now(UTC))
+    return customer_id
+
+
+def cart_event(customer_id: str, cart_id: str = "cart-1") -> Event:
+    return Event(
+        event_id=unique("e"),
+        customer_id=customer_id,
+        type=EventType.CART_UPDATED,
+        occurred_at=datetime.now(UTC),
+        properties={"cart_id": cart_id, "items": [], "total": 10},
+    )
+
+
+def request(customer_id: str, at: datetime, step: Send = STAGE_1, **changes) -> PrepareMessage:  # type: ignore[no-untyped-def]
+    workflow_id = unique("cart_abandonment")
+    trigger = changes.pop("trigger", None) or cart_event(customer_id)
+    return PrepareMessage(
+        idempotency_key=f"{workflow_id}:{trigger.event_id}:{step.id}",
+        customer_id=customer_id,
+        journey="cart_abandonment",
+        workflow_id=workflow_id,
+        step=step,
+        trigger_event=trigger,
+        decided_at=at,
+        **changes,
+    )
+
+
+def local(timezone: str, hour: int, minute: int = 0) -> datetime:
+    """Today (in the zone) at hour:minute, as an aware UTC instant."""
+    today = datetime.now(ZoneInfo(timezone)).date()
+    naive = datetime(today.year, today.month, today.day, hour, minute)
+    return naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+async def test_fifty_racing_journeys_for_the_last_daily_slot_send_exactly_once(decider) -> None:  # type: ignore[no-untyped-def]
+    activities, sessions = decider
+    zone = "Asia/Shanghai"
+    customer_id = await customer(sessions, zone)
+    noon = local(zone, 12)
+    for _ in range(2):  # two of the three daily slots taken
+        first = await activities.prepare_message(request(customer_id, noon))
+        assert first.status == MessageStatus.PENDING
+
+    results = await asyncio.gather(
+        *(activities.prepare_message(request(customer_id, noon)) for _ in range(50))
+    )
+
+    sent = [r for r in results if r.status == MessageStatus.PENDING]
+    deferred = [r for r in results if r.status == MessageStatus.DEFERRED]
+    assert len(sent) == 1 and len(deferred) == 49
+    next_morning = local(zone, 9) + timedelta(days=1)
+    assert {(r.rule, r.reason, r.deferred_until) for r in deferred} == {
+        ("daily_cap", "daily_cap", next_morning)
+    }
+    async with sessions() as session:
+        assert len(await messages_for_customer(session, customer_id)) == 52
+
+
+async def test_quiet_hours_follow_the_customers_own_clock(decider) -> None:  # type: ignore[no-untyped-def]
+    activities, sessions = decider
+    shanghai = await customer(sessions, "Asia/Shanghai")
+    los_angeles = await customer(sessions, "America/Los_Angeles")
+    at = local("Asia/Shanghai", 0, 30)  # 00:30 in Shanghai is 08:30 or 09:30 in Los Angeles
+
+    late = await activities.prepare_message(request(shanghai, at))
+    assert (late.status, late.rule) == (MessageStatus.DEFERRED, "quiet_hours")
+    assert late.deferred_until == local("Asia/Shanghai", 9)
+    la_hour = at.astimezone(ZoneInfo("America/Los_Angeles")).hour
+    awake = await activities.prepare_message(request(los_angeles, at))
+    if la_hour >= 9:
+        assert awake.status == MessageStatus.PENDING
+    else:  # the half of the year Los Angeles is on standard time it is 08:30 there
+        assert awake.deferred_until is not None
+        assert awake.deferred_until.astimezone(ZoneInfo("America/Los_Angeles")).hour == 9
+
+
+async def test_a_paid_cart_gets_no_discount(decider) -> None:  # type: ignore[no-untyped-def]
+    activities, sessions = decider
+    customer_id = await customer(sessions, "UTC")
+    trigger = cart_event(customer_id, cart_id="cart-77")
+    paid = Event(
+        event_id=unique("e"),
+        customer_id=customer_id,
+        type=EventType.ORDER_PAID,
+        occurred_at=datetime.now(UTC),
+        properties={"order_id": "o-1", "cart_id": "cart-77"},
+    )
+    await store_event(sessions, paid, datetime.now(UTC))
+
+    decision = await activities.prepare_message(
+        request(customer_id, local("UTC", 12), STAGE_3, trigger=trigger)
+    )
+    assert (decision.status, decision.rule) == (MessageStatus.SUPPRESSED, "order_status")
+
+
+async def test_unsubscribe_stops_decided_but_undelivered_messages(decider) -> None:  # type: ignore[no-untyped-def]
+    activities, sessions = decider
+    customer_id = await customer(sessions, "UTC")
+    pending = await activities.prepare_message(request(customer_id, local("UTC", 12)))
+    assert pending.status == MessageStatus.PENDING
+
+    settings = make_settings("sqlite://", Path("/tmp"))
+    async with sessions.begin() as session:
+        assert await unsubscribe(session, customer_id, None, datetime.now(UTC), settings.guardrails)
+    async with sessions() as session:
+        [row] = await messages_for_customer(session, customer_id)
+    assert (row.status, row.reason) == (MessageStatus.SUPPRESSED, "unsubscribed")
+
+    later = await activities.prepare_message(request(customer_id, local("UTC", 13)))
+    assert later.status == MessageStatus.SUPPRESSED
+
+
+async def test_holdout_records_the_would_be_send_and_delivers_nothing(decider) -> None:  # type: ignore[no-untyped-def]
+    activities, sessions = decider
+    customer_id = await customer(sessions, "UTC")
+    decision = await activities.prepare_message(
+        request(customer_id, local("UTC", 12), holdout=True)
+    )
+    assert (decision.status, decision.reason, decision.channel) == (
+        MessageStatus.SUPPRESSED,
+        "holdout",
+        "email",
+    )
+
+
+async def test_a_retried_decision_returns_the_recorded_one(decider) -> None:  # type: ignore[no-untyped-def]
+    activities, sessions = decider
+    customer_id = await customer(sessions, "UTC")
+    ask = request(customer_id, local("UTC", 12))
+    first, again = await asyncio.gather(
+        activities.prepare_message(ask), activities.prepare_message(ask)
+    )
+    assert first.message_id == again.message_id
+    assert first.content == again.content
+    async with sessions() as session:
+        assert len(await messages_for_customer(session, customer_id)) == 1

@@ -1,0 +1,64 @@
+"""An event is never accepted when it cannot be stored or routed; the sender's retry works once."""
+
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from tests.conftest import Stack, make_settings, unique
+from tests.journey_helpers import cart
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # nothing listens once the probe is closed
+
+
+def cart_event(customer_id: str) -> dict:
+    return {
+        "event_id": unique("e"),
+        "customer_id": customer_id,
+        "type": "cart_updated",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "properties": cart(),
+    }
+
+
+async def test_temporal_unreachable_answers_503_and_the_retry_routes_once(
+    sqlite_url: str, temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    settings = make_settings(sqlite_url, tmp_path, temporal_address=f"127.0.0.1:{closed_port()}")
+    down = Stack(settings, None)  # connects to the configured, dead, address
+    body = cart_event(unique("c"))
+    response = await down.http.post("/v1/events", json=body)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+
+    up = Stack(make_settings(sqlite_url, tmp_path), temporal_env.client)
+    with temporal_env.with_time_skipping_disabled():
+        retried = await up.http.post("/v1/events", json=body)
+        again = await up.http.post("/v1/events", json=body)
+    assert retried.status_code == 202 and retried.json()["duplicate"] is False
+    assert again.json()["duplicate"] is True
+    started = [j for j in retried.json()["journeys"] if j["action"] == "started"]
+    assert [j["journey"] for j in started] == ["cart_abandonment"]
+    await temporal_env.client.get_workflow_handle(started[0]["workflow_id"]).terminate("done")
+    for stack in (down, up):
+        await stack.http.aclose()
+        await stack.engine.dispose()
+
+
+async def test_database_unreachable_answers_503_and_accepts_nothing(
+    temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port()}/test"
+    stack = Stack(make_settings(url, tmp_path), temporal_env.client)
+    response = await stack.http.post("/v1/events", json=cart_event(unique("c")))
+    assert response.status_code == 503
+    assert response.json()["detail"][0]["reason"].startswith("database unavailable")
+    health = await stack.http.get("/healthz")
+    assert health.status_code == 503 and health.json()["database"] == "unavailable"
+    await stack.http.aclose()
+    await stack.engine.dispose()
