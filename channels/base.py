@@ -1,5 +1,6 @@
 """The one interface every channel sender implements."""
 
+from datetime import timedelta
 from typing import Protocol
 
 from pydantic import BaseModel
@@ -17,15 +18,27 @@ class OutgoingMessage(BaseModel):
     title: str
     body: str
     cta: str = ""
+    disclaimers: list[str] = []
+    # Links the delivery worked out (channels/links.py): the call to action, tracked when a
+    # tracking secret is set; for email the open pixel and the one-click unsubscribe link.
+    cta_url: str = ""
+    open_pixel_url: str | None = None
+    unsubscribe_url: str | None = None
 
 
 class DeliveryError(Exception):
-    """The provider refused or could not take the message; it was certainly not delivered."""
+    """The provider refused or could not take the message; it was certainly not delivered.
 
-    def __init__(self, reason: str, *, final: bool) -> None:
+    `final`: retrying on this channel cannot help (invalid address, blocked number), so the
+    message moves to the next allowed channel. Otherwise it is retried, no sooner than
+    `retry_after` when the provider asked for a pause (HTTP 429 with Retry-After).
+    """
+
+    def __init__(self, reason: str, *, final: bool, retry_after: timedelta | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.final = final
+        self.retry_after = retry_after
 
 
 class Sender(Protocol):

@@ -1,40 +1,67 @@
-"""Email over SMTP (aiosmtplib)."""
+"""Email over SMTP (aiosmtplib): a text and an HTML part, one-click unsubscribe, tracked links.
 
+Headers: `Message-ID` carries the ledger's message id (relays and receipt webhooks name the
+message by it; `X-Journeys-Message-Id` repeats it bare), `X-Idempotency-Key` the ledger key, and
+`List-Unsubscribe` / `List-Unsubscribe-Post` (RFC 8058) when an unsubscribe link is configured.
+The HTML part links the call to action through the tracked link and loads the open pixel.
+"""
+
+from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
+from html import escape
 
 import aiosmtplib
 
 from channels.base import DeliveryError, OutgoingMessage
+from guardrails import list_unsubscribe_headers
 from settings import Settings
+
+MESSAGE_ID_HEADER = "X-Journeys-Message-Id"
+# Long headers are folded only past SMTP's 998-character line limit: the default policy folds at
+# 78 and, finding no space in a List-Unsubscribe URL, turns it into an RFC 2047 encoded word
+# that mail clients do not read as a link.
+_POLICY = policy.default.clone(max_line_length=998)
+
+_UNSUBSCRIBE_LINE = {"en": "Unsubscribe", "zh": "退订"}
 
 
 class SmtpSender:
     # SMTP has no idempotency key: an attempt cut off after DATA may or may not have been
-    # delivered, so it is never repeated (see activities.messaging).
+    # delivered, so it is never repeated (see activities/delivery.py).
     idempotent = False
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
 
     def build(self, message: OutgoingMessage) -> EmailMessage:
-        email = EmailMessage()
+        email = EmailMessage(policy=_POLICY)
         email["From"] = self._settings.email_from
         email["To"] = message.address
         email["Subject"] = message.title
+        email["Date"] = format_datetime(datetime.now(UTC))
         domain = self._settings.email_from.rsplit("@", 1)[-1].rstrip(">")
         email["Message-ID"] = make_msgid(idstring=message.message_id, domain=domain)
+        email[MESSAGE_ID_HEADER] = message.message_id
         email["X-Idempotency-Key"] = message.idempotency_key
-        text = message.body if not message.cta else f"{message.body}\n\n{message.cta}"
-        email.set_content(text)
+        if message.unsubscribe_url:
+            mailto = self._settings.channels.email.unsubscribe_mailto
+            for name, value in list_unsubscribe_headers(message.unsubscribe_url, mailto).items():
+                email[name] = value
+        email.set_content(_text_part(message))
+        email.add_alternative(_html_part(message), subtype="html")
         return email
 
     async def send(self, message: OutgoingMessage) -> str:
         email = self.build(message)
         s = self._settings
         try:
+            # Sent as bytes flattened with our policy: aiosmtplib would re-fold with its own.
             await aiosmtplib.send(
-                email,
+                email.as_bytes(policy=_POLICY.clone(linesep="\r\n")),
+                sender=parseaddr(s.email_from)[1],
+                recipients=[message.address],
                 hostname=s.smtp_host,
                 port=s.smtp_port,
                 username=s.smtp_username or None,
@@ -46,9 +73,51 @@ class SmtpSender:
         except aiosmtplib.SMTPConnectError as err:  # connection never made, connect timeouts too
             raise DeliveryError("smtp_unreachable", final=False) from err
         except aiosmtplib.SMTPRecipientsRefused as err:
-            raise DeliveryError("recipient_refused", final=True) from err
+            # 550 "no such mailbox" is for good; 450/451 "mailbox busy, try later" is not.
+            final = all(500 <= refusal.code < 600 for refusal in err.recipients)
+            raise DeliveryError("recipient_refused", final=final) from err
         except aiosmtplib.SMTPResponseException as err:
             raise DeliveryError(f"smtp_{err.code}", final=500 <= err.code < 600) from err
         # Anything else (a timeout or disconnect mid-conversation) may come after the server took
         # the message: it propagates as an unknown outcome.
         return str(email["Message-ID"])
+
+
+def _unsubscribe_word(locale: str) -> str:
+    return _UNSUBSCRIBE_LINE.get(locale.lower()[:2], _UNSUBSCRIBE_LINE["en"])
+
+
+def _text_part(message: OutgoingMessage) -> str:
+    lines = [message.body]
+    if message.cta:
+        lines.append(f"{message.cta}: {message.cta_url}" if message.cta_url else message.cta)
+    lines += message.disclaimers
+    if message.unsubscribe_url and message.unsubscribe_url not in message.body:
+        lines.append(f"{_unsubscribe_word(message.locale)}: {message.unsubscribe_url}")
+    return "\n\n".join(lines) + "\n"
+
+
+def _html_part(message: OutgoingMessage) -> str:
+    body = escape(message.body).replace("\n", "<br>\n")
+    parts = [f"<p>{body}</p>"]
+    if message.cta:
+        cta = escape(message.cta)
+        if message.cta_url:
+            cta = f'<a href="{escape(message.cta_url, quote=True)}">{cta}</a>'
+        parts.append(f"<p>{cta}</p>")
+    for line in message.disclaimers:
+        parts.append(f'<p style="font-size:small">{escape(line)}</p>')
+    if message.unsubscribe_url:
+        url = escape(message.unsubscribe_url, quote=True)
+        word = escape(_unsubscribe_word(message.locale))
+        parts.append(f'<p style="font-size:small"><a href="{url}">{word}</a></p>')
+    if message.open_pixel_url:
+        src = escape(message.open_pixel_url, quote=True)
+        parts.append(f'<img src="{src}" width="1" height="1" alt="" style="display:none">')
+    lang = escape(message.locale, quote=True)
+    return (
+        f'<!doctype html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{escape(message.title)}</title></head>\n<body>\n"
+        + "\n".join(parts)
+        + "\n</body></html>\n"
+    )

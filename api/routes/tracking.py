@@ -1,0 +1,100 @@
+"""Tracked links and the email open pixel: `GET /t/c/{token}` and `GET /t/o/{token}.gif`.
+
+No bearer key, since customers' mail clients call them; the signed token (channels/tracking.py)
+is what makes them unforgeable. A bad token answers 404. A good one always gets its redirect or
+pixel: recording the click or open (the first per message counts, as a receipt of the provider
+"tracking") happens after the response, and a failure there is logged, never shown.
+"""
+
+import structlog
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.deps import SessionsDep, SettingsDep, utcnow
+from api.errors import ApiError
+from api.routes.webhooks import apply_receipt
+from api.temporal import TemporalConnection
+from channels.receipts import Receipt, ReceiptType
+from channels.setup import tracking_secret
+from channels.tracking import TrackingClaim, TrackingKind, TrackingTokenError, verify_tracking_token
+from settings import Settings
+
+router = APIRouter(prefix="/t", tags=["tracking"])
+log = structlog.get_logger()
+
+PROVIDER = "tracking"
+# The smallest transparent GIF (1x1, 43 bytes).
+PIXEL = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
+    b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
+_NO_CACHE = {"Cache-Control": "no-store, max-age=0", "Referrer-Policy": "no-referrer"}
+
+
+@router.get("/c/{token}", summary="A tracked link: records the click, redirects to the target")
+async def click(
+    token: str,
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    background: BackgroundTasks,
+) -> RedirectResponse:
+    claim = _claim(settings, token, TrackingKind.CLICK)
+    background.add_task(
+        _record, request.app.state.temporal, sessions, settings, claim, ReceiptType.CLICKED
+    )
+    assert claim.url is not None
+    return RedirectResponse(claim.url, status_code=302, headers=_NO_CACHE)
+
+
+@router.get("/o/{token}.gif", summary="The open pixel of an email: records the open")
+async def open_pixel(
+    token: str,
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    background: BackgroundTasks,
+) -> Response:
+    claim = _claim(settings, token, TrackingKind.OPEN)
+    background.add_task(
+        _record, request.app.state.temporal, sessions, settings, claim, ReceiptType.OPENED
+    )
+    return Response(PIXEL, media_type="image/gif", headers=_NO_CACHE)
+
+
+def _claim(settings: Settings, token: str, kind: TrackingKind) -> TrackingClaim:
+    try:
+        claim = verify_tracking_token(tracking_secret(settings).get_secret_value(), token)
+    except TrackingTokenError as err:
+        raise ApiError(404, "unknown link", field="token") from err
+    if claim.kind != kind:
+        raise ApiError(404, "unknown link", field="token")
+    return claim
+
+
+async def _record(
+    temporal: TemporalConnection,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    claim: TrackingClaim,
+    kind: ReceiptType,
+) -> None:
+    receipt = Receipt(
+        receipt_id=f"{kind}:{claim.message_id}",
+        type=kind,
+        message_id=claim.message_id,
+        occurred_at=utcnow(),
+    )
+    try:
+        await apply_receipt(
+            sessions,
+            temporal,
+            settings.task_queue,
+            PROVIDER,
+            receipt,
+            settings.guardrails,
+        )
+    except Exception:
+        # The customer already has their page; a click lost to an outage is only a statistic.
+        log.exception("tracking not recorded", message_id=claim.message_id, kind=kind.value)

@@ -1,0 +1,101 @@
+"""`journeyctl channels ...`: configured providers, signing a test receipt, a message's trail."""
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from channels.signing import SIGNATURE_HEADER, signature_header
+from models.channels import Channel
+from settings import Settings
+from storage.database import create_engine, session_factory
+from storage.delivery_attempts import attempts_for_message
+from storage.feedback import receipts_for_message
+from storage.ledger import get_message
+
+app = typer.Typer(no_args_is_help=True)
+OUTBOX = "GET /v1/customers/{id}/outbox"
+
+
+@app.callback()
+def main() -> None:
+    """Channel providers, receipt webhooks and the delivery trail of a message."""
+
+
+@app.command()
+def providers() -> None:
+    """Which provider carries each channel, at what rate, and whether its receipts are accepted."""
+    settings = Settings()
+    config = settings.channels
+    typer.echo(f"{'channel':8} {'provider':24} {'rate/s':>7}  receipts  where")
+    for channel in Channel:
+        http = config.http_provider(channel)
+        if channel == Channel.EMAIL:
+            smtp = bool(settings.smtp_host)
+            name = "smtp" if smtp else "dev outbox"
+            rate = f"{config.email.rate_per_second:g}" if smtp else "-"
+            where = f"{settings.smtp_host}:{settings.smtp_port}" if smtp else OUTBOX
+        elif http is None:
+            name, rate, where = "dev outbox", "-", OUTBOX
+        else:
+            name, rate, where = (
+                f"{channel.value} ({http.protocol})",
+                f"{http.rate_per_second:g}",
+                http.base_url,
+            )
+        receipts = "yes" if config.webhook_secret(channel.value) else "no"
+        typer.echo(f"{channel.value:8} {name:24} {rate:>7}  {receipts:8}  {where}")
+    typer.echo(f"tracked links, pixel and unsubscribe links under {config.public_base_url}")
+
+
+@app.command()
+def sign(
+    provider: Annotated[str, typer.Argument(help="the channel whose webhook secret signs it")],
+    body: Annotated[
+        Path | None, typer.Option(help="file with the JSON body; standard input when left out")
+    ] = None,
+) -> None:
+    """Print the signature header for a receipt body, to try POST /v1/webhooks/PROVIDER by hand."""
+    secret = Settings().channels.webhook_secret(provider)
+    if secret is None:
+        raise typer.BadParameter(
+            f"no webhook secret for {provider!r}: set CHANNELS__<CHANNEL>__WEBHOOK_SECRET",
+            param_hint="PROVIDER",
+        )
+    raw = body.read_bytes() if body else sys.stdin.buffer.read()
+    typer.echo(
+        f"{SIGNATURE_HEADER}: {signature_header(secret.get_secret_value(), raw, int(time.time()))}"
+    )
+
+
+@app.command()
+def trail(message_id: Annotated[str, typer.Argument(help="a ledger message id, m_...")]) -> None:
+    """A message's ledger row, every provider call made for it and every receipt it got."""
+    asyncio.run(_trail(Settings(), message_id))
+
+
+async def _trail(settings: Settings, message_id: str) -> None:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with session_factory(engine)() as session:
+            row = await get_message(session, message_id)
+            if row is None:
+                typer.echo(f"no message {message_id}", err=True)
+                raise typer.Exit(1)
+            attempts = await attempts_for_message(session, message_id)
+            receipts = await receipts_for_message(session, message_id)
+    finally:
+        await engine.dispose()
+    typer.echo(
+        f"{row.message_id}  {row.journey}/{row.step}  {row.channel}  {row.status} ({row.reason})"
+    )
+    for a in attempts:
+        ref = f"  ref {a.provider_ref}" if a.provider_ref else ""
+        typer.echo(
+            f"  call     {a.at:%Y-%m-%d %H:%M:%S}  {a.channel:7} {a.outcome:8} {a.reason}{ref}"
+        )
+    for r in receipts:
+        typer.echo(f"  receipt  {r.occurred_at:%Y-%m-%d %H:%M:%S}  {r.provider:8} {r.type}")

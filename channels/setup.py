@@ -1,0 +1,91 @@
+"""Which sender carries each channel, at what rate, with which links: all from the settings."""
+
+from dataclasses import dataclass, field
+
+import structlog
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from channels.base import Sender
+from channels.compose import MessageComposer
+from channels.inapp import InboxSender
+from channels.links import MessageLinks
+from channels.outbox import OutboxSender
+from channels.push import PushSender
+from channels.rate_limit import TokenBucket
+from channels.settings import HttpProviderSettings, WeChatSettings
+from channels.sms import SmsSender
+from channels.smtp import SmtpSender
+from channels.webhook import SignedWebhookSender
+from channels.wechat import WeChatSender
+from models.channels import Channel
+from settings import Settings
+from storage.dev_secrets import dev_secret, unsubscribe_secret
+
+log = structlog.get_logger()
+
+_NATIVE = {
+    Channel.SMS: SmsSender,
+    Channel.PUSH: PushSender,
+    Channel.INAPP: InboxSender,
+}
+
+
+@dataclass
+class ChannelClients:
+    senders: dict[Channel, Sender]
+    composer: MessageComposer
+    throttles: dict[Channel, TokenBucket] = field(default_factory=dict)
+
+
+def build_channels(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> ChannelClients:
+    """A configured provider per channel, else the dev outbox; email over SMTP when a relay is
+    set. Each provider gets its own token bucket; the outbox needs none."""
+    outbox = OutboxSender(sessions)
+    senders: dict[Channel, Sender] = {channel: outbox for channel in Channel}
+    throttles: dict[Channel, TokenBucket] = {}
+    config = settings.channels
+    if settings.smtp_host:
+        senders[Channel.EMAIL] = SmtpSender(settings)
+        throttles[Channel.EMAIL] = TokenBucket(config.email.rate_per_second)
+    for channel in Channel:
+        provider = config.http_provider(channel)
+        if provider is None:
+            continue
+        senders[channel] = http_sender(channel, provider)
+        throttles[channel] = TokenBucket(provider.rate_per_second)
+    log.info(
+        "channel senders",
+        senders={channel.value: type(sender).__name__ for channel, sender in senders.items()},
+    )
+    return ChannelClients(senders, composer_from_settings(settings), throttles)
+
+
+def http_sender(channel: Channel, provider: HttpProviderSettings) -> Sender:
+    if provider.protocol == "signed_webhook":
+        return SignedWebhookSender(provider)
+    if isinstance(provider, WeChatSettings):
+        return WeChatSender(provider)
+    return _NATIVE[channel](provider)
+
+
+def composer_from_settings(settings: Settings) -> MessageComposer:
+    """Tracked links and unsubscribe links are always on: without configured secrets a dev stack
+    uses secrets it generates under data_dir, shared by its worker and API."""
+    tracking = tracking_secret(settings)
+    links = MessageLinks(
+        settings.channels,
+        tracking_secret=tracking,
+        unsubscribe_secret=SecretStr(unsubscribe_secret(settings)),
+        unsubscribe_days=settings.guardrails.unsubscribe_token_days,
+    )
+    return MessageComposer(links, coupon_secret=tracking.get_secret_value())
+
+
+def tracking_secret(settings: Settings) -> SecretStr:
+    configured = settings.channels.tracking_secret
+    if configured is not None:
+        return configured
+    return SecretStr(dev_secret(settings.data_dir, "dev-tracking-secret"))
