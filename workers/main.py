@@ -4,10 +4,13 @@ import asyncio
 import signal
 
 import structlog
+from temporalio.runtime import Runtime
 
 from logging_setup import configure_logging
 from settings import Settings
 from storage.database import create_engine, session_factory
+from telemetry.endpoints import prometheus_runtime, serve_metrics
+from telemetry.tracing import configure_tracing, traced_client
 from temporal_client import connect_temporal
 from workers.build import build_worker
 
@@ -16,15 +19,36 @@ log = structlog.get_logger()
 
 async def run_worker(settings: Settings) -> None:
     configure_logging(settings)
+    telemetry = settings.telemetry
+    if telemetry.sdk_metrics_address:
+        # Before the client connects: clients report into the runtime they were created with.
+        Runtime.set_default(prometheus_runtime(telemetry.sdk_metrics_address))
+    metrics_server = serve_metrics(telemetry.metrics_address) if telemetry.metrics_address else None
+    tracing = configure_tracing(telemetry, "worker")
     engine = create_engine(settings.resolved_database_url)
     client = await connect_temporal(settings)
-    worker = build_worker(client, settings, session_factory(engine))
+    if tracing is not None:
+        client = traced_client(client, tracing)
+    worker = build_worker(client, settings, session_factory(engine), tracing)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
-    async with worker:
-        await stop.wait()
-        log.info("worker stopping")
-    await engine.dispose()
+    log.info(
+        "worker started",
+        task_queue=settings.task_queue,
+        temporal=settings.temporal_address,
+        sdk_metrics=telemetry.sdk_metrics_address or None,
+        metrics=telemetry.metrics_address or None,
+        tracing=tracing is not None,
+    )
+    try:
+        async with worker:
+            await stop.wait()
+            log.info("worker stopping")
+    finally:
+        await engine.dispose()
+        if metrics_server is not None:
+            metrics_server.shutdown()
+        if tracing is not None:
+            tracing.shutdown()  # flushes the spans still batched

@@ -1,0 +1,231 @@
+"""`journeyctl ops ...`: replay, retry, export histories, customer timelines, search attributes."""
+
+import asyncio
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from cli.durations import parse_duration
+from ops.history_export import HISTORIES, export_history
+from ops.queries import started_since
+from ops.replay import ReplayOutcome, replay_matching, replay_run
+from ops.retry import Action, RetryResult, carry_out, find_failed, plan_retry
+from ops.search_attributes import connect_when_ready, register_search_attributes
+from ops.timeline import customer_timeline
+from settings import Settings
+from storage.database import create_engine, session_factory
+from temporal_client import connect_temporal
+
+ops_app = typer.Typer(
+    help="Operate journeys: replay and retry runs, export histories, customer timelines.",
+    no_args_is_help=True,
+)
+
+
+def _duration(text: str, option: str) -> datetime:
+    """`24h` → the moment 24 hours ago."""
+    try:
+        return datetime.now(UTC) - parse_duration(text)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint=option) from err
+
+
+def _table(header: Sequence[str], rows: list[Sequence[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    lines = [header, ["-" * width for width in widths], *rows]
+    return "\n".join(
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
+
+
+@ops_app.command()
+def replay(
+    workflow_id: str | None = typer.Argument(None, help="one journey, e.g. cart_abandonment:c-1"),
+    run_id: str | None = typer.Option(None, help="a run of WORKFLOW_ID other than its latest"),
+    query: str | None = typer.Option(
+        None, help="bulk: a visibility query, e.g. \"JourneyKind = 'cart_abandonment'\""
+    ),
+    since: str | None = typer.Option(
+        None, help="bulk: every journey run started within this long, e.g. 24h or 7d"
+    ),
+    limit: int | None = typer.Option(None, min=1, help="bulk: at most this many runs"),
+) -> None:
+    """Replay runs' histories against the current workflow code (before a deploy, after a
+    failure). Prints whether each is deterministic or where it first diverged; exits 1 if any
+    run does not replay."""
+    if sum(x is not None for x in (workflow_id, query, since)) != 1:
+        raise typer.BadParameter("give exactly one of WORKFLOW_ID, --query or --since")
+    if workflow_id is not None:
+        outcome = asyncio.run(_replay_one(workflow_id, run_id))
+        if outcome.deterministic:
+            typer.echo(f"deterministic: {outcome.workflow_id} run {outcome.run_id}")
+            return
+        typer.echo(f"NOT deterministic: {outcome.workflow_id} run {outcome.run_id}")
+        typer.echo(f"first divergence: {outcome.failure}")
+        raise typer.Exit(1)
+    visibility = query if query is not None else started_since(_duration(since or "", "--since"))
+    typer.echo(f"replaying runs matching: {visibility}")
+    outcomes = asyncio.run(_replay_bulk(visibility, limit))
+    failed = [o for o in outcomes if not o.deterministic]
+    typer.echo(
+        f"\n{len(outcomes)} runs replayed: {len(outcomes) - len(failed)} deterministic, "
+        f"{len(failed)} failed"
+    )
+    by_type = sorted({o.workflow_type for o in outcomes})
+    summary = [
+        [
+            name,
+            str(sum(o.workflow_type == name for o in outcomes)),
+            str(sum(o.workflow_type == name and not o.deterministic for o in outcomes)),
+        ]
+        for name in by_type
+    ]
+    if summary:
+        typer.echo(_table(["workflow type", "runs", "failed"], summary) + "\n")
+    if failed:
+        rows = [[o.workflow_id, o.run_id, o.workflow_type, o.failure or ""] for o in failed]
+        typer.echo(_table(["workflow id", "run id", "type", "first divergence"], rows))
+        raise typer.Exit(1)
+
+
+async def _replay_one(workflow_id: str, run_id: str | None) -> ReplayOutcome:
+    return await replay_run(await connect_temporal(Settings()), workflow_id, run_id)
+
+
+async def _replay_bulk(query: str, limit: int | None) -> list[ReplayOutcome]:
+    client = await connect_temporal(Settings())
+    count = 0
+
+    def progress(outcome: ReplayOutcome) -> None:
+        nonlocal count
+        count += 1
+        verdict = "ok  " if outcome.deterministic else "FAIL"
+        typer.echo(f"[{count}] {verdict} {outcome.workflow_id} run {outcome.run_id}")
+
+    return await replay_matching(client, query, limit=limit, on_outcome=progress)
+
+
+@ops_app.command("retry-failed")
+def retry_failed(
+    journey: str = typer.Option(..., help="journey kind, e.g. cart_abandonment"),
+    since: str = typer.Option(..., help="runs that failed or timed out within this long: 24h"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="show the plan, change nothing"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation"),
+) -> None:
+    """Reset failed or timed-out journeys to their last good point, or restart them with their
+    original input and signals when a reset cannot help. Safe to run twice: retried runs are
+    skipped."""
+    results = asyncio.run(_retry(journey, _duration(since, "--since"), dry_run, yes))
+    if any(result.error for result in results):
+        raise typer.Exit(1)
+
+
+async def _retry(journey: str, since: datetime, dry_run: bool, yes: bool) -> list[RetryResult]:
+    client = await connect_temporal(Settings())
+    failed = await find_failed(client, journey, since)
+    typer.echo(f"{len(failed)} failed or timed-out {journey} journeys since {since:%F %T} UTC")
+    plans = []
+    for position, execution in enumerate(failed, 1):
+        plans.append(await plan_retry(client, execution))
+        typer.echo(f"  planned {position}/{len(failed)}: {execution.id}")
+    to_do = [plan for plan in plans if plan.action != Action.SKIP]
+    rows = [[p.workflow_id, p.status, p.action, p.reason] for p in plans]
+    if rows:
+        typer.echo(_table(["workflow id", "status", "action", "why"], rows))
+    if dry_run or not to_do:
+        typer.echo("dry run: nothing changed" if dry_run else "nothing to retry")
+        return [RetryResult(plan, None) for plan in plans]
+    if not yes and not typer.confirm(f"retry {len(to_do)} journeys?"):
+        typer.echo("nothing changed")
+        raise typer.Exit(1)
+    results = []
+    for position, plan in enumerate(to_do, 1):
+        result = await carry_out(client, plan)
+        results.append(result)
+        outcome = f"new run {result.new_run_id}" if result.error is None else result.error
+        typer.echo(f"  [{position}/{len(to_do)}] {plan.action} {plan.workflow_id}: {outcome}")
+    done = sum(1 for result in results if result.error is None)
+    typer.echo(
+        f"report: {done} retried ({sum(r.plan.action == Action.RESET for r in results)} reset, "
+        f"{sum(r.plan.action == Action.RESTART for r in results)} restarted), "
+        f"{len(results) - done} errors, {len(plans) - len(to_do)} skipped"
+    )
+    return results
+
+
+@ops_app.command("export-history")
+def export_history_command(
+    workflow_id: str = typer.Argument(..., help="e.g. cart_abandonment:c-1"),
+    run_id: str | None = typer.Option(None, help="a run other than the latest"),
+    name: str | None = typer.Option(None, help="file name without .json (default: kind_runid)"),
+    directory: str | None = typer.Option(
+        None, "--dir", help="where the replay corpus lives (default: tests/histories)"
+    ),
+    overwrite: bool = typer.Option(False, help="replace an existing file of that name"),
+) -> None:
+    """Write a run's history as JSON into the replay corpus (tests/histories/ by default);
+    tests/test_replay.py then replays it against every future change. Check the file for
+    personal data before committing it."""
+
+    async def run() -> Path:
+        client = await connect_temporal(Settings())
+        return await export_history(
+            client,
+            workflow_id,
+            run_id=run_id,
+            name=name,
+            directory=Path(directory) if directory else HISTORIES,
+            overwrite=overwrite,
+        )
+
+    try:
+        path = asyncio.run(run())
+    except FileExistsError as err:
+        raise typer.BadParameter(str(err), param_hint="--name") from err
+    typer.echo(f"wrote {path}")
+
+
+@ops_app.command()
+def timeline(
+    customer_id: str = typer.Argument(..., help="the customer's id"),
+    as_json: bool = typer.Option(False, "--json", help="the API's JSON instead of lines"),
+) -> None:
+    """A customer's events, journeys, steps and message decisions, in time order."""
+
+    async def run() -> str:
+        settings = Settings()
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            client = await connect_temporal(settings)
+            found = await customer_timeline(client, session_factory(engine), customer_id)
+        finally:
+            await engine.dispose()
+        if as_json:
+            return json.dumps(found.model_dump(mode="json"), indent=2)
+        rows = [
+            [f"{e.at.astimezone(UTC):%F %T}", e.kind, e.workflow_id or "", e.summary]
+            for e in found.entries
+        ]
+        return _table(["at (UTC)", "what", "journey", "detail"], rows) if rows else "nothing yet"
+
+    typer.echo(asyncio.run(run()))
+
+
+@ops_app.command("register-search-attributes")
+def register_search_attributes_command(
+    wait: float = typer.Option(60, help="seconds to wait for Temporal to come up"),
+) -> None:
+    """Register CustomerId, JourneyKind, JourneyStep and the others journeys set on the
+    namespace (TEMPORAL_NAMESPACE); those already there are left alone."""
+
+    async def run() -> list[str]:
+        settings = Settings()
+        client = await connect_when_ready(settings, wait)
+        return await register_search_attributes(client, settings.temporal_namespace)
+
+    added = asyncio.run(run())
+    typer.echo(f"added: {', '.join(added)}" if added else "all search attributes were registered")

@@ -1,0 +1,151 @@
+"""A customer's journey timeline: our records and Temporal's histories merged in time order.
+
+From the database: every event received (events table) and every message decision with its
+reason (the contact ledger). From Temporal: every run with CustomerId = the customer (visibility),
+its start and close, and each step it reached (the JourneyStep search attribute it upserted,
+read from the run's history, at the workflow time of the task that upserted it).
+"""
+
+import asyncio
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowExecution
+from temporalio.converter import decode_typed_search_attributes
+
+from models.search_attributes import JOURNEY_KIND, JOURNEY_STEP
+from ops.queries import literal
+from storage.events import events_for_customer
+from storage.ledger import messages_for_customer
+
+
+class EntryKind(StrEnum):
+    EVENT_RECEIVED = "event_received"
+    JOURNEY_STARTED = "journey_started"
+    STEP_REACHED = "step_reached"
+    MESSAGE_DECIDED = "message_decided"
+    JOURNEY_ENDED = "journey_ended"
+
+
+# Within one instant: the event, then the journey it starts, its steps, decisions, its end.
+_ORDER = {kind: position for position, kind in enumerate(EntryKind)}
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: EntryKind
+    summary: str
+    journey: str | None = None
+    workflow_id: str | None = None
+    run_id: str | None = None
+    detail: dict[str, Any] = {}
+
+
+class Timeline(BaseModel):
+    customer_id: str
+    entries: list[TimelineEntry]
+
+
+async def _record_entries(
+    sessions: async_sessionmaker[AsyncSession], customer_id: str
+) -> list[TimelineEntry]:
+    async with sessions() as session:
+        events = await events_for_customer(session, customer_id)
+        messages = await messages_for_customer(session, customer_id)
+    entries = [
+        TimelineEntry(
+            at=event.received_at,
+            kind=EntryKind.EVENT_RECEIVED,
+            summary=f"{event.type} received",
+            detail={
+                "event_id": event.event_id,
+                "type": event.type,
+                "occurred_at": event.occurred_at.isoformat(),
+                "journeys": (event.routing or {}).get("journeys", []),
+            },
+        )
+        for event in events
+    ]
+    entries += [
+        TimelineEntry(
+            at=message.created_at,
+            kind=EntryKind.MESSAGE_DECIDED,
+            summary=f"{message.step}: {message.status} ({message.reason})"
+            + (f" via {message.channel}" if message.channel else ""),
+            journey=message.journey,
+            workflow_id=message.workflow_id,
+            detail={
+                "message_id": message.message_id,
+                "step": message.step,
+                "channel": message.channel,
+                "status": message.status,
+                "reason": message.reason,
+                "trigger_event_id": message.trigger_event_id,
+            },
+        )
+        for message in messages
+    ]
+    return entries
+
+
+async def _run_entries(client: Client, execution: WorkflowExecution) -> list[TimelineEntry]:
+    journey = execution.typed_search_attributes.get(JOURNEY_KIND)
+    run = {"journey": journey, "workflow_id": execution.id, "run_id": execution.run_id}
+    entries = [
+        TimelineEntry(
+            at=execution.start_time,
+            kind=EntryKind.JOURNEY_STARTED,
+            summary=f"{journey or execution.workflow_type} started",
+            detail={"workflow_type": execution.workflow_type},
+            **run,
+        )
+    ]
+    handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+    task_started_at = execution.start_time
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+            # The workflow's clock (workflow.now()) during the task whose commands follow: the
+            # time its decisions were recorded under, so steps and decisions interleave right.
+            task_started_at = event.event_time.ToDatetime(tzinfo=UTC)
+        if event.event_type != EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            continue
+        upserted = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+        step = decode_typed_search_attributes(upserted).get(JOURNEY_STEP)
+        if step is not None:
+            entries.append(
+                TimelineEntry(
+                    at=task_started_at,
+                    kind=EntryKind.STEP_REACHED,
+                    summary=f"step {step}",
+                    detail={"step": step},
+                    **run,
+                )
+            )
+    if execution.close_time is not None and execution.status is not None:
+        status = execution.status.name.lower()
+        entries.append(
+            TimelineEntry(
+                at=execution.close_time,
+                kind=EntryKind.JOURNEY_ENDED,
+                summary=f"{journey or execution.workflow_type} {status}",
+                detail={"status": status},
+                **run,
+            )
+        )
+    return entries
+
+
+async def customer_timeline(
+    client: Client, sessions: async_sessionmaker[AsyncSession], customer_id: str
+) -> Timeline:
+    runs = [run async for run in client.list_workflows(f"CustomerId = {literal(customer_id)}")]
+    per_run = await asyncio.gather(*(_run_entries(client, run) for run in runs))
+    entries = await _record_entries(sessions, customer_id)
+    for run_entries in per_run:
+        entries += run_entries
+    entries.sort(key=lambda entry: (entry.at, _ORDER[entry.kind]))
+    return Timeline(customer_id=customer_id, entries=entries)

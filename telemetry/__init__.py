@@ -1,0 +1,1 @@
+"""Traces, metrics and the settings for both (logs are configured in logging_setup.py)."""

@@ -1,0 +1,36 @@
+"""Application counters (prometheus_client), served on the API's and the worker's /metrics.
+
+Increment them where the thing happens, once per thing: an activity that is retried or finds
+its decision already recorded must not count it again.
+"""
+
+from prometheus_client import Counter
+
+messages_decided = Counter(
+    "journey_messages_decided",
+    "Message decisions newly recorded in the contact ledger, by outcome (the status: "
+    "pending, deferred, suppressed, failed) and reason",
+    ["outcome", "reason"],
+)
+sends = Counter(
+    "journey_sends",
+    "Calls to a channel sender, by channel and result: sent, refused (final provider error), "
+    "failed (retryable provider error) or unknown (cut off; may have been delivered)",
+    ["channel", "result"],
+)
+llm_fallbacks = Counter(
+    "journey_llm_fallbacks",
+    "Copy written by the deterministic template instead of the LLM, by reason "
+    "(e.g. unavailable, invalid_output, check_failed)",
+    ["reason"],
+)
+guardrail_deferrals = Counter(
+    "journey_guardrail_deferrals",
+    "Sends deferred by a guardrail (e.g. quiet_hours, daily_cap), by reason",
+    ["reason"],
+)
+events_received = Counter(
+    "journey_events_received",
+    "Business events accepted by the API, by type and whether they were new or a duplicate",
+    ["type", "duplicate"],
+)

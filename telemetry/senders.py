@@ -1,0 +1,48 @@
+"""A span and a `sends` count around every channel sender's call to the outside world.
+
+SMTP has no OpenTelemetry instrumentation of its own, and HTTP providers get an httpx span only
+below this one: wrapping the sender gives every delivery, whatever its transport, one span
+named after the channel inside the deliver_message activity's span.
+"""
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from channels.base import DeliveryError, OutgoingMessage, Sender
+from models.channels import Channel
+from telemetry.metrics import sends
+from telemetry.tracing import TRACER_NAME
+
+
+class InstrumentedSender:
+    def __init__(self, inner: Sender, tracer: trace.Tracer) -> None:
+        self._inner = inner
+        self._tracer = tracer
+        self.idempotent = inner.idempotent
+
+    async def send(self, message: OutgoingMessage) -> str:
+        channel = str(message.channel)
+        attributes = {"journey.channel": channel, "journey.message_id": message.message_id}
+        with self._tracer.start_as_current_span(
+            f"send {channel}", kind=SpanKind.CLIENT, attributes=attributes
+        ) as span:
+            try:
+                reference = await self._inner.send(message)
+            except DeliveryError as err:
+                sends.labels(channel, "refused" if err.final else "failed").inc()
+                span.set_status(Status(StatusCode.ERROR, err.reason))
+                raise
+            except BaseException:
+                sends.labels(channel, "unknown").inc()
+                raise
+            sends.labels(channel, "sent").inc()
+            return reference
+
+
+def instrument_senders(
+    senders: dict[Channel, Sender], provider: TracerProvider | None = None
+) -> dict[Channel, Sender]:
+    """Wrap every sender; spans go to `provider`, or to the global one when None."""
+    tracer = (provider or trace.get_tracer_provider()).get_tracer(TRACER_NAME)
+    return {channel: InstrumentedSender(sender, tracer) for channel, sender in senders.items()}
