@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from experiments.definitions import Allocation, Experiment
 
+# The arm recorded for a customer in an experiment's holdout (their would-be send is suppressed).
+HOLDOUT_ARM = "holdout"
+
 # 53 bits: the most a float holds exactly, so every bucket is distinct and strictly below 1.
 _BUCKET_BITS = 53
 
