@@ -5,21 +5,42 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import Depends, FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from api.auth import require_api_key, resolve_api_keys
 from api.errors import BodySizeLimit, install_error_handlers
-from api.routes import customers, events, health, journeys
+from api.routes import (
+    customers,
+    events,
+    health,
+    journeys,
+    reports,
+    timeline,
+    tracking,
+    unsubscribe,
+    webhooks,
+)
 from api.temporal import TemporalConnection
 from settings import Settings
 from storage.database import create_engine, session_factory
+from telemetry import endpoints as metrics
+from telemetry.tracing import instrument_app, traced_client
 from temporal_client import connect_temporal
 
 log = structlog.get_logger()
 
 
-def create_app(settings: Settings, temporal_client: Client | None = None) -> FastAPI:
-    """Build the app; tests pass the client of their Temporal environment."""
+def create_app(
+    settings: Settings,
+    temporal_client: Client | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> FastAPI:
+    """Build the app; tests pass the client of their Temporal environment.
+
+    With a tracer provider (telemetry.tracing.configure_tracing), requests are traced and the
+    trace continues into the journeys they start or signal.
+    """
 
     engine = create_engine(settings.resolved_database_url)  # connects lazily, on first use
 
@@ -44,13 +65,22 @@ def create_app(settings: Settings, temporal_client: Client | None = None) -> Fas
         )
 
     async def connect() -> Client:
-        return temporal_client or await connect_temporal(settings)
+        client = temporal_client or await connect_temporal(settings)
+        return traced_client(client, tracer_provider) if tracer_provider else client
 
     app.state.temporal = TemporalConnection(connect)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
+    # Signed by the provider or the link itself instead of the bearer key.
+    app.include_router(webhooks.router)
+    app.include_router(tracking.router)
+    app.include_router(unsubscribe.router)
+    app.include_router(reports.link_router)
     authenticated = [Depends(require_api_key)]
-    for module in (events, customers, journeys):
+    for module in (events, customers, journeys, timeline, metrics, reports):
         app.include_router(module.router, dependencies=authenticated)
+    app.include_router(reports.page_router, dependencies=authenticated)
+    if tracer_provider is not None:
+        instrument_app(app, tracer_provider)
     return app

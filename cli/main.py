@@ -6,15 +6,44 @@ import typer
 import uvicorn
 
 from api.app import create_app
+from catalog import cli as catalog_cli
+from channels import cli as channels_cli
 from cli.durations import parse_duration
+from cli.simulate import simulate_command
 from cli.stack import run_stack
+from content import cli as content_cli
+from dormancy import cli as dormancy_cli
+from experiments import cli as experiments_cli
+from guardrails import cli as guardrails_cli
 from logging_setup import configure_logging
+from offers import cli as offers_cli
+from ops.cli import ops_app
 from ops.time_travel import fast_forward_journey
+from reports import cli as reports_cli
+from scoring import cli as scoring_cli
 from settings import Settings
 from storage.database import migrate as run_migrations
+from telemetry.tracing import configure_tracing
 from workers.main import run_worker
 
 app = typer.Typer(help="Durable customer journeys on Temporal.", no_args_is_help=True)
+app.add_typer(ops_app, name="ops")
+# The domain packages' own commands: models, figures and dry runs of each decision.
+for name, sub_app in {
+    "scoring": scoring_cli.app,
+    "dormancy": dormancy_cli.app,
+    "offers": offers_cli.app,
+    "experiments": experiments_cli.app,
+    "guardrails": guardrails_cli.app,
+    "content": content_cli.app,
+    "catalog": catalog_cli.app,
+    "channels": channels_cli.app,
+    "reports": reports_cli.app,
+}.items():
+    app.add_typer(sub_app, name=name)
+# The bandit's persisted state lives with the reports; its commands sit beside the evaluation.
+experiments_cli.app.command("refresh")(reports_cli.refresh)
+experiments_cli.app.command("report")(reports_cli.report)
 
 
 @app.command()
@@ -31,7 +60,9 @@ def api(
     """Run the HTTP API (run `migrate` first)."""
     settings = Settings()
     configure_logging(settings)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    tracing = configure_tracing(settings.telemetry, "api")
+    application = create_app(settings, tracer_provider=tracing)
+    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
 
 
 @app.command()
@@ -59,3 +90,9 @@ def fast_forward(
         raise typer.BadParameter(str(err), param_hint="DURATION") from err
     reached = asyncio.run(fast_forward_journey(Settings(), workflow_id, delta))
     typer.echo(f"{workflow_id}: clock now {reached.isoformat()}")
+
+
+# The same command under `ops`, beside replay and retry; the top-level name keeps working.
+ops_app.command("fast-forward")(fast_forward)
+
+app.command("simulate")(simulate_command)

@@ -1,40 +1,64 @@
 """Which workflows and activities a worker runs, with which clients."""
 
+from collections.abc import Sequence
+
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.copywriter import Copywriter
 from activities.decisions import DecisionActivities
 from activities.delivery import DeliveryActivities
-from channels.base import Sender
-from channels.outbox import OutboxSender
-from channels.smtp import SmtpSender
-from models.channels import Channel
+from activities.facts import JourneyFactsActivities
+from catalog import CatalogClient
+from channels.setup import build_channels
+from content import LLMClient
+from dormancy.settings import DormancySettings
+from offers.catalogue import load_catalogue
+from scoring.model import IntentModel
+from scoring.settings import repo_path
 from settings import Settings
+from storage.copy_cache import DatabaseCopyCache
+from telemetry.senders import instrument_senders
 from workflows.journey import JOURNEY_WORKFLOWS
 
 
-def senders_from_settings(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession]
-) -> dict[Channel, Sender]:
-    """Email goes over SMTP when a relay is configured; every other channel to the dev outbox."""
-    outbox = OutboxSender(sessions)
-    senders: dict[Channel, Sender] = {channel: outbox for channel in Channel}
-    if settings.smtp_host:
-        senders[Channel.EMAIL] = SmtpSender(settings)
-    return senders
-
-
 def build_worker(
-    client: Client, settings: Settings, sessions: async_sessionmaker[AsyncSession]
+    client: Client,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    tracer_provider: TracerProvider | None = None,
+    extra_workflows: Sequence[type] = (),
 ) -> Worker:
-    decisions = DecisionActivities(sessions)
-    delivery = DeliveryActivities(sessions, senders_from_settings(settings, sessions))
+    """Tracing of workflows and activities comes with the client (telemetry.tracing.traced_client);
+    `tracer_provider` is for the span around each send (None: the process's global provider).
+    `extra_workflows`: the simulator adds the type draft journeys run under."""
+    intent_model = IntentModel.load(repo_path(settings.scoring.model_path))
+    copywriter = Copywriter(
+        settings.content,
+        load_catalogue(),
+        DatabaseCopyCache(sessions),
+        LLMClient(settings.content.llm) if settings.content.llm.base_url else None,
+        CatalogClient(settings.catalog) if settings.catalog else None,
+    )
+    decisions = DecisionActivities(sessions, settings, intent_model, copywriter)
+    # Providers by settings (channels/setup.py): HTTP providers, SMTP, else the dev outbox.
+    channels = build_channels(settings, sessions)
+    senders = instrument_senders(channels.senders, tracer_provider)
+    delivery = DeliveryActivities(sessions, senders, channels.composer, channels.throttles)
+    # Dormancy runs on the product's numbers (DormancySettings defaults) until it has settings.
+    facts = JourneyFactsActivities(sessions, intent_model, settings.scoring, DormancySettings())
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=list(JOURNEY_WORKFLOWS),
-        activities=[decisions.prepare_message, delivery.deliver_message],
+        workflows=[*JOURNEY_WORKFLOWS, *extra_workflows],
+        activities=[
+            decisions.prepare_message,
+            delivery.deliver_message,
+            facts.customer_facts,
+            facts.enter_journey,
+        ],
         # The SDK's default of 5 pollers, not the CPU, bounds throughput (see CONVENTIONS.md).
         max_concurrent_workflow_task_polls=20,
         max_concurrent_activity_task_polls=20,
