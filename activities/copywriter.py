@@ -44,6 +44,7 @@ class Copywriter:
         trigger: Event,
         decided_at: datetime,
         offer_id: str | None,
+        variant: str = "rational",
     ) -> CopyResult:
         offer = self._offers.get(offer_id) if offer_id else None
         terms = offer_terms(offer, decided_at) if offer else None
@@ -62,6 +63,7 @@ class Copywriter:
                 for item in _items(trigger)
             ],
             offer=terms,
+            variant=variant,
         )
         result = await write_copy(request, self._llm, self._catalog, self._cache, self._settings)
         if result.from_cache:

@@ -7,6 +7,7 @@ idempotency key — so two journeys racing for a customer's last daily slot cann
 The copy is written after the lock is released; a retry finds the recorded decision.
 """
 
+import random
 from datetime import datetime, timedelta
 
 import structlog
@@ -16,8 +17,11 @@ from temporalio import activity
 
 import guardrails
 from activities.copywriter import Copywriter
+from activities.offer_choice import OfferBook, winback_offer
 from channels.choice import addressable_channels
-from experiments.assignment import HOLDOUT_ARM
+from experiments.assignment import HOLDOUT_ARM, assign
+from experiments.bandit import choose_arm, initial_posteriors
+from experiments.definitions import Arm, Experiment
 from models.channels import Channel
 from models.customers import Customer
 from models.events import EventType
@@ -34,6 +38,7 @@ from scoring.settings import ScoringSettings
 from settings import Settings
 from storage.behaviour import behaviour, cart_paid
 from storage.customers import get_customer, lock_customer, to_customer
+from storage.experiment_arms import arm_posteriors, promoted_winner
 from storage.ledger import (
     contact_history,
     get_message,
@@ -54,11 +59,13 @@ class DecisionActivities:
         settings: Settings,
         intent_model: IntentModel | None,
         copywriter: Copywriter,
+        offers: OfferBook,
     ) -> None:
         self._sessions = sessions
         self._settings = settings
         self._model = intent_model
         self._copywriter = copywriter
+        self._offers = offers
 
     @activity.defn
     async def prepare_message(self, request: PrepareMessage) -> MessageDecision:
@@ -99,7 +106,7 @@ class DecisionActivities:
         async with self._sessions.begin() as session:
             customer_row = await lock_customer(session, request.customer_id)
             customer = to_customer(customer_row) if customer_row else None
-            segment, events = None, []
+            segment, events, orders = None, [], []
             if customer is not None:
                 events, orders = await behaviour(session, customer.customer_id, now)
                 segment = score_customer(
@@ -113,8 +120,27 @@ class DecisionActivities:
                 return retried
             cart_id = request.cart_id or _cart_id(request)
             paid = cart_id is not None and await cart_paid(session, request.customer_id, cart_id)
+            arm = await _experiment_arm(session, step.experiment, request, segment, message_id)
+            holdout = request.holdout or (arm is not None and arm.id == HOLDOUT_ARM)
+            offer_id = (arm.offer_id if arm and arm.offer_id else None) or request.offer_id
+            if offer_id is None and _needs_allocation(request) and customer is not None:
+                recent = {row.benefit_id for row in history if row.benefit_id}
+                offer = winback_offer(
+                    customer.customer_id,
+                    events,
+                    orders,
+                    request.winback_tier or "heavy",
+                    request.winback_reason or "category",
+                    now,
+                    self._offers.catalogue,
+                    self._offers.uplift_model,
+                    self._settings.offers,
+                    self._settings.dormancy,
+                    recent,
+                )
+                offer_id = offer.offer_id if offer else None
             # The issued coupon is the benefit when there is one, so a repeat is caught.
-            benefit_id = request.coupon_id or request.offer_id
+            benefit_id = request.coupon_id or offer_id
 
             decision = MessageDecision(
                 message_id=message_id,
@@ -129,7 +155,8 @@ class DecisionActivities:
                 reason="unknown_customer",
                 rule="customer",
                 segment=segment,
-                experiment_id=request.experiment_id,
+                experiment_id=step.experiment.id if arm else request.experiment_id,
+                arm_id=arm.id if arm else None,
                 created_at=now,
             )
             candidates = (
@@ -137,6 +164,9 @@ class DecisionActivities:
                 if customer
                 else []
             )
+            if arm is not None and arm.channel in candidates:  # the arm's channel goes first
+                candidates.remove(arm.channel)
+                candidates.insert(0, arm.channel)
             if customer_row is not None and not candidates:
                 decision.reason, decision.rule = "no_reachable_channel", "channel"
             elif customer_row is not None:
@@ -179,14 +209,15 @@ class DecisionActivities:
                     decision.fallback_channels = [
                         c for c in candidates if c != verdict.channel and c not in refused
                     ]
-                    if request.holdout:
+                    if holdout:
                         # The would-be send is recorded for the lift measurement, never delivered.
                         decision.status, decision.rule = MessageStatus.SUPPRESSED, "experiment"
                         decision.reason, decision.arm_id = "holdout", HOLDOUT_ARM
                 elif verdict.outcome == guardrails.Outcome.DEFER:
                     decision.status = MessageStatus.DEFERRED
                     decision.deferred_until = verdict.until
-            row = ledger_row(decision, importance=step.importance, benefit_id=benefit_id)
+            decision.benefit_id = benefit_id
+            row = ledger_row(decision, importance=step.importance)
             session.add(row)
         return row
 
@@ -211,7 +242,9 @@ class DecisionActivities:
             decision.segment,
             request.trigger_event,
             request.decided_at,
-            request.offer_id,
+            # The benefit is the offer, unless it is an issued coupon of the trigger's offer.
+            request.offer_id if request.coupon_id else decision.benefit_id,
+            _variant(request.step.experiment, decision.arm_id),
         )
         if result.path == "template" and not result.from_cache and result.reasons:
             metrics.llm_fallbacks.labels(result.reasons[0]).inc()
@@ -224,6 +257,44 @@ class DecisionActivities:
             self._sessions, decision.message_id, content, result.content_hash, result.path, notes
         )
         return decision.model_copy(update={"content": content})
+
+
+async def _experiment_arm(
+    session: AsyncSession,
+    experiment: Experiment | None,
+    request: PrepareMessage,
+    segment: IntentSegment | None,
+    message_id: str,
+) -> Arm | None:
+    """The arm of the step's experiment this send gets (a holdout arm for the holdout).
+
+    Assignment is a stable hash of (experiment, customer); a bandit draws per send from the
+    stored posteriors with a generator seeded by the message id, so a retry draws the same arm.
+    """
+    if experiment is None or segment is None or not experiment.applies_to(segment):
+        return None
+    winner = await promoted_winner(session, experiment.id)
+    assignment = assign(experiment, request.customer_id, winner)
+    if assignment.in_holdout:
+        return Arm(id=HOLDOUT_ARM)
+    if assignment.arm_id is not None:
+        return experiment.arm(assignment.arm_id)
+    posteriors = {
+        **initial_posteriors(arm.id for arm in experiment.arms),
+        **await arm_posteriors(session, experiment.id),
+    }
+    rng = random.Random(message_id)
+    return experiment.arm(choose_arm(posteriors, rng, experiment.exploration_floor))
+
+
+def _variant(experiment: Experiment | None, arm_id: str | None) -> str:
+    if experiment is None or arm_id is None or arm_id == HOLDOUT_ARM:
+        return "rational"
+    return experiment.arm(arm_id).copy_variant or "rational"
+
+
+def _needs_allocation(request: PrepareMessage) -> bool:
+    return request.step.offer_rule == "expected_value" and request.winback_reason is not None
 
 
 def _cart_id(request: PrepareMessage) -> str | None:

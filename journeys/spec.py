@@ -192,6 +192,9 @@ class Send(_Step):
         None, gt=timedelta(0), description="worthless this long after the decision"
     )
     deliver_by: DateRef | None = Field(None, description="worthless after this date")
+    experiment: Experiment | None = Field(
+        None, description="an A/B/N test or bandit on this send (copy variant, offer, channel)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -201,6 +204,10 @@ class Send(_Step):
             raise ValueError("set deliver_within or deliver_by, not both")
         if len(set(self.channels)) != len(self.channels):
             raise ValueError("channels must not repeat")
+        if self.experiment is not None and self.experiment.step != self.id:
+            raise ValueError(
+                f"experiment {self.experiment.id!r} is for step {self.experiment.step!r}"
+            )
         return self
 
 

@@ -11,18 +11,23 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.copywriter import Copywriter
 from activities.decisions import DecisionActivities
+from activities.offer_choice import OfferBook
 from content import InMemoryCopyCache
-from journeys.cart_abandonment import CART_ABANDONMENT
+from experiments.bandit import BetaPosterior
+from journeys.cart_abandonment import CART_ABANDONMENT, STAGE_1_TONE, STAGE_3_OFFER_HOT
 from journeys.spec import Send
+from journeys.winback import WINBACK
 from models.customers import CustomerProfile
 from models.events import Event, EventType
 from models.journey_runs import PrepareMessage
 from models.messages import MessageStatus
 from offers.catalogue import load_catalogue
+from offers.uplift_model import load_uplift_model
 from storage.consent import unsubscribe
 from storage.customers import upsert_customer
 from storage.database import create_engine, session_factory
 from storage.events import store_event
+from storage.experiment_arms import ArmState, save_arm_states
 from storage.ledger import messages_for_customer
 from tests.conftest import make_settings, unique
 
@@ -37,7 +42,8 @@ async def decider(
     engine = create_engine(database_url)
     sessions = session_factory(engine)
     copywriter = Copywriter(settings.content, load_catalogue(), InMemoryCopyCache(), None, None)
-    yield DecisionActivities(sessions, settings, None, copywriter), sessions
+    offers = OfferBook(load_catalogue(), load_uplift_model())
+    yield DecisionActivities(sessions, settings, None, copywriter, offers), sessions
     await engine.dispose()
 
 
@@ -185,3 +191,104 @@ async def test_a_retried_decision_returns_the_recorded_one(decider) -> None:  # 
     assert first.content == again.content
     async with sessions() as session:
         assert len(await messages_for_customer(session, customer_id)) == 1
+
+
+async def test_a_service_winback_gets_a_non_monetary_offer_by_expected_value(decider) -> None:  # type: ignore[no-untyped-def]
+    activities, sessions = decider
+    customer_id = await customer(sessions, "UTC")
+    step = next(s for s in WINBACK.steps if isinstance(s, Send) and s.id == "service_message")
+    dormant = Event(
+        event_id=unique("e"),
+        customer_id=customer_id,
+        type=EventType.CUSTOMER_DORMANT,
+        occurred_at=datetime.now(UTC),
+        properties={"tier": "light", "reason": "service"},
+    )
+    decision = await activities.prepare_message(
+        request(
+            customer_id,
+            local("UTC", 12),
+            step,
+            trigger=dormant,
+            guardrail_kind="winback",
+            winback_tier="light",
+            winback_reason="service",
+        )
+    )
+    assert decision.status == MessageStatus.PENDING
+    offer = load_catalogue().get(decision.benefit_id)
+    assert offer.kind == "non_monetary" and "service" in offer.reasons
+
+
+async def test_a_copy_test_splits_customers_stably_and_records_the_arm(decider) -> None:  # type: ignore[no-untyped-def]
+    activities, sessions = decider
+    noon = local("UTC", 12)
+    customers = [await customer(sessions, "UTC") for _ in range(24)]
+    first = [await activities.prepare_message(request(c, noon)) for c in customers]
+    again = [
+        await activities.prepare_message(request(c, noon + timedelta(hours=1))) for c in customers
+    ]
+
+    assert {d.experiment_id for d in first} == {STAGE_1_TONE.id}
+    arms = [d.arm_id for d in first]
+    assert set(arms) == {"rational", "emotional"}  # 24 customers: both arms, 2^-23 chance not
+    assert arms == [d.arm_id for d in again]  # the same customer always gets the same arm
+    titles = {d.arm_id: d.content.title for d in first}
+    assert titles["rational"] != titles["emotional"]
+
+
+async def test_the_bandit_follows_its_stored_posteriors_for_hot_customers(decider) -> None:  # type: ignore[no-untyped-def]
+    activities, sessions = decider
+    async with sessions.begin() as session:
+        await save_arm_states(
+            session,
+            [
+                ArmState(
+                    experiment_id=STAGE_3_OFFER_HOT.id,
+                    arm_id="free_shipping",
+                    posterior=BetaPosterior(successes=90, failures=10),
+                    pending=0,
+                    probability_best=None,
+                    refreshed_at=datetime.now(UTC),
+                ),
+                ArmState(
+                    experiment_id=STAGE_3_OFFER_HOT.id,
+                    arm_id="coupon_10",
+                    posterior=BetaPosterior(successes=10, failures=90),
+                    pending=0,
+                    probability_best=None,
+                    refreshed_at=datetime.now(UTC),
+                ),
+            ],
+        )
+    picks = []
+    for _ in range(20):
+        customer_id = await hot_customer(sessions)
+        decision = await activities.prepare_message(request(customer_id, local("UTC", 12), STAGE_3))
+        assert decision.segment == "hot" and decision.experiment_id == STAGE_3_OFFER_HOT.id
+        picks.append((decision.arm_id, decision.benefit_id))
+    free = [benefit for arm, benefit in picks if arm == "free_shipping"]
+    assert len(free) >= 15  # Thompson sampling with a 10 % exploration floor
+    assert set(free) == {"CART_FREE_SHIPPING"}
+
+
+async def hot_customer(sessions: async_sessionmaker[AsyncSession]) -> str:
+    """A repeat buyer with a full cart right now: hot by the cold-start rules."""
+    customer_id = await customer(sessions, "UTC")
+    now = datetime.now(UTC)
+    history = [
+        (EventType.ORDER_PAID, now - timedelta(days=d), {"order_id": f"o{d}", "total": 400})
+        for d in (3, 10, 20, 40, 60)
+    ]
+    items = [{"sku": f"s{i}", "name": "x", "price": 10, "quantity": 1} for i in range(3)]
+    history.append((EventType.CART_UPDATED, now, {"cart_id": "c9", "items": items, "total": 30}))
+    for kind, at, properties in history:
+        event = Event(
+            event_id=unique("e"),
+            customer_id=customer_id,
+            type=kind,
+            occurred_at=at,
+            properties=properties,
+        )
+        await store_event(sessions, event, now)
+    return customer_id
