@@ -9,8 +9,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from catalog.settings import CatalogSettings
 from channels.settings import ChannelSettings
 from content.settings import ContentSettings
+from dormancy.settings import DormancySettings
 from experiments.settings import ExperimentSettings
 from guardrails.settings import GuardrailSettings
+from offers.settings import OfferSettings
 from reports.settings import ReportSettings
 from scoring.settings import ScoringSettings
 from telemetry.settings import TelemetrySettings
@@ -54,6 +56,8 @@ class Settings(BaseSettings):
     guardrails: GuardrailSettings = Field(default_factory=GuardrailSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     content: ContentSettings = Field(default_factory=ContentSettings)
+    offers: OfferSettings = Field(default_factory=OfferSettings)
+    dormancy: DormancySettings = Field(default_factory=DormancySettings)
     catalog: CatalogSettings | None = Field(
         None, description="the live price/stock service; unset: copy states no live figures"
     )

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from activities.copywriter import Copywriter
 from activities.decisions import DecisionActivities
+from activities.offer_choice import OfferBook
 from content import InMemoryCopyCache
 from journeys.cart_abandonment import CART_ABANDONMENT
 from journeys.spec import Send
@@ -28,6 +29,7 @@ from models.customers import CustomerProfile
 from models.events import Event, EventType
 from models.journey_runs import PrepareMessage
 from offers.catalogue import load_catalogue
+from offers.uplift_model import load_uplift_model
 from scoring.model import IntentModel
 from scoring.settings import repo_path
 from settings import Settings
@@ -79,7 +81,8 @@ async def run(admin_url: str, rounds: int) -> None:
         sessions = session_factory(engine)
         copywriter = Copywriter(settings.content, load_catalogue(), InMemoryCopyCache(), None, None)
         model = IntentModel.load(repo_path(settings.scoring.model_path))
-        activities = DecisionActivities(sessions, settings, model, copywriter)
+        offers = OfferBook(load_catalogue(), load_uplift_model())
+        activities = DecisionActivities(sessions, settings, model, copywriter, offers)
         customers = [f"bench-{i}" for i in range(200)]
         now = datetime.now(UTC).replace(hour=12)
         async with sessions.begin() as session:

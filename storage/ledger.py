@@ -15,9 +15,7 @@ def message_id_for(idempotency_key: str) -> str:
     return "m_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
 
 
-def ledger_row(
-    decision: MessageDecision, importance: str = "normal", benefit_id: str | None = None
-) -> MessageRow:
+def ledger_row(decision: MessageDecision, importance: str = "normal") -> MessageRow:
     content = decision.content
     return MessageRow(
         message_id=decision.message_id,
@@ -37,7 +35,7 @@ def ledger_row(
         arm_id=decision.arm_id,
         fallback_channels=[c.value for c in decision.fallback_channels],
         importance=importance,
-        benefit_id=benefit_id,
+        benefit_id=decision.benefit_id,
         title=content.title if content else None,
         body=content.body if content else None,
         cta=content.cta if content else None,
@@ -140,6 +138,7 @@ def to_decision(row: MessageRow) -> MessageDecision:
         segment=row.segment,
         experiment_id=row.experiment_id,
         arm_id=row.arm_id,
+        benefit_id=row.benefit_id,
         fallback_channels=row.fallback_channels or [],
         created_at=row.created_at,
         content=content,

@@ -11,11 +11,12 @@ from activities.copywriter import Copywriter
 from activities.decisions import DecisionActivities
 from activities.delivery import DeliveryActivities
 from activities.facts import JourneyFactsActivities
+from activities.offer_choice import OfferBook
 from catalog import CatalogClient
 from channels.setup import build_channels
 from content import LLMClient
-from dormancy.settings import DormancySettings
 from offers.catalogue import load_catalogue
+from offers.uplift_model import load_uplift_model
 from scoring.model import IntentModel
 from scoring.settings import repo_path
 from settings import Settings
@@ -35,20 +36,23 @@ def build_worker(
     `tracer_provider` is for the span around each send (None: the process's global provider).
     `extra_workflows`: the simulator adds the type draft journeys run under."""
     intent_model = IntentModel.load(repo_path(settings.scoring.model_path))
+    offers = OfferBook(
+        load_catalogue(settings.offers.catalogue_path),
+        load_uplift_model(settings.offers.uplift_model_path),
+    )
     copywriter = Copywriter(
         settings.content,
-        load_catalogue(),
+        offers.catalogue,
         DatabaseCopyCache(sessions),
         LLMClient(settings.content.llm) if settings.content.llm.base_url else None,
         CatalogClient(settings.catalog) if settings.catalog else None,
     )
-    decisions = DecisionActivities(sessions, settings, intent_model, copywriter)
+    decisions = DecisionActivities(sessions, settings, intent_model, copywriter, offers)
     # Providers by settings (channels/setup.py): HTTP providers, SMTP, else the dev outbox.
     channels = build_channels(settings, sessions)
     senders = instrument_senders(channels.senders, tracer_provider)
     delivery = DeliveryActivities(sessions, senders, channels.composer, channels.throttles)
-    # Dormancy runs on the product's numbers (DormancySettings defaults) until it has settings.
-    facts = JourneyFactsActivities(sessions, intent_model, settings.scoring, DormancySettings())
+    facts = JourneyFactsActivities(sessions, intent_model, settings.scoring, settings.dormancy)
     return Worker(
         client,
         task_queue=settings.task_queue,

@@ -1,0 +1,77 @@
+"""What the benchmarks share: a Temporal dev server of their own, a scratch database, figures."""
+
+import asyncio
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+from temporalio.client import Client
+
+from cli.stack import dev_server_args, temporal_binary
+from settings import Settings
+from temporal_client import connect_temporal
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def dev_server(
+    db_file: Path | None = None,
+) -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A Temporal dev server on free ports (SQLite file if given, else a scratch one)."""
+    port, ui_port = free_port(), free_port()
+    workdir = tempfile.mkdtemp(prefix="bench-temporal-")
+    args = dev_server_args(db_file or Path(workdir) / "temporal.db", port, ui_port)
+    process = subprocess.Popen(
+        [temporal_binary(), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    address = f"127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                client = await connect_temporal(Settings(temporal_address=address))
+                if await client.service_client.check_health():
+                    break
+            except Exception:
+                await asyncio.sleep(0.5)
+        yield address, process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentiles(samples_ms: list[float]) -> tuple[float, float]:
+    if len(samples_ms) < 2:
+        return (samples_ms or [0.0])[0], (samples_ms or [0.0])[0]
+    cuts = statistics.quantiles(samples_ms, n=100)
+    return cuts[49], cuts[98]
+
+
+@contextlib.contextmanager
+def chdir(path: Path) -> Iterator[None]:
+    previous = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+async def client_for(address: str) -> Client:
+    return await connect_temporal(Settings(temporal_address=address))
