@@ -282,8 +282,10 @@ async def test_a_burst_waits_for_the_providers_rate_instead_of_failing(
             if c.at >= started and any(i in str(c.body) for i in ids)
         )
         assert len(times) == 12
-        # A token bucket of 5 per second lets at most 5 + 5·t through in any window of t seconds.
+        # A token bucket of 5 per second lets at most 5 + 5·t through in any window of t seconds;
+        # the times are taken at the receiving server, where a loaded machine can deliver a few
+        # requests late and together, hence the slack of two.
         for i, first in enumerate(times):
             for j in range(i, len(times)):
-                assert j - i + 1 <= 5 + 5 * (times[j] - first) + 1
+                assert j - i + 1 <= 5 + 5 * (times[j] - first) + 2
         assert times[-1] - times[0] >= 1.2
