@@ -292,3 +292,20 @@ async def hot_customer(sessions: async_sessionmaker[AsyncSession]) -> str:
         )
         await store_event(sessions, event, now)
     return customer_id
+
+
+async def test_a_send_that_is_not_urgent_waits_for_the_active_window(decider) -> None:  # type: ignore[no-untyped-def]
+    activities, sessions = decider
+    zone = "Asia/Shanghai"
+    customer_id = await customer(sessions, zone)  # no history: the default 19:00-21:00 window
+    patient = STAGE_1.model_copy(update={"timing": "active_window", "experiment": None})
+
+    early = await activities.prepare_message(request(customer_id, local(zone, 12), patient))
+    assert (early.status, early.rule, early.reason) == (
+        MessageStatus.DEFERRED,
+        "send_window",
+        "outside_active_window",
+    )
+    assert early.deferred_until == local(zone, 19)
+    inside = await activities.prepare_message(request(customer_id, local(zone, 19, 30), patient))
+    assert inside.status == MessageStatus.PENDING
