@@ -10,6 +10,7 @@ from temporalio.worker import Worker
 from activities.copywriter import Copywriter
 from activities.decisions import DecisionActivities
 from activities.delivery import DeliveryActivities
+from activities.experiments import ExperimentActivities
 from activities.facts import JourneyFactsActivities
 from activities.offer_choice import OfferBook
 from catalog import CatalogClient
@@ -22,6 +23,7 @@ from scoring.settings import repo_path
 from settings import Settings
 from storage.copy_cache import DatabaseCopyCache
 from telemetry.senders import instrument_senders
+from workflows.experiment_refresh import ExperimentRefreshWorkflow
 from workflows.journey import JOURNEY_WORKFLOWS
 
 
@@ -53,15 +55,17 @@ def build_worker(
     senders = instrument_senders(channels.senders, tracer_provider)
     delivery = DeliveryActivities(sessions, senders, channels.composer, channels.throttles)
     facts = JourneyFactsActivities(sessions, intent_model, settings.scoring, settings.dormancy)
+    experiments = ExperimentActivities(sessions, settings.experiments.probability_best_draws)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[*JOURNEY_WORKFLOWS, *extra_workflows],
+        workflows=[*JOURNEY_WORKFLOWS, ExperimentRefreshWorkflow, *extra_workflows],
         activities=[
             decisions.prepare_message,
             delivery.deliver_message,
             facts.customer_facts,
             facts.enter_journey,
+            experiments.refresh_experiments,
         ],
         # The SDK's default of 5 pollers, not the CPU, bounds throughput (see CONVENTIONS.md).
         max_concurrent_workflow_task_polls=20,

@@ -2,6 +2,7 @@
 
 import asyncio
 import signal
+from datetime import timedelta
 
 import structlog
 from temporalio.runtime import Runtime
@@ -13,6 +14,7 @@ from telemetry.endpoints import prometheus_runtime, serve_metrics
 from telemetry.tracing import configure_tracing, traced_client
 from temporal_client import connect_temporal
 from workers.build import build_worker
+from workers.schedules import ensure_refresh_schedule
 
 log = structlog.get_logger()
 
@@ -42,6 +44,9 @@ async def run_worker(settings: Settings) -> None:
         metrics=telemetry.metrics_address or None,
         tracing=tracing is not None,
     )
+    every = timedelta(minutes=settings.experiments.refresh_every_minutes)
+    if await ensure_refresh_schedule(client, settings.task_queue, every):
+        log.info("experiment refresh scheduled", every_minutes=every.total_seconds() / 60)
     try:
         async with worker:
             await stop.wait()
