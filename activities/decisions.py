@@ -22,6 +22,7 @@ from channels.choice import addressable_channels
 from experiments.assignment import HOLDOUT_ARM, assign
 from experiments.bandit import choose_arm, initial_posteriors
 from experiments.definitions import Arm, Experiment
+from experiments.definitions import SendWindow as ArmWindow
 from models.channels import Channel
 from models.customers import Customer
 from models.events import EventType
@@ -33,7 +34,7 @@ from scoring.intent import score_customer
 from scoring.journey_features import BehaviourEvent
 from scoring.model import IntentModel
 from scoring.segments import IntentSegment
-from scoring.send_time import activity_times, learn_send_window, next_send_time
+from scoring.send_time import SendWindow, activity_times, learn_send_window, next_send_time
 from scoring.settings import ScoringSettings
 from settings import Settings
 from storage.behaviour import behaviour, cart_paid
@@ -194,11 +195,12 @@ class DecisionActivities:
                     rules,
                 )
                 decision.rule, decision.reason = verdict.rule, verdict.reason
-                window_opens = (
-                    self._window_opens(customer, events, now)
-                    if customer and step.timing == "active_window"
-                    else now
-                )
+                window_opens = now
+                if customer and arm is not None and arm.send_window is not None:
+                    window = _hours(arm.send_window)
+                    window_opens = next_send_time(now, customer.timezone, window, urgent=False)
+                elif customer and step.timing == "active_window":
+                    window_opens = self._window_opens(customer, events, now)
                 if verdict.outcome == guardrails.Outcome.SEND and window_opens > now:
                     decision.status, decision.deferred_until = MessageStatus.DEFERRED, window_opens
                     decision.rule, decision.reason = "send_window", "outside_active_window"
@@ -285,6 +287,12 @@ async def _experiment_arm(
     }
     rng = random.Random(message_id)
     return experiment.arm(choose_arm(posteriors, rng, experiment.exploration_floor))
+
+
+def _hours(window: ArmWindow) -> SendWindow:
+    """An arm's local window in whole hours (an end at 20:30 keeps the 20:00 hour open)."""
+    end = window.end.hour if window.end.minute == 0 else (window.end.hour + 1) % 24
+    return SendWindow(start_hour=window.start.hour, end_hour=end, source="experiment")
 
 
 def _variant(experiment: Experiment | None, arm_id: str | None) -> str:

@@ -161,7 +161,8 @@ def unsubscribe_rate(sent: list[LedgerEntry]) -> Kpi:
         _ratio(unsubscribed, len(relevant)),
         {"sent": len(relevant), "unsubscribed": unsubscribed},
         "SMS and email messages sent in the period that led to an unsubscribe (the ledger's "
-        "unsubscribed_at, set from the provider's unsubscribe receipt) / SMS and email sent",
+        "unsubscribed_at: a provider's receipt, or our link counted against the latest message) "
+        "/ SMS and email sent",
     )
 
 

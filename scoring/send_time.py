@@ -32,7 +32,7 @@ class SendWindow(BaseModel):
 
     start_hour: int = Field(ge=0, le=23)
     end_hour: int = Field(ge=0, le=23)
-    source: Literal["learned", "default"]
+    source: Literal["learned", "default", "experiment"]
 
     @model_validator(mode="after")
     def _not_empty(self) -> "SendWindow":

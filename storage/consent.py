@@ -32,6 +32,20 @@ async def unsubscribe(
     row.consent = {**row.consent, **{c.value: False for c in channels}}
     row.silence_until = max(filter(None, [row.silence_until, silence_end(now, rules)]))
     await _suppress_undelivered(session, customer_id, channels, "unsubscribed", now)
+    # The link does not say which message it came from: the unsubscribe is counted against the
+    # latest message delivered on those channels, the one the customer most likely acted on.
+    latest = await session.scalar(
+        select(MessageRow)
+        .where(
+            MessageRow.customer_id == customer_id,
+            MessageRow.status == MessageStatus.SENT,
+            MessageRow.channel.in_([c.value for c in channels]),
+        )
+        .order_by(MessageRow.created_at.desc())
+        .limit(1)
+    )
+    if latest is not None and latest.unsubscribed_at is None:
+        latest.unsubscribed_at = now
     return True
 
 

@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,8 @@ from activities.decisions import DecisionActivities
 from activities.offer_choice import OfferBook
 from content import InMemoryCopyCache
 from experiments.bandit import BetaPosterior
+from experiments.definitions import Arm, Experiment, Metric, Outcome
+from experiments.definitions import SendWindow as ArmWindow
 from journeys.cart_abandonment import CART_ABANDONMENT, STAGE_1_TONE, STAGE_3_OFFER_HOT
 from journeys.spec import Send
 from journeys.winback import WINBACK
@@ -21,6 +23,7 @@ from models.customers import CustomerProfile
 from models.events import Event, EventType
 from models.journey_runs import PrepareMessage
 from models.messages import MessageStatus
+from models.tables import MessageRow
 from offers.catalogue import load_catalogue
 from offers.uplift_model import load_uplift_model
 from storage.consent import unsubscribe
@@ -309,3 +312,43 @@ async def test_a_send_that_is_not_urgent_waits_for_the_active_window(decider) ->
     assert early.deferred_until == local(zone, 19)
     inside = await activities.prepare_message(request(customer_id, local(zone, 19, 30), patient))
     assert inside.status == MessageStatus.PENDING
+
+
+async def test_a_timing_arm_holds_the_send_for_its_window(decider) -> None:  # type: ignore[no-untyped-def]
+    activities, sessions = decider
+    zone = "Asia/Shanghai"
+    customer_id = await customer(sessions, zone)
+    evening = Experiment(
+        id="cart_stage1_timing_test",
+        journey="cart_abandonment",
+        step="stage_1",
+        arms=(Arm(id="evening", send_window=ArmWindow(start=time(19), end=time(20, 30))),),
+        metric=Metric(outcome=Outcome.CLICK, window=timedelta(days=1)),
+    )
+    step = STAGE_1.model_copy(update={"experiment": evening})
+    decision = await activities.prepare_message(request(customer_id, local(zone, 12), step))
+    assert (decision.status, decision.rule, decision.arm_id) == (
+        MessageStatus.DEFERRED,
+        "send_window",
+        "evening",
+    )
+    assert decision.deferred_until == local(zone, 19)
+
+
+async def test_an_unsubscribe_by_link_counts_against_the_latest_message(decider) -> None:  # type: ignore[no-untyped-def]
+    activities, sessions = decider
+    customer_id = await customer(sessions, "UTC")
+    first = await activities.prepare_message(request(customer_id, local("UTC", 10)))
+    latest = await activities.prepare_message(request(customer_id, local("UTC", 11)))
+    async with sessions.begin() as session:
+        for message_id in (first.message_id, latest.message_id):
+            (await session.get(MessageRow, message_id)).status = MessageStatus.SENT
+    rules = make_settings("sqlite://", Path("/tmp")).guardrails
+    async with sessions.begin() as session:
+        await unsubscribe(session, customer_id, None, datetime.now(UTC), rules)
+    async with sessions() as session:
+        marked = {
+            m: (await session.get(MessageRow, m)).unsubscribed_at is not None
+            for m in (first.message_id, latest.message_id)
+        }
+    assert marked == {first.message_id: False, latest.message_id: True}
