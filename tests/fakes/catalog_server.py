@@ -9,35 +9,27 @@ catalog.hits["SKU-1"]                  # requests received per SKU
 catalog.close()
 """
 
-import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
 
+from tests.fakes.loopback import JsonHandler, LoopbackServer
+
 
 class FakeCatalog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
         self.products: dict[str, dict[str, Any]] = {}
         self.hits: Counter[str] = Counter()
         self.down_status: int | None = None
         self.delay_seconds = 0.0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.fake = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-        host, port = self._server.server_address[:2]
-        self.base_url = f"http://{host}:{port}"
+        self._loopback = LoopbackServer(self, _Handler)
+        self.base_url = self._loopback.base_url
 
     def set_product(
         self,
@@ -74,10 +66,7 @@ class FakeCatalog:
         self.down_status = None
 
     def close(self) -> None:
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._loopback.close()
 
     def _lookup(self, sku: str) -> dict[str, Any] | None:
         with self._lock:
@@ -86,36 +75,22 @@ class FakeCatalog:
             return dict(product) if product else None
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         fake: FakeCatalog = self.server.fake  # type: ignore[attr-defined]
         if not self.path.startswith("/products/"):
-            self._send(404, {"error": "not found"})
+            self.send_json(404, {"error": "not found"})
             return
         sku = unquote(self.path.removeprefix("/products/"))
         product = fake._lookup(sku)
-        if fake.delay_seconds and fake._stopping.wait(fake.delay_seconds):
+        if fake.delay_seconds and fake._loopback.stopping.wait(fake.delay_seconds):
             return
         if fake.down_status is not None:
-            self._send(fake.down_status, {"error": "unavailable"})
+            self.send_json(fake.down_status, {"error": "unavailable"})
         elif product is None:
-            self._send(404, {"error": f"unknown sku {sku}"})
+            self.send_json(404, {"error": f"unknown sku {sku}"})
         else:
-            self._send(200, product)
-
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout test)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
+            self.send_json(200, product)
 
 
 def start_fake_catalog() -> FakeCatalog:

@@ -20,10 +20,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
+from tests.fakes.loopback import JsonHandler, LoopbackServer
 
 BEHAVIOURS = (
     "good",
@@ -40,20 +41,12 @@ class FakeLLM:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queue: deque[str | dict[str, Any]] = deque()
-        self._stopping = threading.Event()
         self.default: str = "good"
         self.delay_seconds = 5.0
         self.rejected_formats: set[str] = set()
         self.requests: list[dict[str, Any]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.fake = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-        host, port = self._server.server_address[:2]
-        self.base_url = f"http://{host}:{port}/v1"
+        self._loopback = LoopbackServer(self, _Handler)
+        self.base_url = self._loopback.base_url + "/v1"
 
     def queue(self, *replies: str | dict[str, Any]) -> None:
         for reply in replies:
@@ -74,10 +67,7 @@ class FakeLLM:
         self.rejected_formats = set()
 
     def close(self) -> None:
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._loopback.close()
 
     def _next(self, body: dict[str, Any]) -> str | dict[str, Any]:
         with self._lock:
@@ -85,11 +75,11 @@ class FakeLLM:
             return self._queue.popleft() if self._queue else self.default
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         fake: FakeLLM = self.server.fake  # type: ignore[attr-defined]
         if self.path.rstrip("/") != "/v1/chat/completions":
-            self._send(404, {"error": {"message": "not found"}})
+            self.send_json(404, {"error": {"message": "not found"}})
             return
         length = int(self.headers.get("Content-Length", 0))
         try:
@@ -97,23 +87,23 @@ class _Handler(BaseHTTPRequestHandler):
             messages = body["messages"]
             body["model"]
         except (ValueError, KeyError, TypeError):
-            self._send(400, {"error": {"message": "invalid request"}})
+            self.send_json(400, {"error": {"message": "invalid request"}})
             return
         fmt = (body.get("response_format") or {}).get("type")
         if fmt in fake.rejected_formats:
             fake._next(body)
-            self._send(400, {"error": {"message": f"response_format {fmt} is not supported"}})
+            self.send_json(400, {"error": {"message": f"response_format {fmt} is not supported"}})
             return
         reply = fake._next(body)
         if reply == "error_500":
-            self._send(500, {"error": {"message": "internal server error"}})
+            self.send_json(500, {"error": {"message": "internal server error"}})
             return
         if reply == "timeout":
-            if fake._stopping.wait(fake.delay_seconds):
+            if fake._loopback.stopping.wait(fake.delay_seconds):
                 return
             reply = "good"
         content = reply_content(reply, messages)
-        self._send(
+        self.send_json(
             200,
             {
                 "id": f"chatcmpl-{len(fake.requests)}",
@@ -130,20 +120,6 @@ class _Handler(BaseHTTPRequestHandler):
                 "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
             },
         )
-
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout test)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
 
 
 def reply_content(reply: str | dict[str, Any], messages: list[dict[str, str]]) -> str:

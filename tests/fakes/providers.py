@@ -26,7 +26,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,6 +33,7 @@ from pydantic import SecretStr
 
 from channels.settings import ChannelSettings, HttpProviderSettings, WeChatSettings
 from channels.signing import SIGNATURE_HEADER, SignatureError, verify_signature
+from tests.fakes.loopback import JsonHandler, LoopbackServer
 
 BEHAVIOURS = ("ok", "429", "500", "timeout", "final", "token_expired")
 API_KEY = "provider-key-0123456789"
@@ -67,15 +67,8 @@ class FakeProviders:
         self.delay_seconds = 1.5
         self.wechat_token = "token-1"
         self.token_fetches = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.fake = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-        host, port = self._server.server_address[:2]
-        self.base_url = f"http://{host}:{port}"
+        self._loopback = LoopbackServer(self, _Handler)
+        self.base_url = self._loopback.base_url
 
     def channel_settings(self, signed_webhook: bool = False, **common: Any) -> ChannelSettings:
         """Every HTTP channel pointed here: native protocols, or all as the signed webhook."""
@@ -115,9 +108,7 @@ class FakeProviders:
             return [c for c in self._calls if channel is None or c.channel == channel]
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._loopback.close()
 
     # --- used by the handler thread ---
 
@@ -148,11 +139,8 @@ def running_providers() -> Iterator[FakeProviders]:
         fake.close()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
-        pass
 
     @property
     def fake(self) -> FakeProviders:
@@ -161,13 +149,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - the http.server API
         url = urlsplit(self.path)
         if url.path != "/cgi-bin/token":
-            return self._answer(404, {"error": "no such route"})
+            return self.send_json(404, {"error": "no such route"})
         query = parse_qs(url.query)
         if query.get("appid") != ["wx-app"] or query.get("secret") != [API_KEY]:
-            return self._answer(200, {"errcode": 40125, "errmsg": "invalid appsecret"})
+            return self.send_json(200, {"errcode": 40125, "errmsg": "invalid appsecret"})
         with self.fake._lock:
             self.fake.token_fetches += 1
-        self._answer(200, {"access_token": self.fake.wechat_token, "expires_in": 7200})
+        self.send_json(200, {"access_token": self.fake.wechat_token, "expires_in": 7200})
 
     def do_POST(self) -> None:  # noqa: N802
         url = urlsplit(self.path)
@@ -181,19 +169,19 @@ class _Handler(BaseHTTPRequestHandler):
                     WEBHOOK_KEY, raw, headers.get(SIGNATURE_HEADER.lower()), datetime.now(UTC), 60
                 )
             except SignatureError:
-                return self._answer(401, {"error": "bad signature"})
+                return self.send_json(401, {"error": "bad signature"})
             return self._serve(channel, "hook", url.path, headers, body, headers["idempotency-key"])
         if url.path == "/cgi-bin/message/template/send":
             if parse_qs(url.query).get("access_token") != [self.fake.wechat_token]:
-                return self._answer(200, {"errcode": 40001, "errmsg": "invalid credential"})
+                return self.send_json(200, {"errcode": 40001, "errmsg": "invalid credential"})
             return self._serve("wechat", "wechat", url.path, headers, body, body["client_msg_id"])
         channel = {"/v1/sms": "sms", "/v1/push": "push", "/v1/inbox/messages": "inapp"}.get(
             url.path
         )
         if channel is None:
-            return self._answer(404, {"error": "no such route"})
+            return self.send_json(404, {"error": "no such route"})
         if headers.get("authorization") != f"Bearer {API_KEY}":
-            return self._answer(401, {"error": {"code": "unauthorized"}})
+            return self.send_json(401, {"error": {"code": "unauthorized"}})
         self._serve(channel, channel, url.path, headers, body, headers["idempotency-key"])
 
     def _serve(
@@ -209,34 +197,19 @@ class _Handler(BaseHTTPRequestHandler):
         behaviour = self.fake._next(channel)
         if behaviour == "429":
             error = {"error": {"code": "too_many_requests"}}
-            return self._answer(429, error, {"Retry-After": str(self.fake.retry_after)})
+            return self.send_json(429, error, {"Retry-After": str(self.fake.retry_after)})
         if behaviour == "500":
-            return self._answer(500, {"error": {"code": "internal"}})
+            return self.send_json(500, {"error": {"code": "internal"}})
         if behaviour == "final":
             if protocol == "wechat":
-                return self._answer(200, {"errcode": 43004, "errmsg": "require subscribe"})
-            return self._answer(*_FINAL[protocol])
+                return self.send_json(200, {"errcode": 43004, "errmsg": "require subscribe"})
+            return self.send_json(*_FINAL[protocol])
         if behaviour == "token_expired":
             self.fake.wechat_token += "+"
-            return self._answer(200, {"errcode": 42001, "errmsg": "access_token expired"})
+            return self.send_json(200, {"errcode": 42001, "errmsg": "access_token expired"})
         reference = self.fake._deliver(channel, key, body)
         if behaviour == "timeout":
             time.sleep(self.fake.delay_seconds)
         if protocol == "wechat":
-            return self._answer(200, {"errcode": 0, "errmsg": "ok", "msgid": reference})
-        self._answer(201, {"id": reference})
-
-    def _answer(
-        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-    ) -> None:
-        raw = json.dumps(body).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(raw)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up waiting (the "timeout" behaviour)
+            return self.send_json(200, {"errcode": 0, "errmsg": "ok", "msgid": reference})
+        self.send_json(201, {"id": reference})
