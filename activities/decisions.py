@@ -73,9 +73,10 @@ class DecisionActivities:
         message_id = message_id_for(request.attempt_key)
         async with self._sessions() as session:
             recorded = await get_message(session, message_id)
+        customer = None  # known when this attempt decides; the copy needs it too
         if recorded is None:
             try:
-                recorded = await self._decide(request, message_id)
+                recorded, customer = await self._decide(request, message_id)
                 metrics.messages_decided.labels(recorded.status, recorded.reason).inc()
                 if recorded.status == MessageStatus.DEFERRED:
                     metrics.guardrail_deferrals.labels(recorded.reason).inc()
@@ -85,7 +86,7 @@ class DecisionActivities:
                 assert recorded is not None
         decision = to_decision(recorded)
         if decision.status == MessageStatus.PENDING and decision.content is None:
-            decision = await self._compose(request, decision)
+            decision = await self._compose(request, decision, customer)
         log.info(
             "message decided",
             workflow_id=decision.workflow_id,
@@ -100,7 +101,9 @@ class DecisionActivities:
         )
         return decision
 
-    async def _decide(self, request: PrepareMessage, message_id: str) -> MessageRow:
+    async def _decide(
+        self, request: PrepareMessage, message_id: str
+    ) -> tuple[MessageRow, Customer | None]:
         now = request.decided_at
         step = request.step
         rules = self._settings.guardrails
@@ -118,7 +121,7 @@ class DecisionActivities:
             )
             retried = next((row for row in history if row.message_id == message_id), None)
             if retried is not None:  # a concurrent attempt of this activity decided first
-                return retried
+                return retried, customer
             cart_id = request.cart_id or _cart_id(request)
             paid = cart_id is not None and await cart_paid(session, request.customer_id, cart_id)
             arm = await _experiment_arm(session, step.experiment, request, segment, message_id)
@@ -221,7 +224,7 @@ class DecisionActivities:
             decision.benefit_id = benefit_id
             row = ledger_row(decision, importance=step.importance)
             session.add(row)
-        return row
+        return row, customer
 
     def _window_opens(
         self, customer: Customer, events: list[BehaviourEvent], now: datetime
@@ -232,9 +235,12 @@ class DecisionActivities:
         window = learn_send_window(times, customer.timezone, scoring.send_time)
         return next_send_time(now, customer.timezone, window, urgent=False)
 
-    async def _compose(self, request: PrepareMessage, decision: MessageDecision) -> MessageDecision:
-        async with self._sessions() as session:
-            customer = await get_customer(session, request.customer_id)
+    async def _compose(
+        self, request: PrepareMessage, decision: MessageDecision, customer: Customer | None
+    ) -> MessageDecision:
+        if customer is None:  # a retry found the decision already recorded
+            async with self._sessions() as session:
+                customer = await get_customer(session, request.customer_id)
         assert customer is not None and decision.channel is not None
         result = await self._copywriter.write(
             request.journey,
