@@ -60,6 +60,7 @@ from storage.events import store_event
 from storage.ledger import messages_for_workflow
 from workers.build import build_worker
 from workflows.journey import DRAFT_WORKFLOW_TYPE, DraftJourneyWorkflow
+from workflows.sending import DECISION_ACTIVITIES
 
 # Not in the winback holdout (assignment hashes the id): pick another id to see the holdout's path.
 DEFAULT_CUSTOMER_ID = "c-simulated"
@@ -266,7 +267,7 @@ async def _history_rows(
     while run_id:
         handle = client.get_workflow_handle(workflow_id, run_id=run_id)
         run_id = None
-        decisions: set[int] = set()  # scheduled-event ids of prepare_message activities
+        decisions: set[int] = set()  # scheduled-event ids of the activities that decide
         async for event in handle.fetch_history_events():
             at = event.event_time.ToDatetime(tzinfo=UTC)
             kind = event.event_type
@@ -282,7 +283,7 @@ async def _history_rows(
                     )
             elif kind == HistoryEventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 scheduled = event.activity_task_scheduled_event_attributes
-                if scheduled.activity_type.name == "prepare_message":
+                if scheduled.activity_type.name in DECISION_ACTIVITIES:
                     decisions.add(event.event_id)
             elif kind == HistoryEventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
                 completed = event.activity_task_completed_event_attributes

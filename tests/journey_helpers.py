@@ -16,8 +16,10 @@ from models.journey_runs import JourneyState, PrepareMessage
 from storage.events import store_event
 from tests.conftest import Stack, unique
 from workflows.journey import JOURNEY_WORKFLOWS
+from workflows.sending import DECISION_ACTIVITIES
 
-HISTORIES = Path(__file__).parent / "histories"
+# Runs of the current interpreter version (tests/test_replay.py keeps the older ones).
+HISTORIES = Path(__file__).parent / "histories" / "v3"
 
 
 def midday_timezone(now: datetime | None = None) -> str:
@@ -123,7 +125,7 @@ async def prepared(handle: WorkflowHandle[Any, Any]) -> list[PrepareMessage]:
     requests = []
     async for event in handle.fetch_history_events():
         attributes = event.activity_task_scheduled_event_attributes
-        if attributes.activity_type.name == "prepare_message":
+        if attributes.activity_type.name in DECISION_ACTIVITIES:
             payload = attributes.input.payloads[0]
             requests.append(
                 pydantic_data_converter.payload_converter.from_payload(payload, PrepareMessage)
@@ -138,5 +140,5 @@ async def replay_and_keep(handle: WorkflowHandle[Any, Any], name: str) -> None:
         workflows=list(JOURNEY_WORKFLOWS), data_converter=pydantic_data_converter
     ).replay_workflow(history)
     if os.environ.get("UPDATE_HISTORIES") == "1":
-        HISTORIES.mkdir(exist_ok=True)
+        HISTORIES.mkdir(parents=True, exist_ok=True)
         (HISTORIES / f"{name}.json").write_text(history.to_json())

@@ -112,7 +112,7 @@ async def test_one_api_request_is_one_trace_down_to_the_smtp_send(
     trace_id = server.context.trace_id
     in_trace = {s.context.span_id: s for s in finished if s.context.trace_id == trace_id}
     names = {s.name for s in in_trace.values()}
-    assert {"RunWorkflow:CartAbandonment", "RunActivity:prepare_message"} <= names
+    assert {"RunWorkflow:CartAbandonment", "RunActivity:decide_and_deliver"} <= names
 
     def ancestry(span: ReadableSpan) -> list[str]:
         chain = [span.name]
@@ -128,8 +128,8 @@ async def test_one_api_request_is_one_trace_down_to_the_smtp_send(
     for span in send_spans:
         assert ancestry(span) == [
             "send email",
-            "RunActivity:deliver_message",
-            "StartActivity:deliver_message",
+            "RunActivity:decide_and_deliver",
+            "StartActivity:decide_and_deliver",
             "SignalWithStartWorkflow:CartAbandonment",
             "POST /v1/events",
         ]

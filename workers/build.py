@@ -13,6 +13,7 @@ from activities.delivery import DeliveryActivities
 from activities.experiments import ExperimentActivities
 from activities.facts import JourneyFactsActivities
 from activities.offer_choice import OfferBook
+from activities.sending import SendActivities
 from catalog import CatalogClient
 from channels.setup import build_channels
 from content import LLMClient
@@ -55,12 +56,15 @@ def build_worker(
     senders = instrument_senders(channels.senders, tracer_provider)
     delivery = DeliveryActivities(sessions, senders, channels.composer, channels.throttles)
     facts = JourneyFactsActivities(sessions, intent_model, settings.scoring, settings.dormancy)
+    sending = SendActivities(decisions, delivery)
     experiments = ExperimentActivities(sessions, settings.experiments.probability_best_draws)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[*JOURNEY_WORKFLOWS, ExperimentRefreshWorkflow, *extra_workflows],
         activities=[
+            sending.decide_and_deliver,
+            # Runs from before the interpreter's third version decide and deliver apart.
             decisions.prepare_message,
             delivery.deliver_message,
             facts.customer_facts,

@@ -13,12 +13,15 @@ before a branch, a local-time or date wait and a send. A long walk continues as 
 
 Runs that started before entry rules, facts and the richer steps existed (only `wait` and `send`)
 replay as they ran: everything they never did is behind `workflow.patched(INTERPRETER_V2)`.
+Runs from before `INTERPRETER_V3` read entry and facts in activities of their own and took two
+activities per send; newer runs read them in local activities (cheap reads in the worker, no
+round trip through the server) and send in one activity. Each run decides once, at its start.
 """
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RawValue
@@ -55,7 +58,10 @@ with workflow.unsafe.imports_passed_through():
     from models.search_attributes import INTENT_SEGMENT, JOURNEY_STEP
     from workflows.sending import ACTIVITY_RETRY, send_message
 
+ReadRequest = TypeVar("ReadRequest")
+ReadResult = TypeVar("ReadResult")
 INTERPRETER_V2 = "journey-interpreter-v2"
+INTERPRETER_V3 = "journey-interpreter-v3"
 SEEN_EVENT_IDS_KEPT = 1000
 WINBACK_TIERS = ("light", "medium", "heavy")
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -85,6 +91,7 @@ class JourneyWorkflow:
         self._facts_at: datetime | None = carry.facts_at if carry else None
         self._experiment_id: str | None = carry.experiment_id if carry else None
         self._v2 = carry is not None
+        self._v3 = False
         self._steps_this_run = 0
         self._end_reason: str | None = None  # set by the `end` update
 
@@ -116,11 +123,13 @@ class JourneyWorkflow:
         if input.carry is not None:
             self._state.runs += 1
             carry = input.carry
+            self._v3 = workflow.patched(INTERPRETER_V3)
             return await self._walk_from(carry.anchor, carry.anchor_at, carry.position)
         await workflow.wait_condition(self._woken)
         if self._end_reason is not None:
             return self._finish("ended")
         self._v2 = workflow.patched(INTERPRETER_V2)
+        self._v3 = workflow.patched(INTERPRETER_V3)
         anchor = self._take_inbox(starting=True)
         if anchor is None:  # woken by an event that neither starts nor restarts this journey
             return self._finish("completed")
@@ -270,7 +279,7 @@ class JourneyWorkflow:
     async def _admit(self, anchor: Event) -> bool:
         """The re-entry rule, then the holdout and the first facts; False: not admitted."""
         info = workflow.info()
-        entry = await workflow.execute_activity_method(
+        entry = await self._read(
             JourneyFactsActivities.enter_journey,
             EntryRequest(
                 customer_id=self._state.customer_id,
@@ -281,8 +290,6 @@ class JourneyWorkflow:
                 entered_at=workflow.now(),
                 reentry=self._spec.reentry,
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
         )
         if not entry.allowed:
             self._state.ended_reason = entry.reason
@@ -308,7 +315,7 @@ class JourneyWorkflow:
 
     async def _load_facts(self, anchor: Event) -> None:
         self._facts_at = workflow.now()
-        self._facts = await workflow.execute_activity_method(
+        self._facts = await self._read(
             JourneyFactsActivities.customer_facts,
             FactsRequest(
                 customer_id=self._state.customer_id,
@@ -316,13 +323,29 @@ class JourneyWorkflow:
                 trigger=anchor,
                 rank_rfm=self._spec.reads_rfm(),
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
         )
         segment = self._facts.segment.value if self._facts.segment else None
         if segment is not None and segment != self._state.segment:
             self._state.segment = segment
             workflow.upsert_search_attributes([INTENT_SEGMENT.value_set(segment)])
+
+    async def _read(
+        self,
+        activity: Callable[[Any, ReadRequest], Awaitable[ReadResult]],
+        request: ReadRequest,
+    ) -> ReadResult:
+        """Run one of the journey's database reads (entry, facts): a local activity from
+        INTERPRETER_V3 on, a plain one before it."""
+        if self._v3:
+            return await workflow.execute_local_activity_method(
+                activity,
+                request,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+        return await workflow.execute_activity_method(
+            activity, request, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+        )
 
     def _enter(self, step_id: str) -> None:
         self._state.step = step_id
@@ -347,7 +370,7 @@ class JourneyWorkflow:
         )
         if self._v2:
             request = self._with_journey_context(request, await self._fresh_facts(anchor))
-        decision = await send_message(request, interrupted=self._restart_or_exit_pending)
+        decision = await send_message(request, self._restart_or_exit_pending, one_activity=self._v3)
         self._state.messages.append(decision)
 
     def _with_journey_context(
