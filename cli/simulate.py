@@ -59,7 +59,7 @@ from storage.database import create_engine, migrate, session_factory
 from storage.events import store_event
 from storage.ledger import messages_for_workflow
 from workers.build import build_worker
-from workflows.journey import DRAFT_WORKFLOW_TYPE, DraftJourneyWorkflow
+from workflows.journey import DRAFT_WORKFLOW_TYPE
 from workflows.sending import DECISION_ACTIVITIES
 
 # Not in the winback holdout (assignment hashes the id): pick another id to see the holdout's path.
@@ -146,7 +146,7 @@ async def simulate_journey(
     try:
         async with sessions.begin() as session:
             await upsert_customer(session, customer_id, profile, datetime.now().astimezone())
-        async with build_worker(client, settings, sessions, extra_workflows=[DraftJourneyWorkflow]):
+        async with build_worker(client, settings, sessions):
             with env.with_time_skipping_disabled():
                 start = datetime.now().astimezone()
                 for past in history:

@@ -2,9 +2,7 @@
 
 from datetime import UTC, datetime
 
-from temporalio.workflow import _Definition
-
-from workflows.journey import JOURNEY_WORKFLOWS
+from journeys.registry import JOURNEYS
 
 
 def literal(value: str) -> str:
@@ -19,11 +17,8 @@ def timestamp(at: datetime) -> str:
 
 
 def journey_workflow_types() -> list[str]:
-    """The type names of every journey workflow the current code registers.
-
-    `_Definition` is how the SDK itself reads a @workflow.defn class (there is no public API).
-    """
-    return [_Definition.must_from_class(workflow).name for workflow in JOURNEY_WORKFLOWS]
+    """The type names of every journey the current code runs."""
+    return [journey.workflow_type for journey in JOURNEYS]
 
 
 def journey_types_clause() -> str:

@@ -13,7 +13,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, WorkflowReplayResult
 
-from workflows.journey import JOURNEY_WORKFLOWS
+from workflows.journey import JourneyWorkflow
 
 # Core reports a divergence inside a longer activation-failure message; this is its own text.
 _DIVERGENCE = re.compile(r"(\[TMPRL\d+\] )?Nondeterminism error: ?(?P<what>.*?)(\"|\s*\}|$)", re.S)
@@ -33,7 +33,7 @@ class ReplayOutcome:
 
 def journey_replayer() -> Replayer:
     """The current journey workflows with the same converter as the API and the worker."""
-    return Replayer(workflows=list(JOURNEY_WORKFLOWS), data_converter=pydantic_data_converter)
+    return Replayer(workflows=[JourneyWorkflow], data_converter=pydantic_data_converter)
 
 
 def describe_failure(error: Exception) -> str:

@@ -12,4 +12,7 @@ echo "==> installing dependencies into .venv (first run downloads ~300 MB from P
 .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
 .venv/bin/python -m pip install --quiet --progress-bar off -e '.[dev]' 2>&1 \
   | { grep -v "^WARNING: Location" || true; }
+# Bytecode for our own modules even where PYTHONDONTWRITEBYTECODE is set: the workflow sandbox
+# imports the workflow modules afresh for every run, and without .pyc files each import compiles.
+.venv/bin/python -m compileall -q -x '/(\.venv|data|tests)/' . >/dev/null
 echo "==> installed: $(.venv/bin/temporal --version | head -1)"

@@ -15,7 +15,7 @@ from models.events import Event, EventType, validate_properties
 from models.journey_runs import JourneyState, PrepareMessage
 from storage.events import store_event
 from tests.conftest import Stack, unique
-from workflows.journey import JOURNEY_WORKFLOWS
+from workflows.journey import JourneyWorkflow
 from workflows.sending import DECISION_ACTIVITIES
 
 # Runs of the current interpreter version (tests/test_replay.py keeps the older ones).
@@ -137,7 +137,7 @@ async def replay_and_keep(handle: WorkflowHandle[Any, Any], name: str) -> None:
     """Replay the run against the current code; with UPDATE_HISTORIES=1 also keep it under tests."""
     history = await handle.fetch_history()
     await Replayer(
-        workflows=list(JOURNEY_WORKFLOWS), data_converter=pydantic_data_converter
+        workflows=[JourneyWorkflow], data_converter=pydantic_data_converter
     ).replay_workflow(history)
     if os.environ.get("UPDATE_HISTORIES") == "1":
         HISTORIES.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,9 @@
 """The bandits' posteriors are recounted by a scheduled workflow; the worker keeps the schedule."""
 
+from contextlib import suppress
 from datetime import timedelta
+
+from temporalio.service import RPCError
 
 from journeys.cart_abandonment import STAGE_1_TONE, STAGE_3_OFFER_HOT
 from storage.experiment_arms import arm_posteriors
@@ -21,6 +24,9 @@ async def test_the_refresh_workflow_recounts_every_experiment(stack: Stack) -> N
 
 async def test_the_schedule_is_created_once(stack: Stack) -> None:
     every = timedelta(minutes=15)
+    # A worker started by another test (journeyctl worker) keeps the schedule too: start clean.
+    with suppress(RPCError):
+        await stack.client.get_schedule_handle(REFRESH_SCHEDULE_ID).delete()
     created = await ensure_refresh_schedule(stack.client, stack.settings.task_queue, every)
     again = await ensure_refresh_schedule(stack.client, stack.settings.task_queue, every)
     handle = stack.client.get_schedule_handle(REFRESH_SCHEDULE_ID)

@@ -27,7 +27,7 @@ from offers.catalogue import load_catalogue
 from scoring.journey_features import BehaviourEvent, OrderSummary
 from scoring.segments import IntentSegment
 from scoring.settings import ScoringSettings
-from workflows.journey import JOURNEY_WORKFLOWS
+from workflows.journey import JOURNEY_WORKFLOW_TYPES
 
 NOW = datetime(2026, 3, 4, 4, 0, tzinfo=UTC)  # a Wednesday, 12:00 in Shanghai
 SHANGHAI = "Asia/Shanghai"
@@ -84,8 +84,7 @@ def test_every_journey_of_the_catalogue_exists_with_its_own_workflow_type() -> N
     ]
     types = [journey.workflow_type for journey in JOURNEYS]
     assert len(set(types)) == len(types)
-    registered = [cls.__name__ for cls in JOURNEY_WORKFLOWS]
-    assert registered == [f"{t}Workflow" for t in types]
+    assert set(types) < set(JOURNEY_WORKFLOW_TYPES)
 
 
 @pytest.mark.parametrize("journey", JOURNEYS, ids=lambda j: j.kind)

@@ -1,7 +1,5 @@
 """Which workflows and activities a worker runs, with which clients."""
 
-from collections.abc import Sequence
-
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -25,7 +23,7 @@ from settings import Settings
 from storage.copy_cache import DatabaseCopyCache
 from telemetry.senders import instrument_senders
 from workflows.experiment_refresh import ExperimentRefreshWorkflow
-from workflows.journey import JOURNEY_WORKFLOWS
+from workflows.journey import JourneyWorkflow
 
 
 def build_worker(
@@ -33,11 +31,9 @@ def build_worker(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     tracer_provider: TracerProvider | None = None,
-    extra_workflows: Sequence[type] = (),
 ) -> Worker:
     """Tracing of workflows and activities comes with the client (telemetry.tracing.traced_client);
-    `tracer_provider` is for the span around each send (None: the process's global provider).
-    `extra_workflows`: the simulator adds the type draft journeys run under."""
+    `tracer_provider` is for the span around each send (None: the process's global provider)."""
     intent_model = IntentModel.load(repo_path(settings.scoring.model_path))
     offers = OfferBook(
         load_catalogue(settings.offers.catalogue_path),
@@ -61,7 +57,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[*JOURNEY_WORKFLOWS, ExperimentRefreshWorkflow, *extra_workflows],
+        workflows=[JourneyWorkflow, ExperimentRefreshWorkflow],
         activities=[
             sending.decide_and_deliver,
             # Runs from before the interpreter's third version decide and deliver apart.

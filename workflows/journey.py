@@ -25,6 +25,7 @@ from typing import Any, NoReturn, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RawValue
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.facts import JourneyFactsActivities
@@ -67,11 +68,26 @@ WINBACK_TIERS = ("light", "medium", "heavy")
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 
 
+# Runs any definition under a type of its own: the simulator's way to try a journey that is not
+# in the registry yet.
+DRAFT_WORKFLOW_TYPE = "DraftJourney"
+# Each journey kind runs under a workflow type of its own, so the Temporal UI can filter by it.
+JOURNEY_WORKFLOW_TYPES = (*(journey.workflow_type for journey in JOURNEYS), DRAFT_WORKFLOW_TYPE)
+
+
+@workflow.defn(dynamic=True)
 class JourneyWorkflow:
-    """The shared interpreter; each journey kind is a subclass with its own workflow type name."""
+    """The interpreter, registered once for every journey's workflow type.
+
+    One dynamic definition rather than a class per type: the sandbox re-imports this module for
+    every run it starts, and defining a dozen workflow classes there cost more than the rest of a
+    run's first workflow task.
+    """
 
     @workflow.init
-    def __init__(self, input: JourneyInput) -> None:
+    def __init__(self, args: Sequence[RawValue]) -> None:
+        input = workflow.payload_converter().from_payload(args[0].payload, JourneyInput)
+        self._input = input
         self._spec = input.spec
         carry = input.carry
         self._state = (
@@ -119,7 +135,16 @@ class JourneyWorkflow:
         if self._state.status != "running" or self._end_reason is not None:
             raise ValueError(f"the journey is already {self._state.status}")
 
-    async def walk(self, input: JourneyInput) -> JourneyState:
+    @workflow.run
+    async def run(self, args: Sequence[RawValue]) -> JourneyState:
+        workflow_type = workflow.info().workflow_type
+        if workflow_type not in JOURNEY_WORKFLOW_TYPES:
+            raise ApplicationError(
+                f"no journey runs as {workflow_type!r}", type="UnknownJourney", non_retryable=True
+            )
+        return await self._walk(self._input)
+
+    async def _walk(self, input: JourneyInput) -> JourneyState:
         if input.carry is not None:
             self._state.runs += 1
             carry = input.carry
@@ -439,27 +464,3 @@ class JourneyWorkflow:
             self._state.ended_reason = self._end_reason
         self._enter(status)
         return self._state
-
-
-def _journey_workflow(workflow_type: str) -> type[JourneyWorkflow]:
-    """A workflow type of its own for one journey kind, so the Temporal UI can filter by it.
-
-    Built with type() rather than a class statement in this function: the SDK wants the run
-    method on a module-level class it can import by name (the sandbox re-imports it from here).
-    """
-    class_name = f"{workflow_type}Workflow"
-
-    async def run(self, input: JourneyInput) -> JourneyState:
-        return await self.walk(input)
-
-    run.__qualname__ = f"{class_name}.run"
-    namespace = {"run": workflow.run(run), "__module__": __name__, "__qualname__": class_name}
-    return workflow.defn(name=workflow_type)(type(class_name, (JourneyWorkflow,), namespace))
-
-
-JOURNEY_WORKFLOWS = tuple(_journey_workflow(journey.workflow_type) for journey in JOURNEYS)
-# Runs any definition under a type of its own: the simulator's way to try a journey that is not
-# in the registry yet.
-DRAFT_WORKFLOW_TYPE = "DraftJourney"
-DraftJourneyWorkflow = _journey_workflow(DRAFT_WORKFLOW_TYPE)
-globals().update({workflow_class.__name__: workflow_class for workflow_class in JOURNEY_WORKFLOWS})
