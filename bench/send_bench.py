@@ -1,0 +1,175 @@
+"""Send throughput: messages decided and delivered per second by one worker process, against bare
+one-activity workflows completed per second, side by side on one dev server.
+
+Bare: N workflows, each running one activity that does nothing, started at once; the figure is N
+over the time from the first start to the last completion. Ours: N welcome journeys started the
+way the API starts them (signal-with-start of `signup`), whose first step sends at once; the
+figure is N over the time from the first start to the N-th message settled in the ledger. Each
+send is the real thing: entry rule, facts (intent scored with the XGBoost model), the decision
+(guardrails, ledger row, copy from templates), delivery to the dev outbox and the ledger update.
+Both workers are the process's only worker on their own task queue, with the same poller counts.
+
+    .venv/bin/python -m bench.send_bench [--messages 600] [--database-url ...]
+"""
+
+import argparse
+import asyncio
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from temporalio.worker import Worker
+
+from api.routing import start_journey
+from bench.bare_workflows import BareOneActivity, bare_activity
+from bench.harness import client_for, dev_server
+from journeys.welcome import WELCOME
+from logging_setup import configure_logging
+from models.customers import CustomerProfile
+from models.events import Event, EventType
+from models.messages import MessageStatus
+from models.tables import MessageRow
+from settings import Settings
+from storage.customers import upsert_customer
+from storage.database import create_engine, migrate, session_factory
+from workers.build import build_worker
+
+SETTLED = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.SUPPRESSED)
+POLLERS = 20  # as workers/build.py
+
+
+def midday_timezone(now: datetime) -> str:
+    """A zone where it is about noon, so quiet hours never defer a bench send."""
+    offset = (12 - now.hour + 12) % 24 - 12
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+
+
+async def start_all(starts: list, concurrency: int = 32) -> None:  # type: ignore[type-arg]
+    queue = asyncio.Queue()  # type: ignore[var-annotated]
+    for start in starts:
+        queue.put_nowait(start)
+
+    async def drain() -> None:
+        while not queue.empty():
+            await queue.get_nowait()()
+
+    await asyncio.gather(*(drain() for _ in range(concurrency)))
+
+
+async def bare(address: str, count: int) -> float:
+    client = await client_for(address)
+    queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[BareOneActivity],
+        activities=[bare_activity],
+        max_concurrent_workflow_task_polls=POLLERS,
+        max_concurrent_activity_task_polls=POLLERS,
+    ):
+        began = time.perf_counter()
+        handles = []
+
+        async def start(n: int) -> None:
+            handles.append(
+                await client.start_workflow(
+                    BareOneActivity.run, n, id=f"bare-{queue}-{n}", task_queue=queue
+                )
+            )
+
+        await start_all([lambda n=n: start(n) for n in range(count)])
+        for handle in handles:
+            await handle.result()
+        return count / (time.perf_counter() - began)
+
+
+async def ours(address: str, count: int, database_url: str, scratch: Path) -> tuple[float, dict]:
+    settings = Settings(
+        temporal_address=address,
+        database_url=database_url or f"sqlite+aiosqlite:///{scratch / 'journeys.db'}",
+        data_dir=scratch,
+        task_queue=f"bench-send-{uuid.uuid4().hex[:6]}",
+        log_level="warning",
+    )
+    configure_logging(settings)
+    await migrate(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url)
+    sessions = session_factory(engine)
+    now = datetime.now(UTC)
+    zone = midday_timezone(now)
+    prefix = uuid.uuid4().hex[:6]
+    customers = [f"send-{prefix}-{n}" for n in range(count)]
+    async with sessions.begin() as session:
+        for customer_id in customers:
+            profile = CustomerProfile(
+                timezone=zone, email=f"{customer_id}@example.com", consent={"inapp": True}
+            )
+            await upsert_customer(session, customer_id, profile, now)
+
+    async def settled() -> dict[str, int]:
+        async with sessions() as session:
+            rows = await session.execute(
+                select(MessageRow.status, func.count())
+                .where(MessageRow.customer_id.like(f"send-{prefix}-%"))
+                .group_by(MessageRow.status)
+            )
+            return {status: n for status, n in rows.all()}
+
+    client = await client_for(address)
+    async with build_worker(client, settings, sessions):
+        began = time.perf_counter()
+
+        async def start(customer_id: str) -> None:
+            event = Event(
+                event_id=uuid.uuid4().hex,
+                customer_id=customer_id,
+                type=EventType.SIGNUP,
+                occurred_at=datetime.now(UTC),
+                properties={},
+            )
+            await start_journey(client, settings.task_queue, WELCOME, event)
+
+        await start_all([lambda c=c: start(c) for c in customers])
+        print(f"  started {count} welcome journeys in {time.perf_counter() - began:.1f} s")
+        shown = time.perf_counter()
+        while True:
+            counts = await settled()
+            done = sum(counts.get(status, 0) for status in SETTLED)
+            if done >= count:
+                break
+            if time.perf_counter() - shown >= 2:
+                print(f"  {done}/{count} messages settled", flush=True)
+                shown = time.perf_counter()
+            await asyncio.sleep(0.1)
+        rate = count / (time.perf_counter() - began)
+        for customer_id in customers:
+            await client.get_workflow_handle(WELCOME.workflow_id(customer_id)).terminate("bench")
+    await engine.dispose()
+    return rate, counts
+
+
+async def main(count: int, database_url: str) -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="bench-send-"))
+    async with dev_server() as (address, _server):
+        print(f"send throughput, {count} workflows each side, one worker process, one dev server")
+        bare_rate = await bare(address, count)
+        print(f"  bare: {bare_rate:.1f} one-activity workflows/s")
+        our_rate, counts = await ours(address, count, database_url, scratch)
+        print(f"  ours: {our_rate:.1f} messages/s, ledger {counts}")
+    print(f"{'side':<40} {'per s':>8}")
+    print(f"{'bare one-activity workflows completed':<40} {bare_rate:>8.1f}")
+    print(f"{'welcome messages decided and delivered':<40} {our_rate:>8.1f}")
+    print(f"ratio ours/bare: {our_rate / bare_rate:.2f} (goal >= 0.50)")
+    if counts.get(MessageStatus.SENT, 0) < count:
+        print(f"warning: only {counts.get(MessageStatus.SENT, 0)} of {count} messages were sent")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=600)
+    parser.add_argument("--database-url", default="", help="default: a scratch SQLite file")
+    args = parser.parse_args()
+    asyncio.run(main(args.messages, args.database_url))
