@@ -9,7 +9,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from api.auth import require_api_key, resolve_api_keys
-from api.errors import BodySizeLimit, install_error_handlers
+from api.errors import BodySizeLimit, error_responses, install_error_handlers
+from api.openapi import document_errors
 from api.routes import (
     customers,
     events,
@@ -73,14 +74,17 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     # Signed by the provider or the link itself instead of the bearer key.
-    app.include_router(webhooks.router)
-    app.include_router(tracking.router)
-    app.include_router(unsubscribe.router)
-    app.include_router(reports.link_router)
+    unavailable = error_responses(503)
+    app.include_router(webhooks.router, responses=unavailable)
+    app.include_router(tracking.router, responses=unavailable)
+    app.include_router(unsubscribe.router, responses=unavailable)
+    app.include_router(reports.link_router, responses=unavailable)
     authenticated = [Depends(require_api_key)]
+    guarded = error_responses(401, 503)
     for module in (events, customers, journeys, timeline, metrics, reports):
-        app.include_router(module.router, dependencies=authenticated)
-    app.include_router(reports.page_router, dependencies=authenticated)
+        app.include_router(module.router, dependencies=authenticated, responses=guarded)
+    app.include_router(reports.page_router, dependencies=authenticated, responses=guarded)
+    document_errors(app)
     if tracer_provider is not None:
         instrument_app(app, tracer_provider)
     return app

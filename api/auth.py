@@ -1,8 +1,9 @@
 """Bearer-key authentication for every route but health checks."""
 
 import hmac
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
@@ -10,6 +11,7 @@ from settings import Settings
 from storage.dev_secrets import dev_secret
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from API_KEYS")
+_BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 
 
 def resolve_api_keys(settings: Settings) -> tuple[list[str], bool]:
@@ -23,8 +25,9 @@ def resolve_api_keys(settings: Settings) -> tuple[list[str], bool]:
     return [dev_secret(settings.data_dir, "dev-api-key")], True
 
 
-async def require_api_key(request: Request) -> None:
-    credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
+async def require_api_key(request: Request, credentials: _BearerCredentials) -> None:
+    """A dependency of every authenticated router; as a Security dependency it also puts the
+    bearer scheme into the OpenAPI document."""
     if credentials is None:
         raise ApiError(
             401,

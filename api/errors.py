@@ -2,11 +2,46 @@
 
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = structlog.get_logger()
+RETRY_AFTER = {"Retry-After": "5"}
+
+
+class ErrorDetail(BaseModel):
+    reason: str
+    field: str | None = None
+    type: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 503 answer: what is wrong, and with which field when one is to blame."""
+
+    detail: list[ErrorDetail]
+
+
+_MEANING = {
+    400: "the input is malformed (field and reason given)",
+    401: "the bearer API key (or a webhook signature) is missing or wrong",
+    403: "the signed link is refused",
+    404: "no such resource",
+    409: "the resource's state does not allow it",
+    422: "a field is missing or invalid (field and reason given)",
+    503: "the database or Temporal is unavailable; retry later (Retry-After)",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error answers a route can give, all in the ErrorBody shape."""
+    return {code: {"model": ErrorBody, "description": _MEANING[code]} for code in codes}
 
 
 class ApiError(HTTPException):
@@ -50,6 +85,25 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             status_code=exc.status_code, content={"detail": [detail]}, headers=exc.headers
         )
+
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        # A route that reads or writes while the database is unreachable: nothing was done,
+        # and the same request later will work; a 500 would say the request itself was wrong.
+        log.warning("database unavailable", path=request.url.path, error=type(exc).__name__)
+        return JSONResponse(
+            status_code=503,
+            content={"detail": [{"reason": "database unavailable; retry later"}]},
+            headers=RETRY_AFTER,
+        )
+
+    for unreachable in (OperationalError, PoolTimeout, ConnectionError, TimeoutError):
+        app.add_exception_handler(unreachable, _database_down)
+
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            return await _database_down(request, exc)
+        raise exc
 
 
 class BodySizeLimit:

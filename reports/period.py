@@ -37,7 +37,10 @@ def resolve_period(
     """The period a request means: `until` defaults to now, `since` to `default_length` before
     `until`. ValueError when the two do not make a period, which `since` is blamed for."""
     end = until or now
-    start = since or end - default_length
+    try:
+        start = since or end - default_length
+    except OverflowError:  # `until` in the first days of year 1
+        raise ValueError("until is too early for a period to end then") from None
     if start >= end:
         raise ValueError("since must be before until")
     if end - start > max_length:

@@ -62,3 +62,25 @@ async def test_database_unreachable_answers_503_and_accepts_nothing(
     assert health.status_code == 503 and health.json()["database"] == "unavailable"
     await stack.http.aclose()
     await stack.engine.dispose()
+
+
+async def test_every_route_answers_503_while_the_database_is_unreachable(
+    temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port()}/test"
+    stack = Stack(make_settings(url, tmp_path), temporal_env.client)
+    customer = "/v1/customers/c-1"
+    requests = [
+        ("PUT", customer, {"timezone": "UTC"}),
+        ("GET", customer, None),
+        ("PUT", f"{customer}/consent", {"email": True}),
+        ("GET", f"{customer}/messages", None),
+        ("GET", "/v1/reports/funnel", None),
+    ]
+    for method, path, body in requests:
+        response = await stack.http.request(method, path, json=body)
+        assert response.status_code == 503, (method, path, response.text)
+        assert response.headers["Retry-After"] == "5"
+        assert response.json()["detail"][0]["reason"] == "database unavailable; retry later"
+    await stack.http.aclose()
+    await stack.engine.dispose()

@@ -146,6 +146,7 @@ async def test_every_report_route_needs_the_key(
         ({"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "since"),
         ({"since": "2020-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "since"),  # too long
         ({"journey": "no_such_journey"}, "journey"),
+        ({"until": "0001-01-20T00:01:00Z"}, "until"),  # its default `since` would be year 0
     ],
 )
 async def test_bad_report_queries_get_a_422_naming_the_field(
@@ -184,6 +185,7 @@ async def test_a_signed_link_opens_the_page_without_the_key(api: Api) -> None:
     [
         ({"ttl_seconds": 2 * 24 * 3600}, "ttl_seconds"),
         ({"ttl_seconds": 0}, "ttl_seconds"),
+        ({"ttl_seconds": 10**15}, "ttl_seconds"),  # beyond what a timedelta holds
         ({"journey": "nope"}, "journey"),
         ({"since": "2026-01-01T00:00:00"}, "since"),
     ],

@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from api.deps import SessionsDep, utcnow
-from api.errors import ApiError
+from api.errors import ApiError, error_responses
 from channels.outbox import outbox_for_customer
 from models.channels import Channel
 from models.customers import Customer, CustomerProfile
@@ -25,6 +25,7 @@ async def put_customer(
 @router.put(
     "/{customer_id}/consent",
     summary="Give or withdraw consent per channel; a withdrawal stops undelivered messages",
+    responses=error_responses(404),
 )
 async def put_consent(
     customer_id: Identifier, consent: dict[Channel, bool], sessions: SessionsDep
@@ -36,7 +37,7 @@ async def put_consent(
         return to_customer(row)
 
 
-@router.get("/{customer_id}", summary="A customer's stored profile")
+@router.get("/{customer_id}", summary="A customer's stored profile", responses=error_responses(404))
 async def read_customer(customer_id: Identifier, sessions: SessionsDep) -> Customer:
     async with sessions() as session:
         customer = await get_customer(session, customer_id)

@@ -15,7 +15,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SessionsDep, TemporalDep, utcnow
-from api.errors import ApiError, field_errors
+from api.errors import ApiError, error_responses, field_errors
 from models.events import Event, EventType
 from models.journey_runs import EndJourney, JourneyState
 from models.messages import MessageDecision
@@ -67,7 +67,11 @@ def _status(status: WorkflowExecutionStatus | None) -> str:
     return names.get(status, status.name.lower()) if status is not None else "unknown"
 
 
-@router.get("/{workflow_id}", summary="A journey run: status, current step and its messages")
+@router.get(
+    "/{workflow_id}",
+    summary="A journey run: status, current step and its messages",
+    responses=error_responses(404),
+)
 async def read_journey(
     workflow_id: str, temporal: TemporalDep, sessions: SessionsDep
 ) -> JourneyView:
@@ -120,6 +124,7 @@ async def _journey_state(
     "/{workflow_id}/signals/{name}",
     status_code=202,
     summary="Send an event to a running journey as a signal named after the event type",
+    responses=error_responses(404, 409),
 )
 async def signal_journey(
     workflow_id: str,
@@ -164,7 +169,7 @@ class EndAccepted(BaseModel):
     "/{workflow_id}/end",
     status_code=202,
     summary="End a running journey before its next step (a send being decided finishes first)",
-    responses={409: {"description": "the journey is not running, or is already ending"}},
+    responses=error_responses(404, 409),
 )
 async def end_journey(workflow_id: str, request: EndJourney, temporal: TemporalDep) -> EndAccepted:
     handle = temporal.get_workflow_handle(workflow_id)

@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import SessionsDep, SettingsDep, utcnow
-from api.errors import ApiError
+from api.errors import ApiError, error_responses
 from offers.catalogue import Offer, load_catalogue
 from reports.bandit_state import RefreshResult, refresh_all
 from reports.experiment_results import ExperimentReport, experiment_report
@@ -74,7 +74,8 @@ def _period(settings: Settings, since: datetime | None, until: datetime | None) 
             settings.reports.max_period,
         )
     except ValueError as err:
-        raise ApiError(422, str(err), field="since") from err
+        blamed = "until" if str(err).startswith("until") else "since"
+        raise ApiError(422, str(err), field=blamed) from err
 
 
 def _journey(journey: str | None) -> str | None:
@@ -150,14 +151,15 @@ async def refresh_experiments(settings: SettingsDep, sessions: SessionsDep) -> l
 @router.post("/links", status_code=201, summary="A short-lived signed link to the report page")
 async def create_link(request: LinkRequest, settings: SettingsDep) -> ReportLink:
     _period(settings, request.since, request.until)  # refuse now what the page would refuse
+    limit = int(settings.reports.max_link_ttl.total_seconds())
+    # Compared as a number first: a huge ttl_seconds overflows timedelta.
+    if request.ttl_seconds is not None and request.ttl_seconds > limit:
+        raise ApiError(422, f"ttl_seconds may be at most {limit}", field="ttl_seconds")
     ttl = (
         timedelta(seconds=request.ttl_seconds)
         if request.ttl_seconds is not None
         else settings.reports.link_ttl
     )
-    if ttl > settings.reports.max_link_ttl:
-        limit = int(settings.reports.max_link_ttl.total_seconds())
-        raise ApiError(422, f"ttl_seconds may be at most {limit}", field="ttl_seconds")
     query = ReportQuery(since=request.since, until=request.until, journey=_journey(request.journey))
     expires_at = utcnow() + ttl
     token = make_report_token(query, link_secret(settings), expires_at)
@@ -176,7 +178,10 @@ async def report_page(
 
 
 @link_router.get(
-    "/reports/{token}", response_class=HTMLResponse, summary="The report page (signed link)"
+    "/reports/{token}",
+    response_class=HTMLResponse,
+    summary="The report page (signed link)",
+    responses=error_responses(403),
 )
 async def report_page_by_link(
     token: str, settings: SettingsDep, sessions: SessionsDep

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import SessionsDep, SettingsDep, utcnow
-from api.errors import ApiError
+from api.errors import ApiError, error_responses
 from api.routes.webhooks import apply_receipt
 from api.temporal import TemporalConnection
 from channels.receipts import Receipt, ReceiptType
@@ -32,7 +32,12 @@ PIXEL = (
 _NO_CACHE = {"Cache-Control": "no-store, max-age=0", "Referrer-Policy": "no-referrer"}
 
 
-@router.get("/c/{token}", summary="A tracked link: records the click, redirects to the target")
+@router.get(
+    "/c/{token}",
+    status_code=302,
+    summary="A tracked link: records the click, redirects to the target",
+    responses=error_responses(404),
+)
 async def click(
     token: str,
     request: Request,
@@ -48,7 +53,11 @@ async def click(
     return RedirectResponse(claim.url, status_code=302, headers=_NO_CACHE)
 
 
-@router.get("/o/{token}.gif", summary="The open pixel of an email: records the open")
+@router.get(
+    "/o/{token}.gif",
+    summary="The open pixel of an email: records the open",
+    responses={200: {"content": {"image/gif": {}}}, **error_responses(404)},
+)
 async def open_pixel(
     token: str,
     request: Request,

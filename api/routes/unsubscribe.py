@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from api.deps import SessionsDep, SettingsDep, utcnow
-from api.errors import ApiError
+from api.errors import ApiError, error_responses
 from guardrails import UnsubscribeClaim, UnsubscribeTokenError, verify_unsubscribe_token
 from settings import Settings
 from storage.consent import unsubscribe
@@ -36,7 +36,12 @@ def _scope(claim: UnsubscribeClaim) -> str:
     return f"{claim.channel.value} messages" if claim.channel else "all messages"
 
 
-@router.get("/{token}", response_class=HTMLResponse, summary="Confirmation page (no API key)")
+@router.get(
+    "/{token}",
+    response_class=HTMLResponse,
+    summary="Confirmation page (no API key)",
+    responses=error_responses(400),
+)
 async def confirm_page(token: str, settings: SettingsDep) -> HTMLResponse:
     claim = _claim(token, settings)
     form = (
@@ -48,7 +53,12 @@ async def confirm_page(token: str, settings: SettingsDep) -> HTMLResponse:
     return HTMLResponse(_PAGE.format(title="Unsubscribe", text=text, form=form))
 
 
-@router.post("/{token}", response_class=HTMLResponse, summary="Unsubscribe (RFC 8058 one-click)")
+@router.post(
+    "/{token}",
+    response_class=HTMLResponse,
+    summary="Unsubscribe (RFC 8058 one-click)",
+    responses=error_responses(400, 404),
+)
 async def one_click(token: str, settings: SettingsDep, sessions: SessionsDep) -> HTMLResponse:
     claim = _claim(token, settings)
     async with sessions.begin() as session:
