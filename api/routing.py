@@ -1,4 +1,9 @@
-"""Route one stored event to the journeys it starts, restarts, ends or informs."""
+"""Route one stored event to the journeys it starts, restarts, ends or informs.
+
+A start is signal-with-start; an ending or awaited event is signalled only to the customer's
+journeys that may be running (storage/active_journeys.py), so an event that might end three
+journeys costs no Temporal call for the ones that are not there.
+"""
 
 import asyncio
 from enum import StrEnum
@@ -10,11 +15,19 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.deps import utcnow
 from journeys.registry import Action, Route, routes_for
 from journeys.spec import JourneySpec
 from models.events import Event, EventType
 from models.journey_runs import JourneyInput
 from models.search_attributes import CUSTOMER_ID, JOURNEY_KIND
+from storage.active_journeys import (
+    START_RPC_TIMEOUT,
+    ActiveJourneys,
+    active_journeys,
+    claim_starts,
+    forget_ended,
+)
 from storage.ledger import get_message
 
 FEEDBACK_EVENTS = (EventType.MESSAGE_OPENED, EventType.MESSAGE_CLICKED)
@@ -32,19 +45,37 @@ class JourneyAction(BaseModel):
     action: JourneyActionKind
 
 
+def journeys_started_by(event: Event) -> list[str]:
+    """The kinds of journey the event starts (or restarts): what routing will claim for it."""
+    routes = routes_for(event.type, event.properties)
+    return [route.journey.kind for route in routes if route.action == Action.START]
+
+
 async def route_event(
     client: Client,
     sessions: async_sessionmaker[AsyncSession],
     task_queue: str,
     event: Event,
+    active: ActiveJourneys | None = None,
 ) -> list[JourneyAction]:
     """Signal-with-start for triggers, plain signals otherwise; a journey not running is ignored.
     The journeys an event reaches are told at once, not one after the other.
 
+    `active`: the customer's journeys that may run, read when the event was stored, with the
+    event's starts already claimed (storage.events.store_and_claim); None for an event stored
+    earlier and routed now, whose claim is made here.
+
     Safe to repeat: journeys drop an event id they have already seen.
     """
     routes = routes_for(event.type, event.properties)
-    kinds = await asyncio.gather(*(_deliver(client, task_queue, route, event) for route in routes))
+    if active is None:
+        async with sessions.begin() as session:
+            starts = [route.journey.kind for route in routes if route.action == Action.START]
+            await claim_starts(session, event.customer_id, starts, event.event_id, utcnow())
+            active = await active_journeys(session, event.customer_id)
+    kinds = await asyncio.gather(
+        *(_deliver(client, sessions, task_queue, route, event, active) for route in routes)
+    )
     actions = [
         JourneyAction(
             journey=route.journey.kind,
@@ -66,13 +97,25 @@ async def route_event(
 
 
 async def _deliver(
-    client: Client, task_queue: str, route: Route, event: Event
+    client: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    task_queue: str,
+    route: Route,
+    event: Event,
+    active: ActiveJourneys,
 ) -> JourneyActionKind:
-    """Start (or signal) the journey for a trigger; only signal it for anything else."""
+    """Start (or signal) the journey for a trigger; only signal it, if it may run, otherwise."""
     journey = route.journey
     workflow_id = journey.workflow_id(event.customer_id)
     if route.action != Action.START:
-        return await signal_if_running(client, workflow_id, event)
+        if journey.kind not in active:
+            return JourneyActionKind.IGNORED
+        kind = await signal_if_running(client, workflow_id, event)
+        if kind == JourneyActionKind.IGNORED:
+            await forget_ended(
+                sessions, event.customer_id, journey.kind, active[journey.kind], utcnow()
+            )
+        return kind
     handle = await start_journey(client, task_queue, journey, event)
     return JourneyActionKind.STARTED if _started(handle) else JourneyActionKind.SIGNALLED
 
@@ -89,6 +132,8 @@ async def start_journey(
         task_queue=task_queue,
         start_signal=event.type.value,
         start_signal_args=[event],
+        # Well inside the grace before a lazily removed row could drop a run's claim.
+        rpc_timeout=START_RPC_TIMEOUT,
         search_attributes=TypedSearchAttributes(
             [
                 SearchAttributePair(CUSTOMER_ID, event.customer_id),

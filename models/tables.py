@@ -212,6 +212,19 @@ class JourneyEntryRow(Base):
     entered_at: Mapped[datetime]
 
 
+class ActiveJourneyRow(Base):
+    """A journey that may be running for a customer: the API signals an ending or awaited event
+    only to these (storage/active_journeys.py). Written before every start; a row outliving its
+    run only costs one signal that finds nothing, after which it is removed."""
+
+    __tablename__ = "active_journeys"
+
+    customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    journey: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_start_event_id: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[datetime]
+
+
 class ExperimentArmRow(Base):
     """The bandit's state: each arm's Beta posterior as last recounted from the ledger's
     outcomes (reports/bandit_state.py), read at decision time."""

@@ -16,6 +16,7 @@ from ops.retry import Action, RetryResult, carry_out, find_failed, plan_retry
 from ops.search_attributes import connect_when_ready, register_search_attributes
 from ops.timeline import customer_timeline
 from settings import Settings
+from storage.active_journeys import claim_restarts
 from storage.database import create_engine, session_factory
 from temporal_client import connect_temporal
 
@@ -142,6 +143,13 @@ async def _retry(journey: str, since: datetime, dry_run: bool, yes: bool) -> lis
     if not yes and not typer.confirm(f"retry {len(to_do)} journeys?"):
         typer.echo("nothing changed")
         raise typer.Exit(1)
+    # The journeys come back to life: the API must know them again before they do.
+    settings = Settings()
+    engine = create_engine(settings.resolved_database_url)
+    await claim_restarts(
+        session_factory(engine), [plan.workflow_id for plan in to_do], datetime.now(UTC)
+    )
+    await engine.dispose()
     results = []
     for position, plan in enumerate(to_do, 1):
         result = await carry_out(client, plan)

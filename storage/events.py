@@ -1,14 +1,16 @@
 """The event store: events are kept before they are routed, and routed at least once."""
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.events import Event, EventType
 from models.tables import EventRow
+from storage.active_journeys import ActiveJourneys, active_journeys, claim_starts
 from storage.ledger import mark_engagement
 
 ENGAGEMENT = {EventType.MESSAGE_OPENED: "opened", EventType.MESSAGE_CLICKED: "clicked"}
@@ -18,6 +20,28 @@ async def store_event(
     sessions: async_sessionmaker[AsyncSession], event: Event, now: datetime
 ) -> tuple[EventRow, bool]:
     """Insert the event; returns the stored row and whether it was new (False: same `event_id`)."""
+    row, new, _active = await _store(sessions, event, now, None)
+    return row, new
+
+
+async def store_and_claim(
+    sessions: async_sessionmaker[AsyncSession],
+    event: Event,
+    now: datetime,
+    starts: Collection[str],
+) -> tuple[EventRow, bool, ActiveJourneys | None]:
+    """Insert the event and, in the same transaction, claim the journeys it is about to start
+    and read the customer's journeys that may run (storage/active_journeys.py). For an event
+    already stored (same `event_id`): that row, False and None — nothing claimed."""
+    return await _store(sessions, event, now, starts)
+
+
+async def _store(
+    sessions: async_sessionmaker[AsyncSession],
+    event: Event,
+    now: datetime,
+    starts: Collection[str] | None,
+) -> tuple[EventRow, bool, ActiveJourneys | None]:
     row = EventRow(
         event_id=event.event_id,
         customer_id=event.customer_id,
@@ -31,6 +55,7 @@ async def store_event(
     try:
         async with sessions.begin() as session:
             session.add(row)
+            await session.flush()  # the duplicate shows here, before anything is claimed
             if event.type in ENGAGEMENT:
                 # The ledger learns of the open or click in the same transaction as the event.
                 await mark_engagement(
@@ -40,13 +65,17 @@ async def store_event(
                     ENGAGEMENT[event.type],
                     event.occurred_at,
                 )
-        return row, True
+            active = None
+            if starts is not None:
+                await claim_starts(session, event.customer_id, starts, event.event_id, now)
+                active = await active_journeys(session, event.customer_id)
+        return row, True, active
     except IntegrityError:
         # A concurrent insert of the same id blocks ours until it commits, so the row is there.
         async with sessions() as session:
             existing = await session.get(EventRow, event.event_id)
         assert existing is not None
-        return existing, False
+        return existing, False, None
 
 
 async def mark_routed(
@@ -56,10 +85,11 @@ async def mark_routed(
     now: datetime,
 ) -> None:
     async with sessions.begin() as session:
-        row = await session.get(EventRow, event_id)
-        if row is not None:
-            row.routed_at = now
-            row.routing = routing
+        await session.execute(
+            update(EventRow)
+            .where(EventRow.event_id == event_id)
+            .values(routed_at=now, routing=routing)
+        )
 
 
 async def events_for_customer(

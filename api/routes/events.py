@@ -8,10 +8,10 @@ from temporalio.service import RPCError
 
 from api.deps import SessionsDep, SettingsDep, TemporalDep, utcnow
 from api.errors import ApiError
-from api.routing import JourneyAction, route_event
+from api.routing import JourneyAction, journeys_started_by, route_event
 from api.temporal import temporal_unavailable
 from models.events import Event, validate_properties
-from storage.events import mark_routed, store_event
+from storage.events import mark_routed, store_and_claim
 from telemetry import metrics
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -50,7 +50,7 @@ async def post_event(
     if not now - MAX_AGE <= event.occurred_at <= now + MAX_SKEW:
         raise ApiError(422, "must be within the last year and not in the future", "occurred_at")
     try:
-        row, new = await store_event(sessions, event, now)
+        row, new, active = await store_and_claim(sessions, event, now, journeys_started_by(event))
     except (SQLAlchemyError, OSError) as err:
         raise database_unavailable() from err
     metrics.events_received.labels(event.type.value, str(not new).lower()).inc()
@@ -58,7 +58,7 @@ async def post_event(
         log.info("duplicate event", event_id=event.event_id, customer_id=event.customer_id)
         return EventAccepted(event_id=event.event_id, duplicate=True, **(row.routing or {}))
     try:
-        actions = await route_event(temporal, sessions, settings.task_queue, event)
+        actions = await route_event(temporal, sessions, settings.task_queue, event, active)
     except RPCError as err:
         # The event stays stored and unrouted: the sender's retry with the same id routes it.
         raise temporal_unavailable() from err
