@@ -7,14 +7,33 @@ import socket
 import statistics
 import subprocess
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
+import uvicorn
 from temporalio.client import Client
 
+from api.app import create_app
 from cli.stack import dev_server_args, temporal_binary
 from settings import Settings
 from temporal_client import connect_temporal
+
+
+def bench_settings(
+    address: str, database_url: str, scratch: Path, queue_prefix: str, **overrides: object
+) -> Settings:
+    """Settings for a bench's own stack: its dev server, a task queue of its own, and the given
+    database or a scratch SQLite file."""
+    return Settings(
+        temporal_address=address,
+        database_url=database_url or f"sqlite+aiosqlite:///{scratch / 'journeys.db'}",
+        data_dir=scratch,
+        task_queue=f"{queue_prefix}-{uuid.uuid4().hex[:6]}",
+        log_level="warning",
+        **overrides,
+    )
 
 
 def free_port() -> int:
@@ -47,6 +66,33 @@ async def dev_server(
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextlib.asynccontextmanager
+async def api_server(
+    settings: Settings, client: Client | None = None, max_connections: int = 64
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API under uvicorn on a free port (its own Temporal client unless one is given), and
+    an HTTP client for it carrying the first API key."""
+    port = free_port()
+    app = create_app(settings, temporal_client=client)
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_config=None, access_log=False))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    http = httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}",
+        headers={"Authorization": f"Bearer {settings.api_keys[0].get_secret_value()}"},
+        limits=httpx.Limits(max_connections=max_connections),
+        timeout=60,
+    )
+    try:
+        yield http
+    finally:
+        await http.aclose()
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
 
 
 def rss_mib(pid: int) -> float:

@@ -10,23 +10,17 @@ the event store (SQLite by default, or --database-url) and routing; bare is the 
 
 import argparse
 import asyncio
-import contextlib
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-import uvicorn
-
-from api.app import create_app
-from bench.harness import client_for, dev_server, free_port, percentiles
+from bench.harness import api_server, bench_settings, client_for, dev_server, percentiles
 from journeys.cart_abandonment import CART_ABANDONMENT
 from logging_setup import configure_logging
 from models.events import Event, EventType
 from models.journey_runs import JourneyInput
-from settings import Settings
 from storage.database import migrate
 
 CART = {
@@ -56,13 +50,8 @@ async def drive(seconds: float, concurrency: int, one) -> tuple[float, list[floa
 async def main(seconds: float, concurrency: int, database_url: str) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     async with dev_server() as (address, _server):
-        settings = Settings(
-            temporal_address=address,
-            database_url=database_url or f"sqlite+aiosqlite:///{scratch / 'journeys.db'}",
-            data_dir=scratch,
-            api_keys=["bench-key"],
-            task_queue="bench-ingest",
-            log_level="warning",
+        settings = bench_settings(
+            address, database_url, scratch, "bench-ingest", api_keys=["bench-key"]
         )
         configure_logging(settings)
         await migrate(settings.resolved_database_url)
@@ -85,49 +74,31 @@ async def main(seconds: float, concurrency: int, database_url: str) -> None:
                 start_signal_args=[event],
             )
 
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings), port=port, log_config=None, access_log=False, lifespan="on"
-            )
-        )
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.05)
-        http = httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}",
-            headers={"Authorization": "Bearer bench-key"},
-            limits=httpx.Limits(max_connections=concurrency),
-            timeout=30,
-        )
+        async with api_server(settings, max_connections=concurrency) as http:
 
-        async def ours(customer_id: str) -> None:
-            response = await http.post(
-                "/v1/events",
-                json={
-                    "event_id": uuid.uuid4().hex,
-                    "customer_id": customer_id,
-                    "type": "cart_updated",
-                    "occurred_at": datetime.now(UTC).isoformat(),
-                    "properties": CART,
-                },
-            )
-            assert response.status_code == 202, response.text
+            async def ours(customer_id: str) -> None:
+                response = await http.post(
+                    "/v1/events",
+                    json={
+                        "event_id": uuid.uuid4().hex,
+                        "customer_id": customer_id,
+                        "type": "cart_updated",
+                        "occurred_at": datetime.now(UTC).isoformat(),
+                        "properties": CART,
+                    },
+                )
+                assert response.status_code == 202, response.text
 
-        print(f"ingest, {concurrency} concurrent callers, {seconds:.0f} s each, one dev server")
-        print(f"{'side':<28} {'per s':>8} {'p50 ms':>8} {'p99 ms':>8}")
-        rates = {}
-        for name, one in (("bare signal-with-start", bare), ("POST /v1/events", ours)):
-            rate, latencies = await drive(seconds, concurrency, one)
-            p50, p99 = percentiles(latencies)
-            rates[name] = rate
-            print(f"{name:<28} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f}")
-        ratio = rates["POST /v1/events"] / rates["bare signal-with-start"]
-        print(f"ratio ours/bare: {ratio:.2f} (goal >= 0.80)")
-        await http.aclose()
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
+            print(f"ingest, {concurrency} concurrent callers, {seconds:.0f} s each, one dev server")
+            print(f"{'side':<28} {'per s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+            rates = {}
+            for name, one in (("bare signal-with-start", bare), ("POST /v1/events", ours)):
+                rate, latencies = await drive(seconds, concurrency, one)
+                p50, p99 = percentiles(latencies)
+                rates[name] = rate
+                print(f"{name:<28} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f}")
+            ratio = rates["POST /v1/events"] / rates["bare signal-with-start"]
+            print(f"ratio ours/bare: {ratio:.2f} (goal >= 0.80)")
 
 
 if __name__ == "__main__":

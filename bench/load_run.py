@@ -23,7 +23,6 @@ anything fails:
 
 import argparse
 import asyncio
-import contextlib
 import json
 import random
 import sys
@@ -31,7 +30,6 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,19 +37,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api.app import create_app
-from bench.harness import client_for, dev_server, free_port
+from bench.harness import api_server, bench_settings, client_for, dev_server
 from guardrails.settings import GuardrailSettings
 from logging_setup import configure_logging
 from models.messages import MessageStatus
 from models.tables import CustomerRow, EventRow, MessageRow, OutboxRow
-from settings import Settings
 from storage.database import create_engine, migrate, session_factory
 from workers.build import build_worker
 
@@ -303,46 +298,10 @@ async def ledger_summary(sessions: async_sessionmaker[AsyncSession]) -> dict[str
         return {status: n for status, n in rows.all()}
 
 
-@contextlib.asynccontextmanager
-async def api_server(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncClient]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, temporal_client=client),
-            port=port,
-            log_config=None,
-            access_log=False,
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    http = httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}",
-        headers={"Authorization": "Bearer load-key"},
-        limits=httpx.Limits(max_connections=64),
-        timeout=60,
-    )
-    try:
-        yield http
-    finally:
-        await http.aclose()
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
-
-
 async def main(customers: int, minutes: float, database_url: str, concurrency: int) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="load-run-"))
     async with dev_server() as (address, _server):
-        settings = Settings(
-            temporal_address=address,
-            database_url=database_url or f"sqlite+aiosqlite:///{scratch / 'journeys.db'}",
-            data_dir=scratch,
-            api_keys=["load-key"],
-            task_queue=f"load-{uuid.uuid4().hex[:6]}",
-            log_level="warning",
-        )
+        settings = bench_settings(address, database_url, scratch, "load", api_keys=["load-key"])
         configure_logging(settings)
         await migrate(settings.resolved_database_url)
         engine = create_engine(settings.resolved_database_url)

@@ -25,14 +25,13 @@ from temporalio.worker import Worker
 
 from api.routing import start_journey
 from bench.bare_workflows import BareOneActivity, bare_activity
-from bench.harness import client_for, dev_server
+from bench.harness import bench_settings, client_for, dev_server
 from journeys.welcome import WELCOME
 from logging_setup import configure_logging
 from models.customers import CustomerProfile
 from models.events import Event, EventType
 from models.messages import MessageStatus
 from models.tables import MessageRow
-from settings import Settings
 from storage.customers import upsert_customer
 from storage.database import create_engine, migrate, session_factory
 from workers.build import build_worker
@@ -87,13 +86,7 @@ async def bare(address: str, count: int) -> float:
 
 
 async def ours(address: str, count: int, database_url: str, scratch: Path) -> tuple[float, dict]:
-    settings = Settings(
-        temporal_address=address,
-        database_url=database_url or f"sqlite+aiosqlite:///{scratch / 'journeys.db'}",
-        data_dir=scratch,
-        task_queue=f"bench-send-{uuid.uuid4().hex[:6]}",
-        log_level="warning",
-    )
+    settings = bench_settings(address, database_url, scratch, "bench-send")
     configure_logging(settings)
     await migrate(settings.resolved_database_url)
     engine = create_engine(settings.resolved_database_url)

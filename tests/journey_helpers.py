@@ -35,6 +35,23 @@ async def put_customer(stack: Stack, customer_id: str, **profile: Any) -> dict[s
     return response.json()
 
 
+def event_body(
+    customer_id: str,
+    type: str,
+    properties: dict[str, Any],
+    event_id: str | None = None,
+    occurred_at: datetime | None = None,
+) -> dict[str, Any]:
+    """What a backend posts to `POST /v1/events`: a new event id and now, unless given."""
+    return {
+        "event_id": event_id or unique("e"),
+        "customer_id": customer_id,
+        "type": type,
+        "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
+        "properties": properties,
+    }
+
+
 async def post_event(
     stack: Stack,
     customer_id: str,
@@ -43,13 +60,7 @@ async def post_event(
     event_id: str | None = None,
     occurred_at: datetime | None = None,
 ) -> dict[str, Any]:
-    body = {
-        "event_id": event_id or unique("e"),
-        "customer_id": customer_id,
-        "type": type,
-        "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
-        "properties": properties,
-    }
+    body = event_body(customer_id, type, properties, event_id, occurred_at)
     response = await stack.http.post("/v1/events", json=body)
     assert response.status_code == 202, response.text
     return response.json()

@@ -25,7 +25,7 @@ from models.tables import ActiveJourneyRow
 from storage.database import alembic_config
 from storage.events import store_event
 from tests.conftest import Stack, make_settings, unique
-from tests.journey_helpers import cart
+from tests.journey_helpers import cart, event_body, post_event
 
 
 class CallCounter(Interceptor):
@@ -63,16 +63,6 @@ def counted_stack(
     return Stack(make_settings(database_url, tmp_path), client), counter
 
 
-def body(customer_id: str, type: str, **properties: Any) -> dict[str, Any]:
-    return {
-        "event_id": unique("e"),
-        "customer_id": customer_id,
-        "type": type,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "properties": properties,
-    }
-
-
 def actions(answer: dict[str, Any]) -> dict[str, str]:
     return {journey["journey"]: journey["action"] for journey in answer["journeys"]}
 
@@ -91,8 +81,7 @@ async def test_exits_reach_running_journeys_and_absent_ones_cost_no_call(
     stack, calls = counted_stack(temporal_env, database_url, tmp_path)
     customer = unique("c")
     with temporal_env.with_time_skipping_disabled():
-        carted = body(customer, "cart_updated", **cart())
-        first = (await stack.http.post("/v1/events", json=carted)).json()
+        first = await post_event(stack, customer, "cart_updated", cart())
         # Nothing ran for this customer: cart abandonment starts; browse abandonment and
         # winback, which a cart update would end, are not asked.
         assert actions(first)["cart_abandonment"] == "started"
@@ -100,19 +89,15 @@ async def test_exits_reach_running_journeys_and_absent_ones_cost_no_call(
         assert calls.starts == [f"cart_abandonment:{customer}"] and calls.signals == []
         assert set(await rows(stack, customer)) == {"cart_abandonment"}
 
-        viewed = (
-            await stack.http.post("/v1/events", json=body(customer, "product_viewed", sku="s-1"))
-        ).json()
+        viewed = await post_event(stack, customer, "product_viewed", {"sku": "s-1"})
         assert actions(viewed)["browse_abandonment"] == "started"
-        again = (
-            await stack.http.post("/v1/events", json=body(customer, "cart_updated", **cart()))
-        ).json()
+        again = await post_event(stack, customer, "cart_updated", cart())
         # Now browse abandonment may run, so the cart update reaches it (and ends it).
         assert actions(again)["browse_abandonment"] == "signalled"
         assert f"browse_abandonment:{customer}" in calls.signals
 
-        paid = body(customer, "order_paid", order_id=unique("o"), cart_id="cart-1", total=59.0)
-        answer = (await stack.http.post("/v1/events", json=paid)).json()
+        paid = {"order_id": unique("o"), "cart_id": "cart-1", "total": 59.0}
+        answer = await post_event(stack, customer, "order_paid", paid)
         assert actions(answer)["cart_abandonment"] == "signalled"
     for kind in ("cart_abandonment", "browse_abandonment"):
         await temporal_env.client.get_workflow_handle(f"{kind}:{customer}").terminate("test over")
@@ -138,9 +123,7 @@ async def test_a_row_goes_only_after_a_signal_found_nothing_and_the_grace_passed
             )
     with temporal_env.with_time_skipping_disabled():
         for customer in (old, fresh):
-            answer = (
-                await stack.http.post("/v1/events", json=body(customer, "cart_updated", **cart()))
-            ).json()
+            answer = await post_event(stack, customer, "cart_updated", cart())
             assert actions(answer)["browse_abandonment"] == "ignored"
             assert f"browse_abandonment:{customer}" in calls.signals  # asked: it might have run
     # No run answered: the old row goes; the young one stays, a start may be on its way.
@@ -159,7 +142,7 @@ async def test_an_event_routed_on_the_senders_retry_claims_its_start(
 ) -> None:
     stack, _calls = counted_stack(temporal_env, database_url, tmp_path)
     customer = unique("c")
-    raw = body(customer, "cart_updated", **cart())
+    raw = event_body(customer, "cart_updated", cart())
     # Stored but not routed, as when Temporal was down at the first attempt.
     await store_event(stack.sessions, Event.model_validate(raw), datetime.now(UTC))
     assert await rows(stack, customer) == {}

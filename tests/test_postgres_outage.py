@@ -7,7 +7,6 @@ would stop it; the shared one stays up. Real time: the activities' retries need 
 
 import asyncio
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,22 +18,12 @@ from models.messages import MessageStatus
 from models.tables import EventRow, MessageRow
 from storage.database import migrate
 from tests.conftest import Stack, eventually, make_settings, unique
-from tests.journey_helpers import midday_timezone, put_customer
+from tests.journey_helpers import event_body, midday_timezone, put_customer
 from tests.pg_server import PgServer
 from tests.smtp_server import SmtpSink
 from workers.build import build_worker
 
 OUTAGE_SECONDS = 30
-
-
-def event(customer_id: str, type: str, **properties: Any) -> dict[str, Any]:
-    return {
-        "event_id": unique("e"),
-        "customer_id": customer_id,
-        "type": type,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "properties": properties,
-    }
 
 
 async def test_postgres_stopped_for_30_s_loses_and_repeats_nothing(
@@ -73,7 +62,7 @@ async def test_postgres_stopped_for_30_s_loses_and_repeats_nothing(
                         consent={"email": True},
                     )
                 for customer_id in before:
-                    assert (await post(event(customer_id, "signup")))["status"] == 202
+                    assert (await post(event_body(customer_id, "signup", {})))["status"] == 202
 
                 async def welcomed(group: list[str]) -> bool:
                     return all(emails(c) for c in group)
@@ -81,12 +70,12 @@ async def test_postgres_stopped_for_30_s_loses_and_repeats_nothing(
                 assert await eventually(lambda: welcomed(before), timeout=30)
 
                 # These journeys start as the database goes: their first send meets the outage.
-                answers = await asyncio.gather(*(post(event(c, "signup")) for c in during))
+                answers = await asyncio.gather(*(post(event_body(c, "signup", {})) for c in during))
                 assert [answer["status"] for answer in answers] == [202] * len(during)
                 server.stop()
                 stopped_at = time.monotonic()
 
-                paid = event(before[0], "order_paid", order_id=unique("o"), total=20.0)
+                paid = event_body(before[0], "order_paid", {"order_id": unique("o"), "total": 20.0})
                 refused = await post(paid)
                 assert refused["status"] == 503
                 assert refused["headers"]["Retry-After"]
