@@ -2,10 +2,12 @@
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -93,6 +95,45 @@ async def api_server(
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await serving
+
+
+@contextlib.asynccontextmanager
+async def api_process(
+    settings: Settings, max_connections: int = 64
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API as it is deployed, `journeyctl api` in a process of its own (so the load the bench
+    generates does not share its interpreter), and an HTTP client for it."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": settings.temporal_address,
+        "DATABASE_URL": settings.resolved_database_url,
+        "API_KEYS": json.dumps([key.get_secret_value() for key in settings.api_keys]),
+        "TASK_QUEUE": settings.task_queue,
+        "DATA_DIR": str(settings.data_dir),
+        "LOG_LEVEL": settings.log_level,
+    }
+    journeyctl = Path(sys.executable).parent / "journeyctl"
+    process = subprocess.Popen(
+        [str(journeyctl), "api", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+    )
+    http = httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}",
+        headers={"Authorization": f"Bearer {settings.api_keys[0].get_secret_value()}"},
+        limits=httpx.Limits(max_connections=max_connections),
+        timeout=60,
+    )
+    try:
+        for _ in range(150):
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get("/healthz")).status_code == 200:
+                    break
+            await asyncio.sleep(0.2)
+        yield http
+    finally:
+        await http.aclose()
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def rss_mib(pid: int) -> float:

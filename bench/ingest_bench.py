@@ -1,11 +1,12 @@
 """Ingest: `POST /v1/events` against bare signal-with-start, side by side on one dev server.
 
 Both sides start or signal the cart-abandonment journey of one customer per request (no worker
-runs, so only ingest is measured). Ours goes through HTTP (uvicorn), the bearer key, validation,
-the event store (SQLite by default, or --database-url) and routing; bare is the SDK's
-`start_workflow(..., start_signal=...)` from the same process.
+runs, so only ingest is measured). Ours goes through HTTP to the API in a process of its own
+(`journeyctl api`, as deployed), the bearer key, validation, the event store (SQLite by default,
+or --database-url) and routing; bare is the SDK's `start_workflow(..., start_signal=...)` from
+the bench's process, which also drives the HTTP calls.
 
-    .venv/bin/python bench/ingest_bench.py [--seconds 20] [--concurrency 32]
+    .venv/bin/python -m bench.ingest_bench [--seconds 20] [--concurrency 32]
 """
 
 import argparse
@@ -16,7 +17,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.harness import api_server, bench_settings, client_for, dev_server, percentiles
+from bench.harness import api_process, bench_settings, client_for, dev_server, percentiles
 from journeys.cart_abandonment import CART_ABANDONMENT
 from logging_setup import configure_logging
 from models.events import Event, EventType
@@ -74,7 +75,7 @@ async def main(seconds: float, concurrency: int, database_url: str) -> None:
                 start_signal_args=[event],
             )
 
-        async with api_server(settings, max_connections=concurrency) as http:
+        async with api_process(settings, max_connections=concurrency) as http:
 
             async def ours(customer_id: str) -> None:
                 response = await http.post(

@@ -41,16 +41,16 @@ async def claim_starts(
     if not values:
         return
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(ActiveJourneyRow).values(values)
-    await session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["customer_id", "journey"],
-            set_={
-                "last_start_event_id": insert.excluded.last_start_event_id,
-                "updated_at": insert.excluded.updated_at,
-            },
-        )
+    insert = dialect.insert(ActiveJourneyRow)
+    upsert = insert.on_conflict_do_update(
+        index_elements=["customer_id", "journey"],
+        set_={
+            "last_start_event_id": insert.excluded.last_start_event_id,
+            "updated_at": insert.excluded.updated_at,
+        },
     )
+    # The rows as parameters, not in the statement: its compiled form is cached.
+    await session.execute(upsert, values)
 
 
 async def claim_restarts(
