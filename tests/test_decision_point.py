@@ -265,9 +265,10 @@ async def test_the_bandit_follows_its_stored_posteriors_for_hot_customers(decide
             ],
         )
     picks = []
+    noon = local("UTC", 12)
     for _ in range(20):
-        customer_id = await hot_customer(sessions)
-        decision = await activities.prepare_message(request(customer_id, local("UTC", 12), STAGE_3))
+        customer_id = await hot_customer(sessions, noon)
+        decision = await activities.prepare_message(request(customer_id, noon, STAGE_3))
         assert decision.segment == "hot" and decision.experiment_id == STAGE_3_OFFER_HOT.id
         picks.append((decision.arm_id, decision.benefit_id))
     free = [benefit for arm, benefit in picks if arm == "free_shipping"]
@@ -275,10 +276,10 @@ async def test_the_bandit_follows_its_stored_posteriors_for_hot_customers(decide
     assert set(free) == {"CART_FREE_SHIPPING"}
 
 
-async def hot_customer(sessions: async_sessionmaker[AsyncSession]) -> str:
-    """A repeat buyer with a full cart right now: hot by the cold-start rules."""
+async def hot_customer(sessions: async_sessionmaker[AsyncSession], now: datetime) -> str:
+    """A repeat buyer with a full cart at `now` (the decision's time, whatever the clock says):
+    hot by the cold-start rules."""
     customer_id = await customer(sessions, "UTC")
-    now = datetime.now(UTC)
     history = [
         (EventType.ORDER_PAID, now - timedelta(days=d), {"order_id": f"o{d}", "total": 400})
         for d in (3, 10, 20, 40, 60)
