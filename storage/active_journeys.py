@@ -11,10 +11,12 @@ has always written its row after the removal, or the removal does not match.
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from types import ModuleType
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.dml import Insert
 
 from models.tables import ActiveJourneyRow
 
@@ -23,6 +25,26 @@ START_GRACE = timedelta(minutes=5)
 
 # journey kind -> the start event id the row carried when read
 ActiveJourneys = dict[str, str]
+
+_TABLE = ActiveJourneyRow.__table__
+
+
+def _upsert(dialect: ModuleType) -> Insert:
+    insert = dialect.insert(_TABLE)
+    return insert.on_conflict_do_update(
+        index_elements=["customer_id", "journey"],
+        set_={
+            "last_start_event_id": insert.excluded.last_start_event_id,
+            "updated_at": insert.excluded.updated_at,
+        },
+    )
+
+
+# Built once, on the table rather than the mapped class: they run for every event.
+_UPSERTS = {dialect.dialect.name: _upsert(dialect) for dialect in (postgresql, sqlite)}
+_SELECT_ACTIVE = select(_TABLE.c.journey, _TABLE.c.last_start_event_id).where(
+    _TABLE.c.customer_id == bindparam("active_customer_id")
+)
 
 
 async def claim_starts(
@@ -40,17 +62,7 @@ async def claim_starts(
     ]
     if not values:
         return
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(ActiveJourneyRow)
-    upsert = insert.on_conflict_do_update(
-        index_elements=["customer_id", "journey"],
-        set_={
-            "last_start_event_id": insert.excluded.last_start_event_id,
-            "updated_at": insert.excluded.updated_at,
-        },
-    )
-    # The rows as parameters, not in the statement: its compiled form is cached.
-    await session.execute(upsert, values)
+    await session.execute(_UPSERTS[session.bind.dialect.name], values)
 
 
 async def claim_restarts(
@@ -65,11 +77,7 @@ async def claim_restarts(
 
 
 async def active_journeys(session: AsyncSession, customer_id: str) -> ActiveJourneys:
-    rows = await session.execute(
-        select(ActiveJourneyRow.journey, ActiveJourneyRow.last_start_event_id).where(
-            ActiveJourneyRow.customer_id == customer_id
-        )
-    )
+    rows = await session.execute(_SELECT_ACTIVE, {"active_customer_id": customer_id})
     return {journey: event_id for journey, event_id in rows.all()}
 
 

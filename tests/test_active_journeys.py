@@ -18,12 +18,13 @@ from temporalio.client import (
     WorkflowHandle,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from models.events import Event, EventType
+from models.events import EventType
 from models.tables import ActiveJourneyRow
+from storage.active_journeys import START_GRACE, claim_restarts, forget_ended
 from storage.database import alembic_config
-from storage.events import store_event
 from tests.conftest import Stack, make_settings, unique
 from tests.journey_helpers import cart, event_body, post_event
 
@@ -137,22 +138,48 @@ async def test_a_row_goes_only_after_a_signal_found_nothing_and_the_grace_passed
     await stack.engine.dispose()
 
 
-async def test_an_event_routed_on_the_senders_retry_claims_its_start(
+class StartsRefused(Interceptor):
+    """The server refusing every start, as it does while it is down or overloaded."""
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        class Refusing(OutboundInterceptor):
+            async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+                raise RPCError("server unavailable", RPCStatusCode.UNAVAILABLE, b"")
+
+        return Refusing(next)
+
+
+async def test_a_start_refused_by_temporal_keeps_its_claim_and_the_senders_retry_claims_again(
     temporal_env: WorkflowEnvironment, database_url: str, tmp_path: Path
 ) -> None:
-    stack, _calls = counted_stack(temporal_env, database_url, tmp_path)
+    refusing = Client(
+        temporal_env.client.service_client,
+        namespace=temporal_env.client.namespace,
+        data_converter=pydantic_data_converter,
+        interceptors=[StartsRefused()],
+    )
+    down = Stack(make_settings(database_url, tmp_path), refusing)
     customer = unique("c")
     raw = event_body(customer, "cart_updated", cart())
-    # Stored but not routed, as when Temporal was down at the first attempt.
-    await store_event(stack.sessions, Event.model_validate(raw), datetime.now(UTC))
-    assert await rows(stack, customer) == {}
+    response = await down.http.post("/v1/events", json=raw)
+    assert response.status_code == 503
+    # The claim was committed before the start was tried: a run that may exist has its row.
+    assert await rows(down, customer) == {"cart_abandonment": raw["event_id"]}
+    # While the sender waits, a signal finds no run and, the grace over, the row goes.
+    later = datetime.now(UTC) + START_GRACE + timedelta(seconds=1)
+    await forget_ended(down.sessions, customer, "cart_abandonment", raw["event_id"], later)
+    assert await rows(down, customer) == {}
+
+    up, _calls = counted_stack(temporal_env, database_url, tmp_path)
     with temporal_env.with_time_skipping_disabled():
-        answer = (await stack.http.post("/v1/events", json=raw)).json()
+        answer = (await up.http.post("/v1/events", json=raw)).json()
+    # The stored, unrouted event is routed now, and claims its start again before it.
     assert answer["duplicate"] is False and actions(answer)["cart_abandonment"] == "started"
-    assert await rows(stack, customer) == {"cart_abandonment": raw["event_id"]}
+    assert await rows(up, customer) == {"cart_abandonment": raw["event_id"]}
     await temporal_env.client.get_workflow_handle(f"cart_abandonment:{customer}").terminate("over")
-    await stack.http.aclose()
-    await stack.engine.dispose()
+    for stack in (down, up):
+        await stack.http.aclose()
+        await stack.engine.dispose()
 
 
 async def test_the_migration_knows_the_journeys_already_in_flight(tmp_path: Path) -> None:
@@ -190,3 +217,20 @@ async def test_the_migration_knows_the_journeys_already_in_flight(tmp_path: Path
     await engine.dispose()
     # Entered journeys, and journeys a trigger may have started; an order starts none.
     assert found == {("c-entered", "welcome"), ("c-carted", "cart_abandonment")}
+
+
+async def test_operators_reviving_journeys_claim_them_first(
+    database_url: str, tmp_path: Path
+) -> None:
+    stack = Stack(make_settings(database_url, tmp_path), None)
+    customer = unique("c")
+    now = datetime.now(UTC)
+    # The failed run's row went long ago, after a signal found nothing.
+    await claim_restarts(stack.sessions, [f"winback:{customer}"], now)
+    assert await rows(stack, customer) == {"winback": f"ops:winback:{customer}"}
+    # Claimed just now: a signal finding nothing before the revived run exists keeps it.
+    read = f"ops:winback:{customer}"
+    await forget_ended(stack.sessions, customer, "winback", read, now + timedelta(seconds=1))
+    assert await rows(stack, customer) == {"winback": read}
+    await stack.http.aclose()
+    await stack.engine.dispose()
