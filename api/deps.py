@@ -10,11 +10,12 @@ from temporalio.client import Client
 from settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+# Async, though they only read app state: FastAPI runs a plain function in its thread pool.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     return request.app.state.sessions
 
 
