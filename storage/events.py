@@ -1,5 +1,7 @@
 """The event store: events are kept before they are routed, and routed at least once."""
 
+import asyncio
+import weakref
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any
@@ -97,11 +99,55 @@ async def mark_routed(
     routing: dict[str, Any],
     now: datetime,
 ) -> None:
-    """One UPDATE: a duplicate of the event now answers with this routing."""
-    async with sessions.begin() as session:
-        await session.execute(
-            _MARK_ROUTED, {"routed_event_id": event_id, "routed_at": now, "routing": routing}
-        )
+    """Record where the event was routed, so that a repeat of it answers as a duplicate.
+
+    Returns once the record is committed (or raises what the write raised). Marks are written by
+    group commit: one that comes while no write is under way starts one; those that come while
+    it runs wait and share the next transaction. Every event ends with a mark, and on SQLite,
+    whose one connection per process every request queues for, a transaction each made that
+    connection, not Temporal, the limit of ingest.
+    """
+    marks = _MARKS.get(sessions)
+    if marks is None:
+        marks = _MARKS[sessions] = _GroupCommit(sessions)
+    await marks.write({"routed_event_id": event_id, "routed_at": now, "routing": routing})
+
+
+class _GroupCommit:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def write(self, params: dict[str, Any]) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((params, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_waiting())
+        await done
+
+    async def _write_waiting(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    async with self._sessions.begin() as session:
+                        await session.execute(_MARK_ROUTED, [params for params, _ in batch])
+                except Exception as err:  # each waiting request answers it as its own failure
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(err)
+                else:
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_result(None)
+        finally:
+            self._writer = None
+
+
+_MARKS: weakref.WeakKeyDictionary[async_sessionmaker[AsyncSession], _GroupCommit] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def events_for_customer(
