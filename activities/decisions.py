@@ -71,19 +71,14 @@ class DecisionActivities:
     @activity.defn
     async def prepare_message(self, request: PrepareMessage) -> MessageDecision:
         message_id = message_id_for(request.attempt_key)
-        async with self._sessions() as session:
-            recorded = await get_message(session, message_id)
-        customer = None  # known when this attempt decides; the copy needs it too
-        if recorded is None:
-            try:
-                recorded, customer = await self._decide(request, message_id)
-                metrics.messages_decided.labels(recorded.status, recorded.reason).inc()
-                if recorded.status == MessageStatus.DEFERRED:
-                    metrics.guardrail_deferrals.labels(recorded.reason).inc()
-            except IntegrityError:  # a concurrent attempt of this very activity recorded it
-                async with self._sessions() as session:
-                    recorded = await get_message(session, message_id)
-                assert recorded is not None
+        customer = None  # the copy needs it too
+        try:
+            # A retry finds its earlier decision in the history it reads under the lock.
+            recorded, customer = await self._decide(request, message_id)
+        except IntegrityError:  # a concurrent attempt of this very activity recorded it
+            async with self._sessions() as session:
+                recorded = await get_message(session, message_id)
+            assert recorded is not None
         decision = to_decision(recorded)
         if decision.status == MessageStatus.PENDING and decision.content is None:
             decision = await self._compose(request, decision, customer)
@@ -120,7 +115,7 @@ class DecisionActivities:
                 session, request.customer_id, guardrails.history_window_start(now, rules)
             )
             retried = next((row for row in history if row.message_id == message_id), None)
-            if retried is not None:  # a concurrent attempt of this activity decided first
+            if retried is not None:  # an earlier or concurrent attempt of this activity decided
                 return retried, customer
             cart_id = request.cart_id or _cart_id(request)
             paid = cart_id is not None and await cart_paid(session, request.customer_id, cart_id)
@@ -224,6 +219,9 @@ class DecisionActivities:
             decision.benefit_id = benefit_id
             row = ledger_row(decision, importance=step.importance)
             session.add(row)
+        metrics.messages_decided.labels(row.status, row.reason).inc()
+        if row.status == MessageStatus.DEFERRED:
+            metrics.guardrail_deferrals.labels(row.reason).inc()
         return row, customer
 
     def _window_opens(

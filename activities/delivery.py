@@ -56,28 +56,30 @@ class DeliveryActivities:
 
     @activity.defn
     async def deliver_message(self, request: DeliverMessage) -> MessageDecision:
+        channel = request.channel
         while True:
-            async with self._sessions() as session:
-                row = await session.get(MessageRow, request.message_id)
-                if row is None:
-                    raise ApplicationError(
-                        "no such message", type="UnknownMessage", non_retryable=True
-                    )
-                if row.status != MessageStatus.PENDING:
-                    return to_decision(row)  # delivered (or settled) by an earlier attempt
-                channel = Channel(row.channel)
+            if channel is None:  # the row says which; _begin checks it again under the lock
+                async with self._sessions() as session:
+                    row = await session.get(MessageRow, request.message_id)
+                    if row is None:
+                        raise _unknown_message()
+                    if row.status != MessageStatus.PENDING:
+                        return to_decision(row)  # delivered (or settled) by an earlier attempt
+                    channel = Channel(row.channel)
             await self._wait_turn(channel)
             begun = await self._begin(request, channel)
             if isinstance(begun, MessageDecision):
                 return begun
             if begun is None:
-                continue  # moved to the next channel without a call
+                channel = None  # moved to the next channel without a call
+                continue
             try:
                 provider_ref = await self._senders[channel].send(begun)
             except DeliveryError as err:
                 settled = await self._refused(request, channel, err)
                 if settled is not None:
                     return settled
+                channel = None
                 continue
             return await self._delivered(request.message_id, channel, provider_ref)
 
@@ -100,7 +102,8 @@ class DeliveryActivities:
         or move it on, when there is nothing to call."""
         async with self._sessions.begin() as session:
             row = await session.get(MessageRow, request.message_id, with_for_update=True)
-            assert row is not None
+            if row is None:
+                raise _unknown_message()
             if row.status != MessageStatus.PENDING:
                 return to_decision(row)
             if row.channel != channel:
@@ -180,17 +183,24 @@ class DeliveryActivities:
         async with self._sessions.begin() as session:
             row = await session.get(MessageRow, message_id, with_for_update=True)
             assert row is not None
+            pending = row.status == MessageStatus.PENDING
+            # Read before this attempt is added, so that the attempt and the row are written
+            # together at commit rather than flushed for the query.
+            earlier = await attempts_for_message(session, message_id) if pending else []
             record_attempt(
                 session, message_id, channel, AttemptOutcome.SENT, "accepted", now, provider_ref
             )
             row.provider_ref = provider_ref
             row.delivered_at = row.delivered_at or now
-            if row.status != MessageStatus.PENDING:
+            if not pending:
                 return to_decision(row)  # a receipt (a bounce) settled it meanwhile
-            attempts = await attempts_for_message(session, message_id)
-            failed_over = any(a.outcome == AttemptOutcome.FAILED for a in attempts)
+            failed_over = any(a.outcome == AttemptOutcome.FAILED for a in earlier)
             reason = "delivered_after_failover" if failed_over else "delivered"
             return _settle(row, MessageStatus.SENT, reason)
+
+
+def _unknown_message() -> ApplicationError:
+    return ApplicationError("no such message", type="UnknownMessage", non_retryable=True)
 
 
 def _unreachable(customer: Customer | None, channel: Channel, address: str | None) -> str | None:

@@ -31,6 +31,7 @@ class SendActivities:
         return await self._delivery.deliver_message(
             DeliverMessage(
                 message_id=decision.message_id,
+                channel=decision.channel,
                 fallback_channels=tuple(decision.fallback_channels),
             )
         )

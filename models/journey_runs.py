@@ -109,6 +109,11 @@ class PrepareMessage(BaseModel):
 
 class DeliverMessage(BaseModel):
     message_id: str
+    channel: Channel | None = Field(
+        None,
+        description="the channel the message was just decided on, when the caller knows it "
+        "(delivery then starts without reading the row to learn it)",
+    )
     fallback_channels: tuple[Channel, ...] = Field(
         (),
         description="where the message goes, in order, if its channel refuses it for good "

@@ -3,7 +3,7 @@
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.messages import MessageContent, MessageDecision, MessageStatus
@@ -67,13 +67,24 @@ async def set_content(
     path: str,
     notes: str,
 ) -> None:
-    """Attach the copy to a decided message, with which path wrote it and why."""
+    """Attach the copy to a decided message still to be delivered, with which path wrote it and
+    why."""
     async with sessions.begin() as session:
-        row = await session.get(MessageRow, message_id)
-        if row is not None and row.status == MessageStatus.PENDING:
-            row.title, row.body, row.cta = content.title, content.body, content.cta
-            row.disclaimers = content.disclaimers
-            row.content_hash, row.content_path, row.content_notes = digest, path, notes[:400]
+        # On the table, not the mapped class: the ORM's UPDATE would synchronise the session first.
+        messages = MessageRow.__table__
+        await session.execute(
+            update(messages)
+            .where(messages.c.message_id == message_id, messages.c.status == MessageStatus.PENDING)
+            .values(
+                title=content.title,
+                body=content.body,
+                cta=content.cta,
+                disclaimers=content.disclaimers,
+                content_hash=digest,
+                content_path=path,
+                content_notes=notes[:400],
+            )
+        )
 
 
 async def mark_engagement(
