@@ -33,10 +33,15 @@ async def write_copy(
     cache: CopyCache | None,
     settings: ContentSettings,
 ) -> CopyResult:
-    """Checked copy for one message. Reuses cached copy for the same versions and context."""
+    """Checked copy for one message. Reuses cached copy for the same versions and context.
+
+    Without an LLM the copy is the template, which costs less to render than a cache lookup and
+    is the same every time: nothing is cached then."""
     live = await with_live_items(request, catalog)
     version = cache_version(live, settings)
     key = context_hash(live)
+    if llm is None or not llm.configured:
+        cache = None
     if cache is not None:
         cached = await cache.get(version, key)
         if cached is not None:

@@ -292,6 +292,17 @@ async def test_a_template_fallback_is_cached_too(fake_llm: FakeLLM, catalog: Cat
     assert len(fake_llm.requests) == 1
 
 
+async def test_without_an_llm_the_template_is_rendered_and_nothing_cached(
+    catalog: CatalogClient,
+) -> None:
+    cache = InMemoryCopyCache()
+    first = await write(make_request(), None, catalog, cache)
+    again = await write(make_request(), None, catalog, cache)
+    assert first.path == again.path == "template" and not again.from_cache
+    assert again.content == first.content
+    assert len(cache) == 0
+
+
 async def test_result_survives_a_json_round_trip_for_durable_caches(
     fake_llm: FakeLLM, catalog: CatalogClient
 ) -> None:
