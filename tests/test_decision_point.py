@@ -196,6 +196,23 @@ async def test_a_retried_decision_returns_the_recorded_one(decider) -> None:  # 
         assert len(await messages_for_customer(session, customer_id)) == 1
 
 
+async def test_a_retry_after_the_customer_changed_returns_the_decision_it_made(decider) -> None:  # type: ignore[no-untyped-def]
+    activities, sessions = decider
+    customer_id = await customer(sessions, "UTC")
+    ask = request(customer_id, local("UTC", 12))
+    first = await activities.prepare_message(ask)
+    async with sessions.begin() as session:  # consent withdrawn: a fresh decision would suppress
+        profile = CustomerProfile(timezone="UTC", email=f"{customer_id}@example.com", consent={})
+        await upsert_customer(session, customer_id, profile, datetime.now(UTC))
+
+    again = await activities.prepare_message(ask)
+
+    assert first.status == MessageStatus.PENDING
+    assert again == first
+    async with sessions() as session:
+        assert len(await messages_for_customer(session, customer_id)) == 1
+
+
 async def test_a_service_winback_gets_a_non_monetary_offer_by_expected_value(decider) -> None:  # type: ignore[no-untyped-def]
     activities, sessions = decider
     customer_id = await customer(sessions, "UTC")
