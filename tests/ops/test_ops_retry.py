@@ -15,7 +15,7 @@ from temporalio.worker import Worker
 from models.journey_runs import JourneyState
 from ops.retry import reset_point
 from tests.conftest import Stack, make_settings, unique
-from tests.journey_helpers import put_customer
+from tests.journey_helpers import midday_timezone, put_customer
 from tests.ops.broken_journey import (
     ActivityFailingCartAbandonment,
     BrokenCartAbandonment,
@@ -44,7 +44,13 @@ async def test_failed_journeys_are_reset_or_restarted_once(
     failing, timing_out = unique("c"), unique("c")
     for customer_id in (failing, timing_out):
         await put_customer(
-            stack, customer_id, email=f"{customer_id}@example.com", consent={"email": True}
+            stack,
+            customer_id,
+            email=f"{customer_id}@example.com",
+            consent={"email": True},
+            # Awake at every stage (30 min, 4 h, 24 h on): no quiet-hours deferral past the
+            # 25 h the test moves the clock by, whatever the hour the suite runs at.
+            timezone=midday_timezone(),
         )
 
     # A broken release fails the first journey on its first workflow task.

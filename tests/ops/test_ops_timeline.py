@@ -5,7 +5,7 @@ from temporalio.testing import WorkflowEnvironment
 from journeys.cart_abandonment import CART_ABANDONMENT
 from models.journey_runs import JourneyState
 from tests.conftest import Stack, eventually, unique
-from tests.journey_helpers import cart, post_event, put_customer
+from tests.journey_helpers import cart, midday_timezone, post_event, put_customer
 from tests.ops.helpers import cli_env, journeyctl
 
 
@@ -14,7 +14,11 @@ async def test_timeline_of_an_abandoned_cart(
 ) -> None:
     customer_id = unique("c")
     await put_customer(
-        stack, customer_id, email=f"{customer_id}@example.com", consent={"email": True}
+        stack,
+        customer_id,
+        email=f"{customer_id}@example.com",
+        consent={"email": True},
+        timezone=midday_timezone(),  # no quiet-hours deferral adds decisions, whatever the hour
     )
     accepted = await post_event(stack, customer_id, "cart_updated", cart())
     workflow_id = f"cart_abandonment:{customer_id}"
