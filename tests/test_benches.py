@@ -1,0 +1,33 @@
+"""The ingest and send benchmarks still run, at a tiny size (their figures are taken on demand
+at full size; README "Benchmarks"). Each starts its own dev server, as a user's run would."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bench(module: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_the_ingest_bench_runs_every_side_and_prints_the_ratios() -> None:
+    out = run_bench("bench.ingest_bench", "--rounds", "1", "--seconds", "1", "--concurrency", "2")
+    for side in ("bare signal-with-start", "bare + search attributes", "POST /v1/events"):
+        assert f"\n{side} " in out, out
+    assert "ratio ours/bare: " in out and "ratio ours/bare with the same search attributes" in out
+
+
+def test_the_send_bench_sends_every_message_and_prints_the_ratio() -> None:
+    out = run_bench("bench.send_bench", "--rounds", "1", "--messages", "5")
+    assert "ledger {'sent': 5}" in out, out
+    assert "ratio ours/bare: " in out and "warning" not in out, out
