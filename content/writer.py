@@ -35,8 +35,8 @@ async def write_copy(
 ) -> CopyResult:
     """Checked copy for one message. Reuses cached copy for the same versions and context.
 
-    Without an LLM the copy is the template, which costs less to render than a cache lookup and
-    is the same every time: nothing is cached then."""
+    Without an LLM the copy is the template, rendered from the live figures: that costs less
+    than a cache lookup, and nothing is cached then."""
     live = await with_live_items(request, catalog)
     version = cache_version(live, settings)
     key = context_hash(live)
