@@ -134,12 +134,17 @@ async def start_journey(
         start_signal_args=[event],
         # Well inside the grace before a lazily removed row could drop a run's claim.
         rpc_timeout=START_RPC_TIMEOUT,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(CUSTOMER_ID, event.customer_id),
-                SearchAttributePair(JOURNEY_KIND, journey.kind),
-            ]
-        ),
+        search_attributes=start_attributes(journey, event.customer_id),
+    )
+
+
+def start_attributes(journey: JourneySpec, customer_id: str) -> TypedSearchAttributes:
+    """The search attributes a journey starts with, for finding it by customer and kind."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(CUSTOMER_ID, customer_id),
+            SearchAttributePair(JOURNEY_KIND, journey.kind),
+        ]
     )
 
 

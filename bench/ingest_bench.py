@@ -4,10 +4,10 @@ Every side starts or signals the cart-abandonment journey of one customer per re
 runs, so only ingest is measured). Ours goes through HTTP to the API in a process of its own
 (`journeyctl api`, as deployed), the bearer key, validation, the event store (SQLite by default,
 or --database-url) and routing. Bare is the SDK's `start_workflow(..., start_signal=...)` from
-the bench's process, once as is and once with the two search attributes our start sets
-(CustomerId, JourneyKind), which the server indexes: that is Temporal's cost of the product's
-start, apart from the API's. The bench's process also drives the HTTP calls (one keep-alive
-connection per caller, bench/http_load.py).
+the bench's process, once as is and once with the search attributes our start sets
+(`api.routing.start_attributes`), which the server indexes: that is Temporal's cost of the
+product's start, apart from the API's. The bench's process also drives the HTTP calls (one
+keep-alive connection per caller, bench/http_load.py).
 
 Figures on this shared machine drift by ±10 % from minute to minute, so the sides take turns,
 round after round, and the ratios are of the medians.
@@ -25,15 +25,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.common import TypedSearchAttributes
 
+from api.routing import start_attributes
 from bench.harness import api_process, bench_settings, client_for, dev_server, percentiles
 from bench.http_load import KeepAliveConnection
 from journeys.cart_abandonment import CART_ABANDONMENT
 from logging_setup import configure_logging
 from models.events import Event, EventType
 from models.journey_runs import JourneyInput
-from models.search_attributes import CUSTOMER_ID, JOURNEY_KIND
 from storage.database import migrate
 
 CART = {
@@ -87,10 +87,6 @@ async def main(rounds: int, seconds: float, concurrency: int, database_url: str)
                     occurred_at=datetime.now(UTC),
                     properties=CART,
                 )
-                attributes = [
-                    SearchAttributePair(CUSTOMER_ID, customer_id),
-                    SearchAttributePair(JOURNEY_KIND, CART_ABANDONMENT.kind),
-                ]
                 await client.start_workflow(
                     CART_ABANDONMENT.workflow_type,
                     JourneyInput(spec=CART_ABANDONMENT, customer_id=customer_id),
@@ -98,7 +94,9 @@ async def main(rounds: int, seconds: float, concurrency: int, database_url: str)
                     task_queue=settings.task_queue,
                     start_signal=event.type.value,
                     start_signal_args=[event],
-                    search_attributes=TypedSearchAttributes(attributes if with_attributes else []),
+                    search_attributes=start_attributes(CART_ABANDONMENT, customer_id)
+                    if with_attributes
+                    else TypedSearchAttributes.empty,
                 )
 
             return one
