@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
     task_queue: str = "journeys"
+    strict_workflow_sandbox: bool = Field(
+        False,
+        description="re-import the journey code in a fresh sandbox for every workflow run, so "
+        "that a non-deterministic call in it fails the run (the tests run so; costs ~15 % more "
+        "worker CPU per send)",
+    )
 
     api_keys: list[SecretStr] = Field(
         default_factory=list,

@@ -85,7 +85,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         data_dir=data_dir,
         api_keys=[API_KEY],
         task_queue=f"tq-{uuid.uuid4()}",
-        **overrides,
+        # Journeys under test run in the strict sandbox: a non-deterministic call fails them.
+        **{"strict_workflow_sandbox": True, **overrides},
     )
 
 
