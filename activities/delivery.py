@@ -24,7 +24,7 @@ from temporalio.exceptions import ApplicationError
 
 from channels.base import DeliveryError, OutgoingMessage, Sender
 from channels.compose import MessageComposer
-from channels.personalise import UnfilledPlaceholderError
+from channels.personalise import UnfilledPlaceholderError, shows_coupon
 from channels.rate_limit import TokenBucket
 from models.channels import Channel
 from models.customers import Customer
@@ -138,7 +138,7 @@ class DeliveryActivities:
                     body=row.body or "",
                     cta=row.cta or "",
                     disclaimers=list(row.disclaimers or []),
-                    trigger_coupon_id=await _trigger_coupon(session, row.trigger_event_id),
+                    trigger_coupon_id=await _trigger_coupon(session, row),
                     now=now,
                 )
             except UnfilledPlaceholderError:
@@ -238,9 +238,12 @@ async def _fail_over(
     return None
 
 
-async def _trigger_coupon(session: AsyncSession, event_id: str) -> str | None:
-    """The coupon a coupon_issued trigger carried: the code its messages show."""
-    event = await session.get(EventRow, event_id)
+async def _trigger_coupon(session: AsyncSession, row: MessageRow) -> str | None:
+    """The coupon a coupon_issued trigger carried: the code its messages show (read only when
+    the copy shows a code)."""
+    if not shows_coupon(row.title, row.body, row.cta, *(row.disclaimers or [])):
+        return None
+    event = await session.get(EventRow, row.trigger_event_id)
     if event is None or event.type != EventType.COUPON_ISSUED:
         return None
     coupon = event.properties.get("coupon_id")

@@ -35,6 +35,16 @@ def fill(text: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(value, text)
 
 
+def shows_coupon(*texts: str | None) -> bool:
+    """Whether any of the texts has a `{{coupon_code}}` to fill."""
+    return any(
+        match.group(1) == "coupon_code"
+        for text in texts
+        if text
+        for match in PLACEHOLDER.finditer(text)
+    )
+
+
 def personal_values(
     customer: Customer,
     *,

@@ -42,14 +42,13 @@ async def lock_customer(session: AsyncSession, customer_id: str) -> CustomerRow 
     An UPDATE, not SELECT ... FOR UPDATE, so that the same statement serialises on SQLite too:
     there it takes the database write lock, which concurrent writers wait for.
     """
-    result = await session.execute(
+    return await session.scalar(
         update(CustomerRow)
         .where(CustomerRow.customer_id == customer_id)
         .values(decision_seq=CustomerRow.decision_seq + 1)
+        .returning(CustomerRow),
+        execution_options={"populate_existing": True},
     )
-    if result.rowcount == 0:
-        return None
-    return await session.get(CustomerRow, customer_id, populate_existing=True)
 
 
 async def get_customer(session: AsyncSession, customer_id: str) -> Customer | None:

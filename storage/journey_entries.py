@@ -17,33 +17,28 @@ TOP_SHARE = 0.2
 async def enter_journey(
     sessions: async_sessionmaker[AsyncSession], request: EntryRequest
 ) -> EntryDecision:
-    """Apply the journey's re-entry rule and record the entry when it is allowed.
+    """Apply the journey's re-entry rule and record the entry when it is allowed, in one
+    transaction.
 
     Safe to repeat: the row is keyed by the run, and a run that finds its own row was let in.
     One run per customer and journey is active at a time (the workflow id), so two entries of the
     same journey never race.
     """
-    async with sessions() as session:
-        own = await session.get(JourneyEntryRow, request.run_id)
-        if own is not None:
-            return EntryDecision(allowed=True, reason="recorded")
-        previous = await session.scalar(
-            select(func.max(JourneyEntryRow.entered_at)).where(
-                JourneyEntryRow.customer_id == request.customer_id,
-                JourneyEntryRow.journey == request.journey,
-            )
-        )
-    if previous is not None:
-        if not request.reentry.allowed:
-            return EntryDecision(
-                allowed=False, reason="already_entered", previous_entry_at=previous
-            )
-        if request.entered_at - previous < request.reentry.after:
-            return EntryDecision(
-                allowed=False, reason="reentry_too_soon", previous_entry_at=previous
-            )
+    previous = None
     try:
         async with sessions.begin() as session:
+            own = await session.get(JourneyEntryRow, request.run_id)
+            if own is not None:
+                return EntryDecision(allowed=True, reason="recorded")
+            previous = await session.scalar(
+                select(func.max(JourneyEntryRow.entered_at)).where(
+                    JourneyEntryRow.customer_id == request.customer_id,
+                    JourneyEntryRow.journey == request.journey,
+                )
+            )
+            refusal = _refusal(request, previous)
+            if refusal is not None:
+                return refusal
             session.add(
                 JourneyEntryRow(
                     run_id=request.run_id,
@@ -58,6 +53,16 @@ async def enter_journey(
         pass  # an earlier attempt of this very check recorded it
     reason = "first_entry" if previous is None else "reentry_allowed"
     return EntryDecision(allowed=True, reason=reason, previous_entry_at=previous)
+
+
+def _refusal(request: EntryRequest, previous: datetime | None) -> EntryDecision | None:
+    if previous is None:
+        return None
+    if not request.reentry.allowed:
+        return EntryDecision(allowed=False, reason="already_entered", previous_entry_at=previous)
+    if request.entered_at - previous < request.reentry.after:
+        return EntryDecision(allowed=False, reason="reentry_too_soon", previous_entry_at=previous)
+    return None
 
 
 async def in_top_spenders(session: AsyncSession, customer_id: str, now: datetime) -> bool:

@@ -26,6 +26,7 @@ from activities.delivery import DeliveryActivities
 from channels.setup import build_channels
 from models.channels import Channel
 from models.customers import CustomerProfile
+from models.events import Event, EventType
 from models.journey_runs import DeliverMessage
 from models.messages import MessageDecision, MessageStatus
 from models.tables import MessageRow
@@ -33,6 +34,7 @@ from settings import Settings
 from storage.customers import upsert_customer
 from storage.database import create_engine, session_factory
 from storage.delivery_attempts import attempts_for_message
+from storage.events import store_event
 from storage.ledger import message_id_for
 from tests.conftest import make_settings, unique
 from tests.fakes.providers import FakeProviders, running_providers
@@ -68,7 +70,9 @@ class Rig:
             )
         return customer_id
 
-    async def message(self, customer_id: str, channel: Channel, body: str = "") -> str:
+    async def message(
+        self, customer_id: str, channel: Channel, body: str = "", trigger_event_id: str = "evt-1"
+    ) -> str:
         """A pending ledger row, as prepare_message leaves it."""
         key = f"cart_abandonment:{customer_id}:evt-{uuid.uuid4().hex[:8]}:stage_3"
         now = datetime.now(UTC)
@@ -81,7 +85,7 @@ class Rig:
                     journey="cart_abandonment",
                     workflow_id=f"cart_abandonment:{customer_id}",
                     step="stage_3",
-                    trigger_event_id="evt-1",
+                    trigger_event_id=trigger_event_id,
                     channel=channel,
                     status=MessageStatus.PENDING,
                     reason="eligible",
@@ -263,6 +267,26 @@ async def test_personal_values_are_filled_at_delivery(rig: Rig) -> None:
     await rig.deliver(message_id)
     text = sent_to(rig.fake, "sms", message_id)[0]["text"]
     assert text.startswith("Last chance for your cart Hi Ada, code J") and "{{" not in text
+
+
+async def test_a_coupon_issued_trigger_shows_its_own_coupon_code(rig: Rig) -> None:
+    customer_id = await rig.customer(phone=PHONE, consent={"sms": True})
+    issued = Event(
+        event_id=unique("evt"),
+        customer_id=customer_id,
+        type=EventType.COUPON_ISSUED,
+        occurred_at=datetime.now(UTC),
+        properties={"coupon_id": "SPRING10", "expires_at": "2030-01-01T00:00:00+00:00"},
+    )
+    await store_event(rig.sessions, issued, datetime.now(UTC))
+    message_id = await rig.message(
+        customer_id,
+        Channel.SMS,
+        body="Your code {{coupon_code}}.",
+        trigger_event_id=issued.event_id,
+    )
+    await rig.deliver(message_id)
+    assert "Your code SPRING10." in sent_to(rig.fake, "sms", message_id)[0]["text"]
 
 
 async def test_a_burst_waits_for_the_providers_rate_instead_of_failing(
