@@ -21,18 +21,20 @@ class JourneyFactsActivities:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
+        reads: async_sessionmaker[AsyncSession],
         intent_model: IntentModel | None,
         scoring: ScoringSettings,
         dormancy: DormancySettings,
     ) -> None:
         self._sessions = sessions
+        self._reads = reads
         self._model = intent_model
         self._scoring = scoring
         self._dormancy = dormancy
 
     @activity.defn
     async def customer_facts(self, request: FactsRequest) -> CustomerFacts:
-        async with self._sessions() as session:
+        async with self._reads() as session:
             customer = await get_customer(session, request.customer_id)
             events, orders = await behaviour(session, request.customer_id, request.now)
             top = request.rank_rfm and await in_top_spenders(

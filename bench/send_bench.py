@@ -36,7 +36,7 @@ from models.events import Event, EventType
 from models.messages import MessageStatus
 from models.tables import MessageRow
 from storage.customers import upsert_customer
-from storage.database import create_engine, migrate, session_factory
+from storage.database import create_engine, create_read_engine, migrate, session_factory
 from workers.build import build_worker
 
 SETTLED = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.SUPPRESSED)
@@ -93,6 +93,7 @@ async def ours(address: str, count: int, database_url: str, scratch: Path) -> tu
     configure_logging(settings)
     await migrate(settings.resolved_database_url)
     engine = create_engine(settings.resolved_database_url)
+    reader = create_read_engine(settings.resolved_database_url)  # as workers/main.py
     sessions = session_factory(engine)
     now = datetime.now(UTC)
     zone = midday_timezone(now)
@@ -115,7 +116,8 @@ async def ours(address: str, count: int, database_url: str, scratch: Path) -> tu
             return {status: n for status, n in rows.all()}
 
     client = await client_for(address)
-    async with build_worker(client, settings, sessions):
+    reads = session_factory(reader) if reader else None
+    async with build_worker(client, settings, sessions, reads=reads):
         began = time.perf_counter()
 
         async def start(customer_id: str) -> None:
@@ -144,6 +146,8 @@ async def ours(address: str, count: int, database_url: str, scratch: Path) -> tu
         for customer_id in customers:
             await client.get_workflow_handle(WELCOME.workflow_id(customer_id)).terminate("bench")
     await engine.dispose()
+    if reader is not None:
+        await reader.dispose()
     return rate, counts
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+READERS = 4  # read-only SQLite connections per process
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -30,6 +31,25 @@ def create_engine(url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+def create_read_engine(url: str) -> AsyncEngine | None:
+    """For SQLite, read-only connections to the same file, so that reads (a journey's facts) do
+    not queue behind the one writer's transactions: in WAL mode readers never wait for it. None
+    for other databases, whose pool serves reads and writes alike."""
+    if not url.startswith("sqlite"):
+        return None
+    engine = create_async_engine(
+        url, connect_args={"timeout": 30}, pool_size=READERS, max_overflow=0, pool_timeout=60
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _read_only(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

@@ -32,9 +32,12 @@ def build_worker(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     tracer_provider: TracerProvider | None = None,
+    reads: async_sessionmaker[AsyncSession] | None = None,
 ) -> Worker:
     """Tracing of workflows and activities comes with the client (telemetry.tracing.traced_client);
-    `tracer_provider` is for the span around each send (None: the process's global provider)."""
+    `tracer_provider` is for the span around each send (None: the process's global provider).
+    `reads` serve the journeys' fact reads (storage.database.create_read_engine; default
+    `sessions`)."""
     intent_model = IntentModel.load(repo_path(settings.scoring.model_path))
     offers = OfferBook(
         load_catalogue(settings.offers.catalogue_path),
@@ -52,7 +55,9 @@ def build_worker(
     channels = build_channels(settings, sessions)
     senders = instrument_senders(channels.senders, tracer_provider)
     delivery = DeliveryActivities(sessions, senders, channels.composer, channels.throttles)
-    facts = JourneyFactsActivities(sessions, intent_model, settings.scoring, settings.dormancy)
+    facts = JourneyFactsActivities(
+        sessions, reads or sessions, intent_model, settings.scoring, settings.dormancy
+    )
     sending = SendActivities(decisions, delivery)
     experiments = ExperimentActivities(sessions, settings.experiments.probability_best_draws)
     return Worker(

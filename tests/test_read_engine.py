@@ -1,0 +1,57 @@
+"""SQLite's read-only connections (storage.database.create_read_engine): a journey's facts are
+read while the process's one writer connection is inside a write transaction."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from temporalio.testing import ActivityEnvironment
+
+from activities.facts import JourneyFactsActivities
+from dormancy.settings import DormancySettings
+from models.customers import CustomerProfile
+from models.journey_runs import FactsRequest
+from scoring.settings import ScoringSettings
+from storage.customers import lock_customer, upsert_customer
+from storage.database import create_engine, create_read_engine, session_factory
+from tests.conftest import unique
+
+
+async def test_facts_are_read_while_the_writer_holds_a_transaction(sqlite_url: str) -> None:
+    engine, reader = create_engine(sqlite_url), create_read_engine(sqlite_url)
+    assert reader is not None
+    sessions, reads = session_factory(engine), session_factory(reader)
+    customer_id = unique("c")
+    now = datetime.now(UTC)
+    async with sessions.begin() as session:
+        await upsert_customer(session, customer_id, CustomerProfile(timezone="UTC"), now)
+    facts = JourneyFactsActivities(sessions, reads, None, ScoringSettings(), DormancySettings())
+    try:
+        async with sessions.begin() as session:
+            # The writer's only connection is taken, and SQLite's write lock with it.
+            assert await lock_customer(session, customer_id) is not None
+            read = ActivityEnvironment().run(
+                facts.customer_facts, FactsRequest(customer_id=customer_id, now=now)
+            )
+            result = await asyncio.wait_for(read, timeout=10)
+        assert result.segment is not None
+    finally:
+        await engine.dispose()
+        await reader.dispose()
+
+
+async def test_the_read_connections_refuse_writes(sqlite_url: str) -> None:
+    reader = create_read_engine(sqlite_url)
+    assert reader is not None
+    try:
+        async with reader.connect() as connection:
+            with pytest.raises(OperationalError, match="readonly"):
+                await connection.execute(text("DELETE FROM customers"))
+    finally:
+        await reader.dispose()
+
+
+def test_postgresql_reads_share_the_pool(postgres_url: str) -> None:
+    assert create_read_engine(postgres_url) is None
