@@ -6,6 +6,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -30,7 +31,18 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=20, max_overflow=20)
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _replace_closed(_dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        # asyncpg notices by itself when the server closes a connection (a restart, a terminated
+        # backend): such a pooled connection is replaced before use. SQLAlchemy's pool_pre_ping
+        # would ask the server instead, three round trips per checkout with asyncpg (BEGIN, a
+        # ping, ROLLBACK): a third of a send's database time.
+        if record.driver_connection.is_closed():
+            raise DisconnectionError("the server closed this connection")
+
+    return engine
 
 
 def create_read_engine(url: str) -> AsyncEngine | None:

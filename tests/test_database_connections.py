@@ -1,5 +1,6 @@
-"""SQLite's read-only connections (storage.database.create_read_engine): a journey's facts are
-read while the process's one writer connection is inside a write transaction."""
+"""The connections of storage/database.py: SQLite's read-only ones serve a journey's facts while
+the process's one writer connection is inside a write transaction; a PostgreSQL connection the
+server closed is replaced before use."""
 
 import asyncio
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from models.journey_runs import FactsRequest
 from scoring.settings import ScoringSettings
 from storage.customers import lock_customer, upsert_customer
 from storage.database import create_engine, create_read_engine, session_factory
-from tests.conftest import unique
+from tests.conftest import eventually, unique
 
 
 async def test_facts_are_read_while_the_writer_holds_a_transaction(sqlite_url: str) -> None:
@@ -55,3 +56,31 @@ async def test_the_read_connections_refuse_writes(sqlite_url: str) -> None:
 
 def test_postgresql_reads_share_the_pool(postgres_url: str) -> None:
     assert create_read_engine(postgres_url) is None
+
+
+async def test_a_postgresql_connection_the_server_closed_is_replaced_before_use(
+    postgres_url: str,
+) -> None:
+    engine = create_engine(postgres_url)
+    admin = create_engine(postgres_url)
+    try:
+        async with engine.connect() as connection:
+            first = await connection.scalar(text("SELECT pg_backend_pid()"))
+        async with admin.connect() as connection:  # as a server restart would, for this one
+            await connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+
+        async def gone() -> bool:
+            async with admin.connect() as connection:
+                alive = await connection.scalar(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": first}
+                )
+            return alive == 0
+
+        await eventually(gone)
+        await asyncio.sleep(0.1)  # the pooled connection reads the server's goodbye
+        async with engine.connect() as connection:
+            second = await connection.scalar(text("SELECT pg_backend_pid()"))
+        assert second != first
+    finally:
+        await engine.dispose()
+        await admin.dispose()
