@@ -39,6 +39,7 @@ from scoring.settings import ScoringSettings
 from settings import Settings
 from storage.behaviour import behaviour, cart_paid
 from storage.customers import get_customer, lock_customer, to_customer
+from storage.database import autocommit
 from storage.experiment_arms import arm_posteriors, promoted_winner
 from storage.ledger import (
     contact_history,
@@ -63,6 +64,7 @@ class DecisionActivities:
         offers: OfferBook,
     ) -> None:
         self._sessions = sessions
+        self._single_statements = autocommit(sessions)
         self._settings = settings
         self._model = intent_model
         self._copywriter = copywriter
@@ -260,7 +262,12 @@ class DecisionActivities:
         )
         notes = ",".join(result.reasons)
         await set_content(
-            self._sessions, decision.message_id, content, result.content_hash, result.path, notes
+            self._single_statements,
+            decision.message_id,
+            content,
+            result.content_hash,
+            result.path,
+            notes,
         )
         return decision.model_copy(update={"content": content})
 

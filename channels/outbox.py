@@ -8,13 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from channels.base import OutgoingMessage
 from models.tables import OutboxRow
+from storage.database import autocommit
 
 
 class OutboxSender:
     idempotent = True
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+        self._sessions = autocommit(sessions)  # one INSERT
 
     async def send(self, message: OutgoingMessage) -> str:
         try:

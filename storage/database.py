@@ -7,7 +7,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 READERS = 4  # read-only SQLite connections per process
@@ -64,8 +69,15 @@ def create_read_engine(url: str) -> AsyncEngine | None:
     return engine
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker:
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def autocommit(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """The same database, each statement committing by itself: for plain reads and one-statement
+    writes, which then cost no BEGIN and COMMIT round trips."""
+    engine: AsyncEngine = sessions.kw["bind"]
+    return session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
 def alembic_config(url: str) -> Config:

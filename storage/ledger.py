@@ -68,7 +68,7 @@ async def set_content(
     notes: str,
 ) -> None:
     """Attach the copy to a decided message still to be delivered, with which path wrote it and
-    why."""
+    why. One statement: `sessions` may commit each by itself (storage.database.autocommit)."""
     async with sessions.begin() as session:
         # On the table, not the mapped class: the ORM's UPDATE would synchronise the session first.
         messages = MessageRow.__table__

@@ -22,6 +22,7 @@ from scoring.model import IntentModel
 from scoring.settings import repo_path
 from settings import Settings
 from storage.copy_cache import DatabaseCopyCache
+from storage.database import autocommit
 from telemetry.senders import instrument_senders
 from workflows.experiment_refresh import ExperimentRefreshWorkflow
 from workflows.journey import JourneyWorkflow
@@ -37,7 +38,7 @@ def build_worker(
     """Tracing of workflows and activities comes with the client (telemetry.tracing.traced_client);
     `tracer_provider` is for the span around each send (None: the process's global provider).
     `reads` serve the journeys' fact reads (storage.database.create_read_engine; default
-    `sessions`)."""
+    `sessions` without transactions)."""
     intent_model = IntentModel.load(repo_path(settings.scoring.model_path))
     offers = OfferBook(
         load_catalogue(settings.offers.catalogue_path),
@@ -56,7 +57,7 @@ def build_worker(
     senders = instrument_senders(channels.senders, tracer_provider)
     delivery = DeliveryActivities(sessions, senders, channels.composer, channels.throttles)
     facts = JourneyFactsActivities(
-        sessions, reads or sessions, intent_model, settings.scoring, settings.dormancy
+        sessions, reads or autocommit(sessions), intent_model, settings.scoring, settings.dormancy
     )
     sending = SendActivities(decisions, delivery)
     experiments = ExperimentActivities(sessions, settings.experiments.probability_best_draws)
