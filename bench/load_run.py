@@ -47,7 +47,7 @@ from guardrails.settings import GuardrailSettings
 from logging_setup import configure_logging
 from models.messages import MessageStatus
 from models.tables import CustomerRow, EventRow, MessageRow, OutboxRow
-from storage.database import create_engine, create_read_engine, migrate, session_factory
+from storage.database import create_engine, migrate, read_engine, session_factory
 from workers.build import build_worker
 
 ZONES = ("Asia/Shanghai", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "UTC")
@@ -305,12 +305,11 @@ async def main(customers: int, minutes: float, database_url: str, concurrency: i
         configure_logging(settings)
         await migrate(settings.resolved_database_url)
         engine = create_engine(settings.resolved_database_url)
-        reader = create_read_engine(settings.resolved_database_url)  # as workers/main.py
+        reader = read_engine(engine)  # as workers/main.py
         sessions = session_factory(engine)
-        reads = session_factory(reader) if reader else None
         client = await client_for(address)
         ids = [f"load-{uuid.uuid4().hex[:6]}-{n}" for n in range(customers)]
-        worker = build_worker(client, settings, sessions, reads=reads)
+        worker = build_worker(client, settings, sessions, reads=session_factory(reader))
         async with worker, api_server(settings, client) as http:
             print(f"load run: {customers} customers, {minutes:g} min, {concurrency} callers")
             await create_customers(http, ids, random.Random(1))
@@ -323,8 +322,7 @@ async def main(customers: int, minutes: float, database_url: str, concurrency: i
             violations = await check(posted, ids, client, sessions, settings.guardrails)
             ledger = await ledger_summary(sessions)
         await engine.dispose()
-        if reader is not None:
-            await reader.dispose()
+        await reader.dispose()
     latencies = sorted(posted.latencies_ms)
     p99 = latencies[int(len(latencies) * 0.99)] if latencies else 0.0
     journeys = {

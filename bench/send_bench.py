@@ -36,7 +36,7 @@ from models.events import Event, EventType
 from models.messages import MessageStatus
 from models.tables import MessageRow
 from storage.customers import upsert_customer
-from storage.database import create_engine, create_read_engine, migrate, session_factory
+from storage.database import create_engine, migrate, read_engine, session_factory
 from workers.build import build_worker
 
 SETTLED = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.SUPPRESSED)
@@ -93,7 +93,7 @@ async def ours(address: str, count: int, database_url: str, scratch: Path) -> tu
     configure_logging(settings)
     await migrate(settings.resolved_database_url)
     engine = create_engine(settings.resolved_database_url)
-    reader = create_read_engine(settings.resolved_database_url)  # as workers/main.py
+    reader = read_engine(engine)  # as workers/main.py
     sessions = session_factory(engine)
     now = datetime.now(UTC)
     zone = midday_timezone(now)
@@ -116,8 +116,7 @@ async def ours(address: str, count: int, database_url: str, scratch: Path) -> tu
             return {status: n for status, n in rows.all()}
 
     client = await client_for(address)
-    reads = session_factory(reader) if reader else None
-    async with build_worker(client, settings, sessions, reads=reads):
+    async with build_worker(client, settings, sessions, reads=session_factory(reader)):
         began = time.perf_counter()
 
         async def start(customer_id: str) -> None:
@@ -146,8 +145,7 @@ async def ours(address: str, count: int, database_url: str, scratch: Path) -> tu
         for customer_id in customers:
             await client.get_workflow_handle(WELCOME.workflow_id(customer_id)).terminate("bench")
     await engine.dispose()
-    if reader is not None:
-        await reader.dispose()
+    await reader.dispose()
     return rate, counts
 
 

@@ -50,23 +50,26 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
-def create_read_engine(url: str) -> AsyncEngine | None:
-    """For SQLite, read-only connections to the same file, so that reads (a journey's facts) do
-    not queue behind the one writer's transactions: in WAL mode readers never wait for it. None
-    for other databases, whose pool serves reads and writes alike."""
-    if not url.startswith("sqlite"):
-        return None
-    engine = create_async_engine(
-        url, connect_args={"timeout": 30}, pool_size=READERS, max_overflow=0, pool_timeout=60
+def read_engine(engine: AsyncEngine) -> AsyncEngine:
+    """Where reads that need no transaction go (a journey's facts); dispose of it with `engine`.
+
+    SQLite: read-only connections to the same file, so that these reads do not queue behind the
+    one writer connection's transactions (in WAL mode readers never wait for it). Others: the
+    same pool, each statement committing by itself (no BEGIN and ROLLBACK round trips).
+    """
+    if engine.dialect.name != "sqlite":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    reader = create_async_engine(
+        engine.url, connect_args={"timeout": 30}, pool_size=READERS, max_overflow=0, pool_timeout=60
     )
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(reader.sync_engine, "connect")
     def _read_only(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
-    return engine
+    return reader
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -18,7 +18,7 @@ from api.app import create_app
 from cli.stack import temporal_binary
 from models.search_attributes import ALL as SEARCH_ATTRIBUTES
 from settings import Settings
-from storage.database import create_engine, create_read_engine, migrate, session_factory
+from storage.database import create_engine, migrate, read_engine, session_factory
 from tests.smtp_server import SmtpSink
 from workers.build import build_worker
 
@@ -80,13 +80,14 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+    # Journeys under test run in the strict sandbox: a non-deterministic call fails them.
+    overrides.setdefault("strict_workflow_sandbox", True)
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
         api_keys=[API_KEY],
         task_queue=f"tq-{uuid.uuid4()}",
-        # Journeys under test run in the strict sandbox: a non-deterministic call fails them.
-        **{"strict_workflow_sandbox": True, **overrides},
+        **overrides,
     )
 
 
@@ -99,8 +100,7 @@ class Stack:
         self.engine = create_engine(settings.resolved_database_url)
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         # As workers/main.py: on SQLite, the journeys' fact reads go through read-only connections.
-        self.reader = create_read_engine(settings.resolved_database_url)
-        self.reads = session_factory(self.reader) if self.reader else None
+        self.reader = read_engine(self.engine)
         self.app = create_app(settings, temporal_client=client)
         self.http = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.app),
@@ -117,12 +117,12 @@ async def stack(
         sqlite_url, tmp_path, smtp_host=smtp.host, smtp_port=smtp.port, smtp_timeout_seconds=2.0
     )
     stack = Stack(settings, temporal_env.client)
-    async with build_worker(temporal_env.client, settings, stack.sessions, reads=stack.reads):
+    reads = session_factory(stack.reader)
+    async with build_worker(temporal_env.client, settings, stack.sessions, reads=reads):
         yield stack
     await stack.http.aclose()
     await stack.engine.dispose()
-    if stack.reader is not None:
-        await stack.reader.dispose()
+    await stack.reader.dispose()
 
 
 @pytest.fixture

@@ -16,13 +16,13 @@ from models.customers import CustomerProfile
 from models.journey_runs import FactsRequest
 from scoring.settings import ScoringSettings
 from storage.customers import lock_customer, upsert_customer
-from storage.database import create_engine, create_read_engine, session_factory
+from storage.database import create_engine, read_engine, session_factory
 from tests.conftest import eventually, unique
 
 
 async def test_facts_are_read_while_the_writer_holds_a_transaction(sqlite_url: str) -> None:
-    engine, reader = create_engine(sqlite_url), create_read_engine(sqlite_url)
-    assert reader is not None
+    engine = create_engine(sqlite_url)
+    reader = read_engine(engine)
     sessions, reads = session_factory(engine), session_factory(reader)
     customer_id = unique("c")
     now = datetime.now(UTC)
@@ -44,18 +44,33 @@ async def test_facts_are_read_while_the_writer_holds_a_transaction(sqlite_url: s
 
 
 async def test_the_read_connections_refuse_writes(sqlite_url: str) -> None:
-    reader = create_read_engine(sqlite_url)
-    assert reader is not None
+    engine = create_engine(sqlite_url)
+    reader = read_engine(engine)
     try:
         async with reader.connect() as connection:
             with pytest.raises(OperationalError, match="readonly"):
                 await connection.execute(text("DELETE FROM customers"))
     finally:
         await reader.dispose()
+        await engine.dispose()
 
 
-def test_postgresql_reads_share_the_pool(postgres_url: str) -> None:
-    assert create_read_engine(postgres_url) is None
+async def test_postgresql_reads_share_the_pool_without_transactions(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    reader = read_engine(engine)
+    try:
+        assert reader.sync_engine.pool is engine.sync_engine.pool
+        # Two statements share a transaction id inside a transaction, not when each commits.
+        transaction_id = text("SELECT txid_current()")
+        async with reader.connect() as connection:
+            ids = [await connection.scalar(transaction_id) for _ in range(2)]
+            assert ids[0] != ids[1]
+        async with engine.connect() as connection:
+            ids = [await connection.scalar(transaction_id) for _ in range(2)]
+            assert ids[0] == ids[1]
+    finally:
+        await engine.dispose()
+        await reader.dispose()
 
 
 async def test_a_postgresql_connection_the_server_closed_is_replaced_before_use(

@@ -37,8 +37,8 @@ def build_worker(
 ) -> Worker:
     """Tracing of workflows and activities comes with the client (telemetry.tracing.traced_client);
     `tracer_provider` is for the span around each send (None: the process's global provider).
-    `reads` serve the journeys' fact reads (storage.database.create_read_engine; default
-    `sessions` without transactions)."""
+    `reads` serve the journeys' fact reads (storage.database.read_engine; default: `sessions`
+    without transactions)."""
     intent_model = IntentModel.load(repo_path(settings.scoring.model_path))
     offers = OfferBook(
         load_catalogue(settings.offers.catalogue_path),

@@ -9,7 +9,7 @@ from temporalio.runtime import Runtime
 
 from logging_setup import configure_logging
 from settings import Settings
-from storage.database import create_engine, create_read_engine, session_factory
+from storage.database import create_engine, read_engine, session_factory
 from telemetry.endpoints import prometheus_runtime, serve_metrics
 from telemetry.tracing import configure_tracing, traced_client
 from temporal_client import connect_temporal
@@ -28,12 +28,13 @@ async def run_worker(settings: Settings) -> None:
     metrics_server = serve_metrics(telemetry.metrics_address) if telemetry.metrics_address else None
     tracing = configure_tracing(telemetry, "worker")
     engine = create_engine(settings.resolved_database_url)
-    reader = create_read_engine(settings.resolved_database_url)
+    reader = read_engine(engine)
     client = await connect_temporal(settings)
     if tracing is not None:
         client = traced_client(client, tracing)
-    reads = session_factory(reader) if reader else None
-    worker = build_worker(client, settings, session_factory(engine), tracing, reads)
+    worker = build_worker(
+        client, settings, session_factory(engine), tracing, session_factory(reader)
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -55,8 +56,7 @@ async def run_worker(settings: Settings) -> None:
             log.info("worker stopping")
     finally:
         await engine.dispose()
-        if reader is not None:
-            await reader.dispose()
+        await reader.dispose()
         if metrics_server is not None:
             metrics_server.shutdown()
         if tracing is not None:
