@@ -38,9 +38,9 @@ class Settings(BaseSettings):
     task_queue: str = "journeys"
     strict_workflow_sandbox: bool = Field(
         False,
-        description="re-import the journey code in a fresh sandbox for every workflow run, so "
-        "that a non-deterministic call in it fails the run (the tests run so; costs ~15 % more "
-        "worker CPU per send)",
+        description="run the journey code in Temporal's sandbox, re-imported for every workflow "
+        "run, so that a non-deterministic call in it fails the run (the tests run so; costs "
+        "~30 % more worker CPU per send than production's unsandboxed runs)",
     )
 
     api_keys: list[SecretStr] = Field(

@@ -1,6 +1,6 @@
-"""The worker's two sandbox modes (workers/build.py::workflow_runner): strict, as the tests run
-the journeys, refuses a non-deterministic call in workflow code; production's shares the imported
-code between runs and does not."""
+"""The worker's two workflow runners (workers/build.py::workflow_runner): the strict sandbox, as
+the tests run the journeys, refuses a non-deterministic call in workflow code; production's
+unsandboxed runner does not."""
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
@@ -54,7 +54,7 @@ async def test_the_strict_sandbox_fails_a_run_that_reads_the_wall_clock(
     assert failures and "datetime.datetime.now" in failures[0]
 
 
-async def test_the_production_sandbox_shares_the_code_and_lets_the_call_through(
+async def test_the_production_runner_lets_the_call_through(
     temporal_env: WorkflowEnvironment,
 ) -> None:
     result, failures = await run_under(temporal_env, strict=False)
