@@ -147,3 +147,15 @@ class EntryDecision(BaseModel):
     # reentry_too_soon
     reason: str
     previous_entry_at: datetime | None = None
+
+
+class AdmissionRequest(BaseModel):
+    """A run's first read: the entry rule, then the customer's facts if they may enter."""
+
+    entry: EntryRequest
+    facts: FactsRequest
+
+
+class Admission(BaseModel):
+    entry: EntryDecision
+    facts: CustomerFacts | None = Field(None, description="None when the entry is refused")

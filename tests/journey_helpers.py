@@ -19,7 +19,7 @@ from workflows.journey import JourneyWorkflow
 from workflows.sending import DECISION_ACTIVITIES
 
 # Runs of the current interpreter version (tests/test_replay.py keeps the older ones).
-HISTORIES = Path(__file__).parent / "histories" / "v3"
+HISTORIES = Path(__file__).parent / "histories" / "v4"
 
 
 def midday_timezone(now: datetime | None = None) -> str:

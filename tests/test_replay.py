@@ -3,10 +3,12 @@
 A change that breaks determinism for runs in flight fails here before it reaches production.
 Refresh the corpus with
 `UPDATE_HISTORIES=1 pytest tests/test_cart_abandonment.py tests/test_journeys_*.py`: it writes
-runs of the current interpreter into tests/histories/v3/. Never replace the runs of an earlier
+runs of the current interpreter into tests/histories/v4/. Never replace the runs of an earlier
 version, which may still be in flight in production: `cart_abandonment_unpaid`, `_paid_at_2h`
 and `_restarted_at_3h` are from before `journey-interpreter-v2`, the other top-level files from
-before `journey-interpreter-v3` (entry and facts as plain activities, two activities per send).
+before `journey-interpreter-v3` (entry and facts as plain activities, two activities per send),
+those in v3/ from before `journey-interpreter-v4` (three patches, entry and facts in two local
+activities, the segment upserted on its own).
 """
 
 import json
@@ -35,7 +37,7 @@ def test_every_journey_kind_has_a_recorded_history() -> None:
 
 
 def test_the_current_interpreter_has_a_recorded_history_of_every_journey_kind() -> None:
-    recorded = {workflow_type(path) for path in (CORPUS / "v3").glob("*.json")}
+    recorded = {workflow_type(path) for path in (CORPUS / "v4").glob("*.json")}
     assert {journey.workflow_type for journey in JOURNEYS} <= recorded
 
 

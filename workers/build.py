@@ -70,7 +70,9 @@ def build_worker(
             # Runs from before the interpreter's third version decide and deliver apart.
             decisions.prepare_message,
             delivery.deliver_message,
+            facts.admit,
             facts.customer_facts,
+            # Runs from before the interpreter's fourth version admit in two reads.
             facts.enter_journey,
             experiments.refresh_experiments,
         ],

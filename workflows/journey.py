@@ -15,7 +15,10 @@ Runs that started before entry rules, facts and the richer steps existed (only `
 replay as they ran: everything they never did is behind `workflow.patched(INTERPRETER_V2)`.
 Runs from before `INTERPRETER_V3` read entry and facts in activities of their own and took two
 activities per send; newer runs read them in local activities (cheap reads in the worker, no
-round trip through the server) and send in one activity. Each run decides once, at its start.
+round trip through the server) and send in one activity. From `INTERPRETER_V4` on a run checks
+that one patch instead of three, admits its customer and reads the first facts in one local
+activity, and upserts a changed segment with the next step (or before the next wait) instead of
+on its own: each history event costs the server a write. Each run decides once, at its start.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -24,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RawValue
+from temporalio.common import RawValue, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -48,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
     from journeys.timing import date_deadline, local_time_deadline, resolve_date
     from models.events import Event, EventType
     from models.journey_runs import (
+        AdmissionRequest,
         EndJourney,
         EntryRequest,
         FactsRequest,
@@ -63,6 +67,7 @@ ReadRequest = TypeVar("ReadRequest")
 ReadResult = TypeVar("ReadResult")
 INTERPRETER_V2 = "journey-interpreter-v2"
 INTERPRETER_V3 = "journey-interpreter-v3"
+INTERPRETER_V4 = "journey-interpreter-v4"
 SEEN_EVENT_IDS_KEPT = 1000
 WINBACK_TIERS = ("light", "medium", "heavy")
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -108,6 +113,8 @@ class JourneyWorkflow:
         self._experiment_id: str | None = carry.experiment_id if carry else None
         self._v2 = carry is not None
         self._v3 = False
+        self._v4 = False
+        self._segment_published: str | None = None  # from V4 on, see _enter
         self._steps_this_run = 0
         self._end_reason: str | None = None  # set by the `end` update
 
@@ -148,13 +155,16 @@ class JourneyWorkflow:
         if input.carry is not None:
             self._state.runs += 1
             carry = input.carry
-            self._v3 = workflow.patched(INTERPRETER_V3)
+            self._v4 = workflow.patched(INTERPRETER_V4)
+            self._v3 = self._v4 or workflow.patched(INTERPRETER_V3)
             return await self._walk_from(carry.anchor, carry.anchor_at, carry.position)
         await workflow.wait_condition(self._woken)
         if self._end_reason is not None:
             return self._finish("ended")
-        self._v2 = workflow.patched(INTERPRETER_V2)
-        self._v3 = workflow.patched(INTERPRETER_V3)
+        # A new run records V4 alone; a run from before it replays the patches it recorded.
+        self._v4 = workflow.patched(INTERPRETER_V4)
+        self._v2 = self._v4 or workflow.patched(INTERPRETER_V2)
+        self._v3 = self._v4 or workflow.patched(INTERPRETER_V3)
         anchor = self._take_inbox(starting=True)
         if anchor is None:  # woken by an event that neither starts nor restarts this journey
             return self._finish("completed")
@@ -255,6 +265,7 @@ class JourneyWorkflow:
         self._state.next_wake_at = deadline
         timeout = deadline - workflow.now()
         if timeout > timedelta(0):
+            self._publish_segment()
             with suppress(TimeoutError):  # the timer fired: the wait is over
                 await workflow.wait_condition(self._woken, timeout=timeout)
         self._state.next_wake_at = None
@@ -304,18 +315,24 @@ class JourneyWorkflow:
     async def _admit(self, anchor: Event) -> bool:
         """The re-entry rule, then the holdout and the first facts; False: not admitted."""
         info = workflow.info()
-        entry = await self._read(
-            JourneyFactsActivities.enter_journey,
-            EntryRequest(
-                customer_id=self._state.customer_id,
-                journey=self._spec.kind,
-                workflow_id=info.workflow_id,
-                run_id=info.run_id,
-                trigger_event_id=anchor.event_id,
-                entered_at=workflow.now(),
-                reentry=self._spec.reentry,
-            ),
+        entry_request = EntryRequest(
+            customer_id=self._state.customer_id,
+            journey=self._spec.kind,
+            workflow_id=info.workflow_id,
+            run_id=info.run_id,
+            trigger_event_id=anchor.event_id,
+            entered_at=workflow.now(),
+            reentry=self._spec.reentry,
         )
+        facts_request, facts = self._facts_request(anchor), None
+        if self._v4:
+            admission = await self._read(
+                JourneyFactsActivities.admit,
+                AdmissionRequest(entry=entry_request, facts=facts_request),
+            )
+            entry, facts = admission.entry, admission.facts
+        else:
+            entry = await self._read(JourneyFactsActivities.enter_journey, entry_request)
         if not entry.allowed:
             self._state.ended_reason = entry.reason
             return False
@@ -324,7 +341,10 @@ class JourneyWorkflow:
             assignment = assign(self._spec.holdout, self._state.customer_id)
             self._state.holdout = assignment.in_holdout
             self._experiment_id = self._spec.holdout.id
-        await self._load_facts(anchor)
+        if facts is None:
+            await self._load_facts(anchor)
+        else:
+            self._take_facts(facts_request.now, facts)
         return True
 
     async def _fresh_facts(self, anchor: Event) -> CustomerFacts:
@@ -338,21 +358,27 @@ class JourneyWorkflow:
         assert self._facts is not None
         return self._facts
 
-    async def _load_facts(self, anchor: Event) -> None:
-        self._facts_at = workflow.now()
-        self._facts = await self._read(
-            JourneyFactsActivities.customer_facts,
-            FactsRequest(
-                customer_id=self._state.customer_id,
-                now=self._facts_at,
-                trigger=anchor,
-                rank_rfm=self._spec.reads_rfm(),
-            ),
+    def _facts_request(self, anchor: Event) -> FactsRequest:
+        return FactsRequest(
+            customer_id=self._state.customer_id,
+            now=workflow.now(),
+            trigger=anchor,
+            rank_rfm=self._spec.reads_rfm(),
         )
-        segment = self._facts.segment.value if self._facts.segment else None
+
+    async def _load_facts(self, anchor: Event) -> None:
+        request = self._facts_request(anchor)
+        self._take_facts(
+            request.now, await self._read(JourneyFactsActivities.customer_facts, request)
+        )
+
+    def _take_facts(self, at: datetime, facts: CustomerFacts) -> None:
+        self._facts_at, self._facts = at, facts
+        segment = facts.segment.value if facts.segment else None
         if segment is not None and segment != self._state.segment:
             self._state.segment = segment
-            workflow.upsert_search_attributes([INTENT_SEGMENT.value_set(segment)])
+            if not self._v4:  # from V4 on it goes with the next upsert (_enter)
+                workflow.upsert_search_attributes([INTENT_SEGMENT.value_set(segment)])
 
     async def _read(
         self,
@@ -374,7 +400,21 @@ class JourneyWorkflow:
 
     def _enter(self, step_id: str) -> None:
         self._state.step = step_id
-        workflow.upsert_search_attributes([JOURNEY_STEP.value_set(step_id)])
+        workflow.upsert_search_attributes(
+            [JOURNEY_STEP.value_set(step_id), *self._unpublished_segment()]
+        )
+
+    def _publish_segment(self) -> None:
+        """Before the journey waits: the segment if facts read during this step changed it."""
+        if update := self._unpublished_segment():
+            workflow.upsert_search_attributes(update)
+
+    def _unpublished_segment(self) -> list[SearchAttributeUpdate[str]]:
+        segment = self._state.segment
+        if not self._v4 or segment is None or segment == self._segment_published:
+            return []
+        self._segment_published = segment
+        return [INTENT_SEGMENT.value_set(segment)]
 
     async def _send(self, step: Send, anchor: Event) -> None:
         workflow_id = workflow.info().workflow_id
@@ -395,6 +435,7 @@ class JourneyWorkflow:
         )
         if self._v2:
             request = self._with_journey_context(request, await self._fresh_facts(anchor))
+        self._publish_segment()
         decision = await send_message(request, self._restart_or_exit_pending, one_activity=self._v3)
         self._state.messages.append(decision)
 
