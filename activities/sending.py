@@ -6,7 +6,15 @@ lost by it: the decision is recorded under the attempt's idempotency key before 
 so a retry of this activity finds it and goes straight on to delivery, which itself resumes from
 the ledger row and the delivery attempts (a send interrupted inside a provider call is settled as
 `delivery_unconfirmed`, never repeated).
+
+The activity heartbeats while it runs, so that a send on a worker that died is retried after the
+heartbeat timeout (workflows/sending.py), not after the whole start-to-close timeout.
 """
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from temporalio import activity
 
@@ -14,6 +22,24 @@ from activities.decisions import DecisionActivities
 from activities.delivery import DeliveryActivities
 from models.journey_runs import DeliverMessage, PrepareMessage
 from models.messages import MessageDecision, MessageStatus
+
+# Well inside the heartbeat timeout; the first beat only after this long, so a send of a few
+# milliseconds costs the server no heartbeat call.
+HEARTBEAT_EVERY = timedelta(seconds=5)
+
+
+@asynccontextmanager
+async def heartbeating(every: timedelta) -> AsyncIterator[None]:
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(every.total_seconds())
+            activity.heartbeat()
+
+    beating = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        beating.cancel()
 
 
 class SendActivities:
@@ -25,13 +51,14 @@ class SendActivities:
     async def decide_and_deliver(self, request: PrepareMessage) -> MessageDecision:
         """The decision as `prepare_message` takes it; a pending one is delivered at once and
         the delivered (or failed) decision returned, a deferred or suppressed one as it is."""
-        decision = await self._decisions.prepare_message(request)
-        if decision.status != MessageStatus.PENDING:
-            return decision
-        return await self._delivery.deliver_message(
-            DeliverMessage(
-                message_id=decision.message_id,
-                channel=decision.channel,
-                fallback_channels=tuple(decision.fallback_channels),
+        async with heartbeating(HEARTBEAT_EVERY):
+            decision = await self._decisions.prepare_message(request)
+            if decision.status != MessageStatus.PENDING:
+                return decision
+            return await self._delivery.deliver_message(
+                DeliverMessage(
+                    message_id=decision.message_id,
+                    channel=decision.channel,
+                    fallback_channels=tuple(decision.fallback_channels),
+                )
             )
-        )

@@ -29,6 +29,9 @@ ACTIVITY_RETRY = RetryPolicy(
 DECISION_ACTIVITIES = frozenset({"decide_and_deliver", "prepare_message"})
 DECIDE_TIMEOUT = timedelta(seconds=30)
 DELIVER_TIMEOUT = timedelta(seconds=60)
+# A send whose worker died is retried after this (it heartbeats while it runs), not after the
+# whole start-to-close timeout; long enough that a busy worker's send is not taken for dead.
+SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 
 
 async def send_message(
@@ -46,6 +49,7 @@ async def send_message(
                 SendActivities.decide_and_deliver,
                 request,
                 start_to_close_timeout=DECIDE_TIMEOUT + DELIVER_TIMEOUT,
+                heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY,
             )
         else:
