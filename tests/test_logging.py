@@ -42,3 +42,12 @@ def test_dates_and_ids_are_not_mistaken_for_phone_numbers(
     line = json.loads(capsys.readouterr().err.splitlines()[-1])
     assert line["at"] == "2026-11-24T09:40:36Z"
     assert line["message_id"] == "m_e4f7d06c922012178f572f6e"
+
+
+def test_lines_below_the_level_are_dropped(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(Settings(log_format="json", log_level="warning"))
+    log = structlog.get_logger("test")
+    log.info("message decided", customer_id="c-1")
+    log.warning("provider slow", customer_id="c-1")
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    assert [line["event"] for line in lines] == ["provider slow"]
