@@ -89,7 +89,7 @@ def workflow_runner(strict: bool) -> WorkflowRunner:
     Strict, a non-deterministic call in journey code (the clock, randomness, I/O) fails the run:
     the test suite runs so, which is where such a call would show. Not strict (production), the
     code runs as imported, shared by every run and not inspected: the sandbox's per-activation
-    bookkeeping was about a tenth of the worker's CPU per send (bench/send_bench.py). The
+    bookkeeping was a sixth of the worker's CPU per send (bench/send_bench.py). The
     interpreter keeps no module-level state, so sharing the module between runs is safe.
     """
     if strict:

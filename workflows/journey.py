@@ -16,7 +16,7 @@ replay as they ran: everything they never did is behind `workflow.patched(INTERP
 Runs from before `INTERPRETER_V3` read entry and facts in activities of their own and took two
 activities per send; newer runs read them in local activities (cheap reads in the worker, no
 round trip through the server) and send in one activity. From `INTERPRETER_V4` on a run checks
-that one patch instead of three, admits its customer and reads the first facts in one local
+that one patch instead of two, admits its customer and reads the first facts in one local
 activity, and upserts a changed segment with the next step (or before the next wait) instead of
 on its own: each history event costs the server a write. Each run decides once, at its start.
 """
@@ -114,7 +114,7 @@ class JourneyWorkflow:
         self._v2 = carry is not None
         self._v3 = False
         self._v4 = False
-        self._segment_published: str | None = None  # from V4 on, see _enter
+        self._segment_published: str | None = None  # from V4 on: _unpublished_segment
         self._steps_this_run = 0
         self._end_reason: str | None = None  # set by the `end` update
 
