@@ -324,13 +324,15 @@ class JourneyWorkflow:
             entered_at=workflow.now(),
             reentry=self._spec.reentry,
         )
-        facts_request, facts = self._facts_request(anchor), None
         if self._v4:
+            facts_request = self._facts_request(anchor)
             admission = await self._read(
                 JourneyFactsActivities.admit,
                 AdmissionRequest(entry=entry_request, facts=facts_request),
             )
-            entry, facts = admission.entry, admission.facts
+            entry = admission.entry
+            if admission.facts is not None:
+                self._take_facts(facts_request.now, admission.facts)
         else:
             entry = await self._read(JourneyFactsActivities.enter_journey, entry_request)
         if not entry.allowed:
@@ -341,10 +343,8 @@ class JourneyWorkflow:
             assignment = assign(self._spec.holdout, self._state.customer_id)
             self._state.holdout = assignment.in_holdout
             self._experiment_id = self._spec.holdout.id
-        if facts is None:
+        if self._facts is None:  # before V4, a read of its own
             await self._load_facts(anchor)
-        else:
-            self._take_facts(facts_request.now, facts)
         return True
 
     async def _fresh_facts(self, anchor: Event) -> CustomerFacts:
