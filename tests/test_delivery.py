@@ -7,7 +7,6 @@ to the next allowed channel on a refusal for good, and a burst held to the provi
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,9 +34,9 @@ from storage.customers import upsert_customer
 from storage.database import create_engine, session_factory
 from storage.delivery_attempts import attempts_for_message
 from storage.events import store_event
-from storage.ledger import message_id_for
 from tests.conftest import make_settings, unique
 from tests.fakes.providers import FakeProviders, running_providers
+from tests.reports import seed
 from workflows.sending import ACTIVITY_RETRY
 
 PHONE = "+8613800000000"
@@ -74,29 +73,21 @@ class Rig:
         self, customer_id: str, channel: Channel, body: str = "", trigger_event_id: str = "evt-1"
     ) -> str:
         """A pending ledger row, as prepare_message leaves it."""
-        key = f"cart_abandonment:{customer_id}:evt-{uuid.uuid4().hex[:8]}:stage_3"
-        now = datetime.now(UTC)
+        row = seed.message(
+            customer_id,
+            datetime.now(UTC),
+            step="stage_3",
+            channel=channel,
+            status=MessageStatus.PENDING,
+            reason="eligible",
+            trigger_event_id=trigger_event_id,
+            title="Last chance for your cart",
+            body=body or "Use code {{coupon_code}} before it expires.",
+            cta="Use my code",
+        )
         async with self.sessions.begin() as session:
-            session.add(
-                MessageRow(
-                    message_id=message_id_for(key),
-                    idempotency_key=key,
-                    customer_id=customer_id,
-                    journey="cart_abandonment",
-                    workflow_id=f"cart_abandonment:{customer_id}",
-                    step="stage_3",
-                    trigger_event_id=trigger_event_id,
-                    channel=channel,
-                    status=MessageStatus.PENDING,
-                    reason="eligible",
-                    title="Last chance for your cart",
-                    body=body or "Use code {{coupon_code}} before it expires.",
-                    cta="Use my code",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        return message_id_for(key)
+            session.add(row)
+        return row.message_id
 
     async def deliver(
         self, message_id: str, *fallbacks: Channel

@@ -7,7 +7,6 @@ refused, and the first open and click of a real email become signals to its runn
 import json
 import re
 import time
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.message import Message
@@ -23,12 +22,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from channels.settings import ChannelSettings, EmailChannelSettings
 from channels.signing import SIGNATURE_HEADER, signature_header
-from models.messages import MessageStatus
 from models.tables import CustomerRow, EventRow, MessageRow, ReceiptRow
 from ops.time_travel import fast_forward
-from storage.ledger import message_id_for
 from tests.conftest import Stack, make_settings, unique
 from tests.journey_helpers import cart, midday_timezone, post_event, put_customer
+from tests.reports import seed
 from tests.smtp_server import SmtpSink
 from workers.build import build_worker
 
@@ -73,29 +71,18 @@ async def post_receipts(
 
 async def sent_message(stack: Stack, customer_id: str, provider_ref: str | None = None) -> str:
     """A ledger row as delivery leaves it: sent, for a journey that is not running."""
-    key = f"cart_abandonment:{customer_id}:evt-{uuid.uuid4().hex[:8]}:stage_1"
-    now = datetime.now(UTC)
+    sent = seed.message(
+        customer_id,
+        datetime.now(UTC),
+        reason="delivered",
+        trigger_event_id="evt-1",
+        title="t",
+        body="b",
+        provider_ref=provider_ref,
+    )
     async with stack.sessions.begin() as session:
-        session.add(
-            MessageRow(
-                message_id=message_id_for(key),
-                idempotency_key=key,
-                customer_id=customer_id,
-                journey="cart_abandonment",
-                workflow_id=f"cart_abandonment:{customer_id}",
-                step="stage_1",
-                trigger_event_id="evt-1",
-                channel="email",
-                status=MessageStatus.SENT,
-                reason="delivered",
-                title="t",
-                body="b",
-                created_at=now,
-                updated_at=now,
-                provider_ref=provider_ref,
-            )
-        )
-    return message_id_for(key)
+        session.add(sent)
+    return sent.message_id
 
 
 def receipt(type: str, message_id: str | None = None, **fields: Any) -> dict[str, Any]:

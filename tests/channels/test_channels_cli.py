@@ -9,12 +9,11 @@ from channels.receipts import Receipt
 from channels.signing import verify_signature
 from cli.main import app
 from guardrails import GuardrailSettings
-from models.messages import MessageStatus
-from models.tables import MessageRow
 from storage.database import create_engine, session_factory
 from storage.delivery_attempts import AttemptOutcome, record_attempt
 from storage.feedback import record_receipt
 from tests.conftest import unique
+from tests.reports import seed
 
 runner = CliRunner()
 SMS = {
@@ -47,24 +46,11 @@ def test_sign_prints_a_header_the_webhook_accepts() -> None:
 async def test_trail_shows_the_calls_and_receipts_of_a_message(sqlite_url: str) -> None:
     engine = create_engine(sqlite_url)
     sessions = session_factory(engine)
-    message_id, now = "m_" + unique("cli"), datetime.now(UTC)
+    now = datetime.now(UTC)
+    row = seed.message(unique("c"), now, channel="push", reason="delivered_after_failover")
+    message_id = row.message_id
     async with sessions.begin() as session:
-        session.add(
-            MessageRow(
-                message_id=message_id,
-                idempotency_key=unique("key"),
-                customer_id=unique("c"),
-                journey="cart_abandonment",
-                workflow_id="cart_abandonment:c",
-                step="stage_1",
-                trigger_event_id="evt-1",
-                channel="push",
-                status=MessageStatus.SENT,
-                reason="delivered_after_failover",
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        session.add(row)
         await session.flush()
         record_attempt(session, message_id, "sms", AttemptOutcome.FAILED, "invalid_number", now)
         record_attempt(session, message_id, "push", AttemptOutcome.SENT, "accepted", now, "p-1")

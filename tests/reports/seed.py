@@ -1,4 +1,5 @@
-"""Seed ledger rows and events straight into the database, for report figures worked out by hand.
+"""Seed ledger rows and events straight into the database: for report figures worked out by
+hand, and for tests that start from a recorded message (delivery, receipts, the outbox).
 
 The suite's databases are shared by every test of a session, so each report test puts its data
 in a period of its own, long before any journey of another test ran (`period_start`), and uses
@@ -30,6 +31,7 @@ def message(
     channel: str | None = "email",
     status: MessageStatus = MessageStatus.SENT,
     reason: str = "ok",
+    trigger_event_id: str | None = None,
     **columns: Any,
 ) -> MessageRow:
     key = f"{journey}:{customer_id}:{uuid.uuid4().hex}"
@@ -40,7 +42,7 @@ def message(
         journey=journey,
         workflow_id=f"{journey}:{customer_id}",
         step=step,
-        trigger_event_id="e-" + uuid.uuid4().hex[:12],
+        trigger_event_id=trigger_event_id or "e-" + uuid.uuid4().hex[:12],
         channel=channel,
         status=status,
         reason=reason,
