@@ -31,7 +31,7 @@ from models.messages import MessageContent, MessageDecision, MessageStatus
 from models.tables import CustomerRow, MessageRow
 from scoring.channel_preference import ChannelResponse, rank_channels, sms_allowed
 from scoring.intent import score_customer
-from scoring.journey_features import BehaviourEvent
+from scoring.journey_features import BehaviourEvent, OrderSummary
 from scoring.model import IntentModel
 from scoring.segments import IntentSegment
 from scoring.send_time import SendWindow, activity_times, learn_send_window, next_send_time
@@ -103,7 +103,6 @@ class DecisionActivities:
     ) -> tuple[MessageRow, Customer | None]:
         now = request.decided_at
         step = request.step
-        rules = self._settings.guardrails
         async with self._sessions.begin() as session:
             customer_row = await lock_customer(session, request.customer_id)
             customer = to_customer(customer_row) if customer_row else None
@@ -114,7 +113,9 @@ class DecisionActivities:
                     events, orders, now, self._model, self._settings.scoring, customer.timezone
                 ).segment
             history = await contact_history(
-                session, request.customer_id, guardrails.history_window_start(now, rules)
+                session,
+                request.customer_id,
+                guardrails.history_window_start(now, self._settings.guardrails),
             )
             retried = next((row for row in history if row.message_id == message_id), None)
             if retried is not None:  # an earlier or concurrent attempt of this activity decided
@@ -122,26 +123,9 @@ class DecisionActivities:
             cart_id = request.cart_id or _cart_id(request)
             paid = cart_id is not None and await cart_paid(session, request.customer_id, cart_id)
             arm = await _experiment_arm(session, step.experiment, request, segment, message_id)
-            holdout = request.holdout or (arm is not None and arm.id == HOLDOUT_ARM)
             offer_id = (arm.offer_id if arm and arm.offer_id else None) or request.offer_id
             if offer_id is None and _needs_allocation(request) and customer is not None:
-                recent = {row.benefit_id for row in history if row.benefit_id}
-                offer = winback_offer(
-                    customer.customer_id,
-                    events,
-                    orders,
-                    request.winback_tier or "heavy",
-                    request.winback_reason or "category",
-                    now,
-                    self._offers.catalogue,
-                    self._offers.uplift_model,
-                    self._settings.offers,
-                    self._settings.dormancy,
-                    recent,
-                )
-                offer_id = offer.offer_id if offer else None
-            # The issued coupon is the benefit when there is one, so a repeat is caught.
-            benefit_id = request.coupon_id or offer_id
+                offer_id = self._allocate_offer(request, customer, events, orders, history)
 
             decision = MessageDecision(
                 message_id=message_id,
@@ -159,66 +143,29 @@ class DecisionActivities:
                 experiment_id=step.experiment.id if arm else request.experiment_id,
                 arm_id=arm.id if arm else None,
                 created_at=now,
+                # The issued coupon is the benefit when there is one, so a repeat is caught.
+                benefit_id=request.coupon_id or offer_id,
             )
-            candidates = (
-                _candidates(customer, request, segment, history, self._settings.scoring)
-                if customer
-                else []
-            )
-            if arm is not None and arm.channel in candidates:  # the arm's channel goes first
-                candidates.remove(arm.channel)
-                candidates.insert(0, arm.channel)
-            if customer_row is not None and not candidates:
-                decision.reason, decision.rule = "no_reachable_channel", "channel"
-            elif customer_row is not None:
-                verdict = guardrails.decide(
-                    guardrails.SendRequest(
-                        customer_id=request.customer_id,
-                        journey=request.journey,
-                        journey_kind=guardrails.JourneyKind(request.guardrail_kind),
-                        workflow_id=request.workflow_id,
-                        step=step.id,
-                        trigger_event_id=request.trigger_event.event_id,
-                        channel=candidates[0],
-                        fallback_channels=tuple(candidates[1:]),
-                        importance=guardrails.Importance(step.importance),
-                        benefit_id=benefit_id,
-                        discount=step.discount,
-                        cart_id=cart_id,
-                        cart_paid=paid,
-                        winback_tier=request.winback_tier,
-                        deliver_by=request.deliver_by,
-                    ),
-                    _snapshot(customer_row),
-                    [_contact(row) for row in history if row.channel is not None],
-                    now,
-                    rules,
+            if customer_row is not None and customer is not None:
+                candidates = _candidates(
+                    customer, request, segment, history, self._settings.scoring
                 )
-                decision.rule, decision.reason = verdict.rule, verdict.reason
-                window_opens = now
-                if customer and arm is not None and arm.send_window is not None:
-                    window = _hours(arm.send_window)
-                    window_opens = next_send_time(now, customer.timezone, window, urgent=False)
-                elif customer and step.timing == "active_window":
-                    window_opens = self._window_opens(customer, events, now)
-                if verdict.outcome == guardrails.Outcome.SEND and window_opens > now:
-                    decision.status, decision.deferred_until = MessageStatus.DEFERRED, window_opens
-                    decision.rule, decision.reason = "send_window", "outside_active_window"
-                elif verdict.outcome == guardrails.Outcome.SEND:
-                    decision.channel = verdict.channel
-                    decision.status = MessageStatus.PENDING
-                    refused = {refusal.channel for refusal in verdict.refused_channels}
-                    decision.fallback_channels = [
-                        c for c in candidates if c != verdict.channel and c not in refused
-                    ]
-                    if holdout:
-                        # The would-be send is recorded for the lift measurement, never delivered.
-                        decision.status, decision.rule = MessageStatus.SUPPRESSED, "experiment"
-                        decision.reason, decision.arm_id = "holdout", HOLDOUT_ARM
-                elif verdict.outcome == guardrails.Outcome.DEFER:
-                    decision.status = MessageStatus.DEFERRED
-                    decision.deferred_until = verdict.until
-            decision.benefit_id = benefit_id
+                if arm is not None and arm.channel in candidates:  # the arm's channel goes first
+                    candidates.remove(arm.channel)
+                    candidates.insert(0, arm.channel)
+                if not candidates:
+                    decision.reason, decision.rule = "no_reachable_channel", "channel"
+                else:
+                    verdict = guardrails.decide(
+                        _send_request(request, candidates, decision.benefit_id, cart_id, paid),
+                        _snapshot(customer_row),
+                        [_contact(row) for row in history if row.channel is not None],
+                        now,
+                        self._settings.guardrails,
+                    )
+                    holdout = request.holdout or (arm is not None and arm.id == HOLDOUT_ARM)
+                    window_opens = self._window_opens(customer, arm, events, request)
+                    _apply_verdict(decision, verdict, candidates, window_opens, holdout)
             row = ledger_row(decision, importance=step.importance)
             session.add(row)
         metrics.messages_decided.labels(row.status, row.reason).inc()
@@ -226,10 +173,44 @@ class DecisionActivities:
             metrics.guardrail_deferrals.labels(row.reason).inc()
         return row, customer
 
+    def _allocate_offer(
+        self,
+        request: PrepareMessage,
+        customer: Customer,
+        events: list[BehaviourEvent],
+        orders: list[OrderSummary],
+        history: list[MessageRow],
+    ) -> str | None:
+        """The winback offer of best expected value, none of those sent lately."""
+        offer = winback_offer(
+            customer.customer_id,
+            events,
+            orders,
+            request.winback_tier or "heavy",
+            request.winback_reason or "category",
+            request.decided_at,
+            self._offers.catalogue,
+            self._offers.uplift_model,
+            self._settings.offers,
+            self._settings.dormancy,
+            {row.benefit_id for row in history if row.benefit_id},
+        )
+        return offer.offer_id if offer else None
+
     def _window_opens(
-        self, customer: Customer, events: list[BehaviourEvent], now: datetime
+        self,
+        customer: Customer,
+        arm: Arm | None,
+        events: list[BehaviourEvent],
+        request: PrepareMessage,
     ) -> datetime:
-        """When the customer's active window next opens (now if it is open)."""
+        """When the send may go by the step's timing: the experiment arm's window, the customer's
+        learnt active window, or now."""
+        now = request.decided_at
+        if arm is not None and arm.send_window is not None:
+            return next_send_time(now, customer.timezone, _hours(arm.send_window), urgent=False)
+        if request.step.timing != "active_window":
+            return now
         scoring = self._settings.scoring
         times = activity_times(events, timedelta(minutes=scoring.session_gap_minutes))
         window = learn_send_window(times, customer.timezone, scoring.send_time)
@@ -352,6 +333,61 @@ def _candidates(
             clicked=seen.clicked + (row.clicked_at is not None),
         )
     return rank_channels(reachable, responses, scoring.channel_preference)
+
+
+def _send_request(
+    request: PrepareMessage,
+    candidates: list[Channel],
+    benefit_id: str | None,
+    cart_id: str | None,
+    cart_paid: bool,
+) -> guardrails.SendRequest:
+    """The send as the guardrails see it: the best candidate channel, the others as fallbacks."""
+    return guardrails.SendRequest(
+        customer_id=request.customer_id,
+        journey=request.journey,
+        journey_kind=guardrails.JourneyKind(request.guardrail_kind),
+        workflow_id=request.workflow_id,
+        step=request.step.id,
+        trigger_event_id=request.trigger_event.event_id,
+        channel=candidates[0],
+        fallback_channels=tuple(candidates[1:]),
+        importance=guardrails.Importance(request.step.importance),
+        benefit_id=benefit_id,
+        discount=request.step.discount,
+        cart_id=cart_id,
+        cart_paid=cart_paid,
+        winback_tier=request.winback_tier,
+        deliver_by=request.deliver_by,
+    )
+
+
+def _apply_verdict(
+    decision: MessageDecision,
+    verdict: guardrails.GuardrailDecision,
+    candidates: list[Channel],
+    window_opens: datetime,
+    holdout: bool,
+) -> None:
+    """Write the guardrails' verdict into the decision: a send waits for the step's send window,
+    and a customer in the holdout is recorded as a would-be send, never delivered."""
+    decision.rule, decision.reason = verdict.rule, verdict.reason
+    if verdict.outcome == guardrails.Outcome.SEND and window_opens > decision.created_at:
+        decision.status, decision.deferred_until = MessageStatus.DEFERRED, window_opens
+        decision.rule, decision.reason = "send_window", "outside_active_window"
+    elif verdict.outcome == guardrails.Outcome.SEND:
+        decision.channel = verdict.channel
+        decision.status = MessageStatus.PENDING
+        refused = {refusal.channel for refusal in verdict.refused_channels}
+        decision.fallback_channels = [
+            c for c in candidates if c != verdict.channel and c not in refused
+        ]
+        if holdout:  # the would-be send is kept for the lift measurement
+            decision.status, decision.rule = MessageStatus.SUPPRESSED, "experiment"
+            decision.reason, decision.arm_id = "holdout", HOLDOUT_ARM
+    elif verdict.outcome == guardrails.Outcome.DEFER:
+        decision.status = MessageStatus.DEFERRED
+        decision.deferred_until = verdict.until
 
 
 def _snapshot(row: CustomerRow) -> guardrails.CustomerSnapshot:
