@@ -11,6 +11,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -36,6 +37,13 @@ def bench_settings(
         log_level="warning",
         **overrides,
     )
+
+
+def midday_timezone(now: datetime | None = None) -> str:
+    """A zone where it is about noon now, so quiet hours (22:00-09:00) stay out of the way of a
+    bench or a test whatever the hour it runs at (Etc/GMT-N is UTC+N)."""
+    offset = (12 - (now or datetime.now(UTC)).hour + 12) % 24 - 12  # -12 .. +11
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
 def free_port() -> int:

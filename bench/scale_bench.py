@@ -32,8 +32,8 @@ from temporalio.client import Client
 
 from api.routing import start_journey
 from bench.bare_workflows import BareTimerThenActivity
-from bench.harness import client_for, dev_server, rss_mib
-from bench.send_bench import midday_timezone, start_all
+from bench.harness import client_for, dev_server, midday_timezone, rss_mib
+from bench.send_bench import start_all
 from journeys.spec import End, JourneySpec, ReEntry, Send, WaitUntil
 from models.channels import Channel
 from models.customers import CustomerProfile

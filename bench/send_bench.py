@@ -28,7 +28,7 @@ from temporalio.worker import Worker
 
 from api.routing import start_journey
 from bench.bare_workflows import BareOneActivity, bare_activity
-from bench.harness import bench_settings, client_for, dev_server
+from bench.harness import bench_settings, client_for, dev_server, midday_timezone
 from journeys.welcome import WELCOME
 from logging_setup import configure_logging
 from models.customers import CustomerProfile
@@ -41,12 +41,6 @@ from workers.build import build_worker
 
 SETTLED = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.SUPPRESSED)
 POLLERS = 20  # as workers/build.py
-
-
-def midday_timezone(now: datetime) -> str:
-    """A zone where it is about noon, so quiet hours never defer a bench send."""
-    offset = (12 - now.hour + 12) % 24 - 12
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
 async def start_all(starts: list, concurrency: int = 32) -> None:  # type: ignore[type-arg]

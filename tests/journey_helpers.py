@@ -11,6 +11,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from bench.harness import midday_timezone as midday_timezone  # the tests take it from here
 from models.events import Event, EventType, validate_properties
 from models.journey_runs import JourneyState, PrepareMessage
 from storage.events import store_event
@@ -20,13 +21,6 @@ from workflows.sending import DECISION_ACTIVITIES
 
 # Runs of the current interpreter version (tests/test_replay.py keeps the older ones).
 HISTORIES = Path(__file__).parent / "histories" / "v4"
-
-
-def midday_timezone(now: datetime | None = None) -> str:
-    """A zone where it is about noon now, so quiet hours (22:00-09:00) stay out of a test's way
-    whatever the hour the suite runs at (Etc/GMT-N is UTC+N)."""
-    offset = (12 - (now or datetime.now(UTC)).hour + 12) % 24 - 12  # -12 .. +11
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
 async def put_customer(stack: Stack, customer_id: str, **profile: Any) -> dict[str, Any]:
