@@ -108,9 +108,9 @@ async def api_server(
 @contextlib.asynccontextmanager
 async def api_process(
     settings: Settings, max_connections: int = 64
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, int]]:
     """The API as it is deployed, `journeyctl api` in a process of its own (so the load the bench
-    generates does not share its interpreter), and an HTTP client for it."""
+    generates does not share its interpreter): an HTTP client for it, and its pid."""
     port = free_port()
     env = {
         **os.environ,
@@ -137,7 +137,7 @@ async def api_process(
                 if (await http.get("/healthz")).status_code == 200:
                     break
             await asyncio.sleep(0.2)
-        yield http
+        yield http, process.pid
     finally:
         await http.aclose()
         process.terminate()
@@ -149,6 +149,12 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used so far, user and system."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentiles(samples_ms: list[float]) -> tuple[float, float]:

@@ -10,7 +10,8 @@ product's start, apart from the API's. The bench's process also drives the HTTP 
 keep-alive connection per caller, bench/http_load.py).
 
 Figures on this shared machine drift by ±10 % from minute to minute, so the sides take turns,
-round after round, and the ratios are of the medians.
+round after round, and the ratios are of the medians. The CPU the dev server and the API used per
+request shows where the difference goes: on one 2-core box the API's CPU is taken from the server.
 
     .venv/bin/python -m bench.ingest_bench [--rounds 3] [--seconds 10] [--concurrency 32]
 """
@@ -28,7 +29,14 @@ from pathlib import Path
 from temporalio.common import TypedSearchAttributes
 
 from api.routing import start_attributes
-from bench.harness import api_process, bench_settings, client_for, dev_server, percentiles
+from bench.harness import (
+    api_process,
+    bench_settings,
+    client_for,
+    cpu_seconds,
+    dev_server,
+    percentiles,
+)
 from bench.http_load import KeepAliveConnection
 from journeys.cart_abandonment import CART_ABANDONMENT
 from logging_setup import configure_logging
@@ -70,7 +78,7 @@ async def drive(seconds: float, concurrency: int, one: Request) -> tuple[float, 
 
 async def main(rounds: int, seconds: float, concurrency: int, database_url: str) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    async with dev_server() as (address, _server):
+    async with dev_server() as (address, server):
         settings = bench_settings(
             address, database_url, scratch, "bench-ingest", api_keys=["bench-key"]
         )
@@ -101,7 +109,7 @@ async def main(rounds: int, seconds: float, concurrency: int, database_url: str)
 
             return one
 
-        async with api_process(settings, max_connections=concurrency) as http:
+        async with api_process(settings, max_connections=concurrency) as (http, api_pid):
             headers = {"Authorization": http.headers["Authorization"]}
             connections = [
                 KeepAliveConnection("127.0.0.1", http.base_url.port, headers)
@@ -124,13 +132,19 @@ async def main(rounds: int, seconds: float, concurrency: int, database_url: str)
             sides = {BARE: bare(False), BARE_WITH_ATTRIBUTES: bare(True), OURS: ours}
             rates: dict[str, list[float]] = {name: [] for name in sides}
             latencies: dict[str, list[float]] = {name: [] for name in sides}
+            # CPU seconds the dev server and the API used during each side's turns
+            server_cpu = dict.fromkeys(sides, 0.0)
+            api_cpu = dict.fromkeys(sides, 0.0)
             print(
                 f"ingest, {concurrency} concurrent callers, {rounds} rounds of {seconds:.0f} s "
                 "per side, one dev server"
             )
             for n in range(1, rounds + 1):
                 for name, one in sides.items():
+                    server_before, api_before = cpu_seconds(server.pid), cpu_seconds(api_pid)
                     rate, samples = await drive(seconds, concurrency, one)
+                    server_cpu[name] += cpu_seconds(server.pid) - server_before
+                    api_cpu[name] += cpu_seconds(api_pid) - api_before
                     rates[name].append(rate)
                     latencies[name] += samples
                 print(
@@ -142,10 +156,17 @@ async def main(rounds: int, seconds: float, concurrency: int, database_url: str)
                 await connection.close()
 
     median = {name: statistics.median(rates[name]) for name in sides}
-    print(f"{'side':<28} {'per s':>8} {'p50 ms':>8} {'p99 ms':>8}  (median rate, all latencies)")
+    print(
+        f"{'side':<28} {'per s':>8} {'p50 ms':>8} {'p99 ms':>8} {'server':>8} {'API':>8}"
+        "  (median rate, all latencies, CPU ms per request)"
+    )
     for name in sides:
         p50, p99 = percentiles(latencies[name])
-        print(f"{name:<28} {median[name]:>8.0f} {p50:>8.1f} {p99:>8.1f}")
+        count = len(latencies[name])
+        print(
+            f"{name:<28} {median[name]:>8.0f} {p50:>8.1f} {p99:>8.1f} "
+            f"{server_cpu[name] * 1000 / count:>8.2f} {api_cpu[name] * 1000 / count:>8.2f}"
+        )
     print(f"ratio ours/bare: {median[OURS] / median[BARE]:.2f} (goal >= 0.80)")
     print(
         f"ratio ours/bare with the same search attributes: "

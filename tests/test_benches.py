@@ -25,6 +25,9 @@ def test_the_ingest_bench_runs_every_side_and_prints_the_ratios() -> None:
     for side in ("bare signal-with-start", "bare + search attributes", "POST /v1/events"):
         assert f"\n{side} " in out, out
     assert "ratio ours/bare: " in out and "ratio ours/bare with the same search attributes" in out
+    # per s, p50, p99, then the CPU the dev server and the API spent per request
+    *_, server_ms, api_ms = out.split("\nPOST /v1/events ")[1].split("\n")[0].split()
+    assert float(server_ms) > 0 and float(api_ms) > 0, out
 
 
 def test_the_send_bench_sends_every_message_and_prints_the_ratio() -> None:
