@@ -108,6 +108,16 @@ class Stack:
             headers={"Authorization": f"Bearer {API_KEY}"},
         )
 
+    async def close(self) -> None:
+        """Close what the stack opened. httpx's ASGI transport runs no lifespan, so the app's
+        shutdown (which disposes of its own engine) is run here, as uvicorn runs it at exit: a
+        pooled connection left open would be finalised later, inside another test's loop."""
+        await self.http.aclose()
+        async with self.app.router.lifespan_context(self.app):
+            pass
+        await self.engine.dispose()
+        await self.reader.dispose()
+
 
 @pytest.fixture
 async def stack(
@@ -120,9 +130,7 @@ async def stack(
     reads = session_factory(stack.reader)
     async with build_worker(temporal_env.client, settings, stack.sessions, reads=reads):
         yield stack
-    await stack.http.aclose()
-    await stack.engine.dispose()
-    await stack.reader.dispose()
+    await stack.close()
 
 
 @pytest.fixture
@@ -133,8 +141,7 @@ async def api(
     stack = Stack(make_settings(database_url, tmp_path), temporal_env.client)
     with temporal_env.with_time_skipping_disabled():
         yield stack
-    await stack.http.aclose()
-    await stack.engine.dispose()
+    await stack.close()
 
 
 _exit_status = 0

@@ -102,8 +102,7 @@ async def test_exits_reach_running_journeys_and_absent_ones_cost_no_call(
         assert actions(answer)["cart_abandonment"] == "signalled"
     for kind in ("cart_abandonment", "browse_abandonment"):
         await temporal_env.client.get_workflow_handle(f"{kind}:{customer}").terminate("test over")
-    await stack.http.aclose()
-    await stack.engine.dispose()
+    await stack.close()
 
 
 async def test_a_row_goes_only_after_a_signal_found_nothing_and_the_grace_passed(
@@ -134,8 +133,7 @@ async def test_a_row_goes_only_after_a_signal_found_nothing_and_the_grace_passed
         await temporal_env.client.get_workflow_handle(f"cart_abandonment:{customer}").terminate(
             "over"
         )
-    await stack.http.aclose()
-    await stack.engine.dispose()
+    await stack.close()
 
 
 class StartsRefused(Interceptor):
@@ -178,8 +176,7 @@ async def test_a_start_refused_by_temporal_keeps_its_claim_and_the_senders_retry
     assert await rows(up, customer) == {"cart_abandonment": raw["event_id"]}
     await temporal_env.client.get_workflow_handle(f"cart_abandonment:{customer}").terminate("over")
     for stack in (down, up):
-        await stack.http.aclose()
-        await stack.engine.dispose()
+        await stack.close()
 
 
 async def test_the_migration_knows_the_journeys_already_in_flight(tmp_path: Path) -> None:
@@ -232,5 +229,4 @@ async def test_operators_reviving_journeys_claim_them_first(
     read = f"ops:winback:{customer}"
     await forget_ended(stack.sessions, customer, "winback", read, now + timedelta(seconds=1))
     assert await rows(stack, customer) == {"winback": read}
-    await stack.http.aclose()
-    await stack.engine.dispose()
+    await stack.close()

@@ -37,8 +37,7 @@ async def test_a_short_load_run_loses_repeats_and_overshoots_nothing(
     assert len(posted.accepted) > 50 and posted.repeats, "the run posted too little to prove much"
     assert set(posted.statuses) == {202}
     assert ledger.get(MessageStatus.SENT, 0) > 0
-    await stack.http.aclose()
-    await stack.engine.dispose()
+    await stack.close()
 
 
 async def test_the_checker_reports_what_it_is_there_to_catch(
@@ -75,5 +74,4 @@ async def test_the_checker_reports_what_it_is_there_to_catch(
     assert "a repeat of never-stored was not answered as a duplicate" in violations
     assert any(v.startswith(f"{customer} got 4 messages in the day") for v in violations)
     assert sum("has 0 outbox copies" in v for v in violations) >= 4
-    await stack.http.aclose()
-    await stack.engine.dispose()
+    await stack.close()

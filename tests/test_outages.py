@@ -46,8 +46,7 @@ async def test_temporal_unreachable_answers_503_and_the_retry_routes_once(
     assert [j["journey"] for j in started] == ["cart_abandonment"]
     await temporal_env.client.get_workflow_handle(started[0]["workflow_id"]).terminate("done")
     for stack in (down, up):
-        await stack.http.aclose()
-        await stack.engine.dispose()
+        await stack.close()
 
 
 async def test_database_unreachable_answers_503_and_accepts_nothing(
@@ -60,8 +59,7 @@ async def test_database_unreachable_answers_503_and_accepts_nothing(
     assert response.json()["detail"][0]["reason"].startswith("database unavailable")
     health = await stack.http.get("/healthz")
     assert health.status_code == 503 and health.json()["database"] == "unavailable"
-    await stack.http.aclose()
-    await stack.engine.dispose()
+    await stack.close()
 
 
 async def test_every_route_answers_503_while_the_database_is_unreachable(
@@ -82,5 +80,4 @@ async def test_every_route_answers_503_while_the_database_is_unreachable(
         assert response.status_code == 503, (method, path, response.text)
         assert response.headers["Retry-After"] == "5"
         assert response.json()["detail"][0]["reason"] == "database unavailable; retry later"
-    await stack.http.aclose()
-    await stack.engine.dispose()
+    await stack.close()

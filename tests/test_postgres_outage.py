@@ -122,6 +122,5 @@ async def test_postgres_stopped_for_30_s_loses_and_repeats_nothing(
                     handle = temporal_env.client.get_workflow_handle(f"welcome:{customer_id}")
                     await handle.terminate("test over")
     finally:
-        await stack.http.aclose()
-        await stack.engine.dispose()
+        await stack.close()
         server.remove()

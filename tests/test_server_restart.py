@@ -106,5 +106,4 @@ async def test_journeys_resume_after_the_server_is_killed_and_restarted(
         outbox = (await stack.http.get(f"/v1/customers/{customer_id}/outbox")).json()
         expected = 1 if customer_id == paid else 3
         assert len(outbox) == expected == len({row["message_id"] for row in outbox})
-    await stack.http.aclose()
-    await stack.engine.dispose()
+    await stack.close()

@@ -45,8 +45,7 @@ async def api(
     settings = make_settings(database_url, tmp_path, channels=channel_settings())
     stack = Stack(settings, temporal_env.client)
     yield stack
-    await stack.http.aclose()
-    await stack.engine.dispose()
+    await stack.close()
 
 
 def signed(body: Any, secret: str = SECRET, at: float | None = None) -> dict[str, Any]:
@@ -273,5 +272,4 @@ async def test_an_emails_pixel_and_link_reach_its_journey_once(
         assert await signals(stack, workflow_id, "message_clicked") == 1
         await bare.aclose()
         await stack.client.get_workflow_handle(workflow_id).terminate("test done")
-    await stack.http.aclose()
-    await stack.engine.dispose()
+    await stack.close()

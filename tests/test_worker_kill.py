@@ -110,5 +110,4 @@ async def test_journeys_complete_once_each_through_worker_kills(
             assert len(copies) <= 1, message.message_id
             if message.reason != "delivery_unconfirmed":
                 assert len(copies) == 1, message.message_id
-    await stack.http.aclose()
-    await stack.engine.dispose()
+    await stack.close()

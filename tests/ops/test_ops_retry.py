@@ -98,8 +98,7 @@ async def test_failed_journeys_are_reset_or_restarted_once(
         assert again.output.count("already retried") == 2
         assert "nothing to retry" in again.output
 
-    await stack.http.aclose()
-    await stack.engine.dispose()
+    await stack.close()
 
 
 async def test_a_journey_failed_by_an_activity_is_reset_to_before_that_activity(
