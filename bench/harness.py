@@ -54,14 +54,17 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def dev_server(
-    db_file: Path | None = None,
+    db_file: Path | None = None, cpus: set[int] | None = None
 ) -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A Temporal dev server on free ports (SQLite file if given, else a scratch one)."""
+    """A Temporal dev server on free ports (SQLite file if given, else a scratch one), on the
+    given CPUs only if any are given (util-linux's taskset, so that every thread it starts
+    inherits them)."""
     port, ui_port = free_port(), free_port()
     workdir = tempfile.mkdtemp(prefix="bench-temporal-")
     args = dev_server_args(db_file or Path(workdir) / "temporal.db", port, ui_port)
+    pinned = ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus)))] if cpus else []
     process = subprocess.Popen(
-        [temporal_binary(), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*pinned, temporal_binary(), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     address = f"127.0.0.1:{port}"
     try:

@@ -12,12 +12,17 @@ keep-alive connection per caller, bench/http_load.py).
 Figures on this shared machine drift by ±10 % from minute to minute, so the sides take turns,
 round after round, and the ratios are of the medians. The CPU the dev server and the API used per
 request shows where the difference goes: on one 2-core box the API's CPU is taken from the server.
+With --server-core the dev server runs on CPU 0 alone and the bench's process and the API on
+the others, as when the API and Temporal run on hosts of their own; both sides still run against
+the same server, one at a time.
 
     .venv/bin/python -m bench.ingest_bench [--rounds 3] [--seconds 10] [--concurrency 32]
+        [--server-core]
 """
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -76,9 +81,20 @@ async def drive(seconds: float, concurrency: int, one: Request) -> tuple[float, 
     return len(latencies) / (time.perf_counter() - started), latencies
 
 
-async def main(rounds: int, seconds: float, concurrency: int, database_url: str) -> None:
+async def main(
+    rounds: int, seconds: float, concurrency: int, database_url: str, server_core: bool
+) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    async with dev_server() as (address, server):
+    server_cpus = None
+    if server_core:
+        server_cpus, rest = {0}, os.sched_getaffinity(0) - {0}
+        if not rest:
+            raise SystemExit("--server-core needs two CPUs or more")
+        # Every thread so far (imports start a few); the SDK's and the API's inherit it.
+        for thread in os.listdir("/proc/self/task"):
+            os.sched_setaffinity(int(thread), rest)
+        print(f"dev server on CPU 0; the API and the load generator on CPUs {sorted(rest)}")
+    async with dev_server(cpus=server_cpus) as (address, server):
         settings = bench_settings(
             address, database_url, scratch, "bench-ingest", api_keys=["bench-key"]
         )
@@ -180,5 +196,12 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default="", help="default: a scratch SQLite file")
+    parser.add_argument(
+        "--server-core",
+        action="store_true",
+        help="give the dev server CPU 0 alone, as on a host of its own (both sides run against it)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.seconds, args.concurrency, args.database_url))
+    asyncio.run(
+        main(args.rounds, args.seconds, args.concurrency, args.database_url, args.server_core)
+    )
