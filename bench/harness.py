@@ -46,6 +46,23 @@ def midday_timezone(now: datetime | None = None) -> str:
     return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
+SERVER_CORE_HELP = "give the dev server CPU 0 alone, as on a host of its own (both sides use it)"
+
+
+def keep_core_for_server() -> set[int]:
+    """Move this process to every CPU but 0, and return {0} for `dev_server`: the server then
+    runs on a core of its own, as on a host of its own, while the processes and threads this
+    one starts from now on share the rest."""
+    rest = os.sched_getaffinity(0) - {0}
+    if not rest:
+        raise SystemExit("--server-core needs two CPUs or more")
+    # Every thread so far (imports start a few); the ones started later inherit it.
+    for thread in os.listdir("/proc/self/task"):
+        os.sched_setaffinity(int(thread), rest)
+    print(f"dev server on CPU 0; the bench and the processes it starts on CPUs {sorted(rest)}")
+    return {0}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -22,7 +22,6 @@ the same server, one at a time.
 
 import argparse
 import asyncio
-import os
 import statistics
 import tempfile
 import time
@@ -35,11 +34,13 @@ from temporalio.common import TypedSearchAttributes
 
 from api.routing import start_attributes
 from bench.harness import (
+    SERVER_CORE_HELP,
     api_process,
     bench_settings,
     client_for,
     cpu_seconds,
     dev_server,
+    keep_core_for_server,
     percentiles,
 )
 from bench.http_load import KeepAliveConnection
@@ -85,15 +86,7 @@ async def main(
     rounds: int, seconds: float, concurrency: int, database_url: str, server_core: bool
 ) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    server_cpus = None
-    if server_core:
-        server_cpus, rest = {0}, os.sched_getaffinity(0) - {0}
-        if not rest:
-            raise SystemExit("--server-core needs two CPUs or more")
-        # Every thread so far (imports start a few); the SDK's and the API's inherit it.
-        for thread in os.listdir("/proc/self/task"):
-            os.sched_setaffinity(int(thread), rest)
-        print(f"dev server on CPU 0; the API and the load generator on CPUs {sorted(rest)}")
+    server_cpus = keep_core_for_server() if server_core else None
     async with dev_server(cpus=server_cpus) as (address, server):
         settings = bench_settings(
             address, database_url, scratch, "bench-ingest", api_keys=["bench-key"]
@@ -196,11 +189,7 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default="", help="default: a scratch SQLite file")
-    parser.add_argument(
-        "--server-core",
-        action="store_true",
-        help="give the dev server CPU 0 alone, as on a host of its own (both sides run against it)",
-    )
+    parser.add_argument("--server-core", action="store_true", help=SERVER_CORE_HELP)
     args = parser.parse_args()
     asyncio.run(
         main(args.rounds, args.seconds, args.concurrency, args.database_url, args.server_core)

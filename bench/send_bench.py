@@ -9,9 +9,11 @@ send is the real thing: entry rule, facts (intent scored with the XGBoost model)
 (guardrails, ledger row, copy from templates), delivery to the dev outbox and the ledger update.
 Both workers are the process's only worker on their own task queue, with the same poller counts.
 Figures on this shared machine drift from minute to minute, so the sides take turns, round after
-round, and the ratio is of the medians.
+round, and the ratio is of the medians. With --server-core the dev server runs on CPU 0 alone
+and this process (its worker included) on the others, as on hosts of their own.
 
     .venv/bin/python -m bench.send_bench [--rounds 3] [--messages 600] [--database-url ...]
+        [--server-core]
 """
 
 import argparse
@@ -28,7 +30,14 @@ from temporalio.worker import Worker
 
 from api.routing import start_journey
 from bench.bare_workflows import BareOneActivity, bare_activity
-from bench.harness import bench_settings, client_for, dev_server, midday_timezone
+from bench.harness import (
+    SERVER_CORE_HELP,
+    bench_settings,
+    client_for,
+    dev_server,
+    keep_core_for_server,
+    midday_timezone,
+)
 from journeys.welcome import WELCOME
 from logging_setup import configure_logging
 from models.customers import CustomerProfile
@@ -143,12 +152,13 @@ async def ours(address: str, count: int, database_url: str, scratch: Path) -> tu
     return rate, counts
 
 
-async def main(rounds: int, count: int, database_url: str) -> None:
+async def main(rounds: int, count: int, database_url: str, server_core: bool) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench-send-"))
+    server_cpus = keep_core_for_server() if server_core else None
     bare_rates: list[float] = []
     our_rates: list[float] = []
     unsent = 0
-    async with dev_server() as (address, _server):
+    async with dev_server(cpus=server_cpus) as (address, _server):
         print(
             f"send throughput, {count} workflows each side per round, {rounds} rounds, "
             "one worker process, one dev server"
@@ -177,5 +187,6 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--messages", type=int, default=600, help="per side and round")
     parser.add_argument("--database-url", default="", help="default: a scratch SQLite file")
+    parser.add_argument("--server-core", action="store_true", help=SERVER_CORE_HELP)
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.messages, args.database_url))
+    asyncio.run(main(args.rounds, args.messages, args.database_url, args.server_core))

@@ -31,7 +31,7 @@ def test_the_ingest_bench_runs_every_side_and_prints_the_ratios() -> None:
         "2",
         "--server-core",
     )
-    assert "dev server on CPU 0; the API and the load generator on CPUs [1" in out, out
+    assert "dev server on CPU 0; the bench and the processes it starts on CPUs [1" in out, out
     for side in ("bare signal-with-start", "bare + search attributes", "POST /v1/events"):
         assert f"\n{side} " in out, out
     assert "ratio ours/bare: " in out and "ratio ours/bare with the same search attributes" in out
