@@ -78,8 +78,15 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 def autocommit(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
     """The same database, each statement committing by itself: for plain reads and one-statement
-    writes, which then cost no BEGIN and COMMIT round trips."""
+    writes, which then cost no BEGIN and COMMIT round trips. Callers still say `begin()`.
+
+    Not on SQLite, where BEGIN and COMMIT are no round trips but switching a pooled connection to
+    autocommit and back is: aiosqlite's thread sets the isolation level at checkout, and at return
+    again plus a `PRAGMA read_uncommitted` (nine hops to that thread for one statement, five in a
+    transaction, all on the one writer connection)."""
     engine: AsyncEngine = sessions.kw["bind"]
+    if engine.dialect.name == "sqlite":
+        return sessions
     return session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 

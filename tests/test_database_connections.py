@@ -1,5 +1,6 @@
 """The connections of storage/database.py: SQLite's read-only ones serve a journey's facts while
-the process's one writer connection is inside a write transaction; a PostgreSQL connection the
+the process's one writer connection is inside a write transaction; one-statement writes commit
+by themselves on PostgreSQL and in a plain transaction on SQLite; a PostgreSQL connection the
 server closed is replaced before use."""
 
 import asyncio
@@ -16,7 +17,7 @@ from models.customers import CustomerProfile
 from models.journey_runs import FactsRequest
 from scoring.settings import ScoringSettings
 from storage.customers import lock_customer, upsert_customer
-from storage.database import create_engine, read_engine, session_factory
+from storage.database import autocommit, create_engine, read_engine, session_factory
 from tests.conftest import eventually, unique
 
 
@@ -71,6 +72,40 @@ async def test_postgresql_reads_share_the_pool_without_transactions(postgres_url
     finally:
         await engine.dispose()
         await reader.dispose()
+
+
+async def test_a_one_statement_write_on_sqlite_is_a_plain_transaction(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    customer_id = unique("c")
+    try:
+        async with autocommit(session_factory(engine)).begin() as session:
+            # Switching the pooled connection to autocommit and back would cost more hops to
+            # aiosqlite's thread than the COMMIT it saves.
+            raw = await (await session.connection()).get_raw_connection()
+            assert raw.driver_connection.isolation_level is not None  # None: sqlite3 autocommit
+            await upsert_customer(
+                session, customer_id, CustomerProfile(timezone="UTC"), datetime.now(UTC)
+            )
+        # Committed: what a transaction leaves uncommitted is rolled back at its end.
+        async with session_factory(engine)() as session:
+            assert await lock_customer(session, customer_id) is not None
+    finally:
+        await engine.dispose()
+
+
+async def test_a_one_statement_write_on_postgresql_commits_by_itself(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    customer_id = unique("c")
+    try:
+        async with autocommit(session_factory(engine))() as session:
+            await upsert_customer(
+                session, customer_id, CustomerProfile(timezone="UTC"), datetime.now(UTC)
+            )
+            # Never committed by the session, yet there.
+        async with session_factory(engine)() as session:
+            assert await lock_customer(session, customer_id) is not None
+    finally:
+        await engine.dispose()
 
 
 async def test_a_postgresql_connection_the_server_closed_is_replaced_before_use(
