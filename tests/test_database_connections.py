@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from temporalio.testing import ActivityEnvironment
 
 from activities.facts import JourneyFactsActivities
@@ -74,36 +75,37 @@ async def test_postgresql_reads_share_the_pool_without_transactions(postgres_url
         await reader.dispose()
 
 
+async def add_customer(session: AsyncSession) -> str:
+    customer_id = unique("c")
+    await upsert_customer(session, customer_id, CustomerProfile(timezone="UTC"), datetime.now(UTC))
+    return customer_id
+
+
+async def is_stored(engine: AsyncEngine, customer_id: str) -> bool:
+    async with session_factory(engine)() as session:
+        return await lock_customer(session, customer_id) is not None
+
+
 async def test_a_one_statement_write_on_sqlite_is_a_plain_transaction(sqlite_url: str) -> None:
     engine = create_engine(sqlite_url)
-    customer_id = unique("c")
     try:
         async with autocommit(session_factory(engine)).begin() as session:
             # Switching the pooled connection to autocommit and back would cost more hops to
             # aiosqlite's thread than the COMMIT it saves.
             raw = await (await session.connection()).get_raw_connection()
             assert raw.driver_connection.isolation_level is not None  # None: sqlite3 autocommit
-            await upsert_customer(
-                session, customer_id, CustomerProfile(timezone="UTC"), datetime.now(UTC)
-            )
-        # Committed: what a transaction leaves uncommitted is rolled back at its end.
-        async with session_factory(engine)() as session:
-            assert await lock_customer(session, customer_id) is not None
+            customer_id = await add_customer(session)
+        assert await is_stored(engine, customer_id)
     finally:
         await engine.dispose()
 
 
 async def test_a_one_statement_write_on_postgresql_commits_by_itself(postgres_url: str) -> None:
     engine = create_engine(postgres_url)
-    customer_id = unique("c")
     try:
         async with autocommit(session_factory(engine))() as session:
-            await upsert_customer(
-                session, customer_id, CustomerProfile(timezone="UTC"), datetime.now(UTC)
-            )
-            # Never committed by the session, yet there.
-        async with session_factory(engine)() as session:
-            assert await lock_customer(session, customer_id) is not None
+            customer_id = await add_customer(session)  # the session never commits
+        assert await is_stored(engine, customer_id)
     finally:
         await engine.dispose()
 
