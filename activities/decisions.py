@@ -164,7 +164,12 @@ class DecisionActivities:
                         self._settings.guardrails,
                     )
                     holdout = request.holdout or (arm is not None and arm.id == HOLDOUT_ARM)
-                    window_opens = self._window_opens(customer, arm, events, request)
+                    # Only a send waits for its window (learning one goes over every session).
+                    window_opens = (
+                        self._window_opens(customer, arm, events, request)
+                        if verdict.outcome == guardrails.Outcome.SEND
+                        else now
+                    )
                     _apply_verdict(decision, verdict, candidates, window_opens, holdout)
             row = ledger_row(decision, importance=step.importance)
             session.add(row)
