@@ -91,9 +91,15 @@ def test_train_uplift_writes_a_loadable_model(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "from 64000 rows" in result.output
-    assert load_uplift_model(output) == load_uplift_model().model_copy(
-        update={"version": load_uplift_model(output).version}
+    trained, shipped = load_uplift_model(output), load_uplift_model()
+    # The same fit up to the last bits a BLAS or scikit-learn release may change.
+    assert trained.model_dump(exclude={"version", "treated", "control"}) == shipped.model_dump(
+        exclude={"version", "treated", "control"}
     )
+    for arm in ("treated", "control"):
+        ours, theirs = getattr(trained, arm), getattr(shipped, arm)
+        assert ours.intercept == pytest.approx(theirs.intercept, rel=1e-9)
+        assert ours.coefficients == pytest.approx(theirs.coefficients, rel=1e-9, abs=1e-12)
 
 
 def test_a_model_with_other_features_is_rejected(tmp_path: Path) -> None:
