@@ -1,31 +1,34 @@
-"""One send as one activity: decide (and record), then deliver what was decided.
+"""The send as activities: adapters of the send path (sending/) to Temporal.
 
-Two activities per send cost two round trips through the Temporal server and two workflow tasks;
-folding them into one is the larger part of a send's cost on the orchestration side. Nothing is
-lost by it: the decision is recorded under the attempt's idempotency key before delivery starts,
-so a retry of this activity finds it and goes straight on to delivery, which itself resumes from
-the ledger row and the delivery attempts (a send interrupted inside a provider call is settled as
-`delivery_unconfirmed`, never repeated).
+One send is one activity, `decide_and_deliver`: two activities per send cost two round trips
+through the Temporal server and two workflow tasks. Nothing is lost by it: the decision is
+recorded under the attempt's idempotency key before delivery starts, so a retry finds it and goes
+straight on to delivery, which resumes from the ledger row and the delivery attempts.
+`prepare_message` and `deliver_message` are the two halves as runs from before the interpreter's
+third version call them (docs/patches.md says when they can go).
 
-The activity heartbeats while it runs, so that a send on a worker that died is retried after the
+The send heartbeats while it runs, so that a send on a worker that died is retried after the
 heartbeat timeout (workflows/sending.py), not after the whole start-to-close timeout.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from activities.decisions import DecisionActivities
-from activities.delivery import DeliveryActivities
 from models.journey_runs import DeliverMessage, PrepareMessage
-from models.messages import MessageDecision, MessageStatus
+from models.messages import MessageDecision
+from sending import RetryLaterError, SendPath, UnknownMessageError
 
 # Well inside the heartbeat timeout; the first beat only after this long, so a send of a few
 # milliseconds costs the server no heartbeat call.
 HEARTBEAT_EVERY = timedelta(seconds=5)
+
+Result = TypeVar("Result")
 
 
 @asynccontextmanager
@@ -43,22 +46,33 @@ async def heartbeating(every: timedelta) -> AsyncIterator[None]:
 
 
 class SendActivities:
-    def __init__(self, decisions: DecisionActivities, delivery: DeliveryActivities) -> None:
-        self._decisions = decisions
-        self._delivery = delivery
+    def __init__(self, path: SendPath) -> None:
+        self._path = path
 
     @activity.defn
     async def decide_and_deliver(self, request: PrepareMessage) -> MessageDecision:
-        """The decision as `prepare_message` takes it; a pending one is delivered at once and
-        the delivered (or failed) decision returned, a deferred or suppressed one as it is."""
         async with heartbeating(HEARTBEAT_EVERY):
-            decision = await self._decisions.prepare_message(request)
-            if decision.status != MessageStatus.PENDING:
-                return decision
-            return await self._delivery.deliver_message(
-                DeliverMessage(
-                    message_id=decision.message_id,
-                    channel=decision.channel,
-                    fallback_channels=tuple(decision.fallback_channels),
-                )
-            )
+            return await _temporal_errors(self._path.send(request))
+
+    @activity.defn
+    async def prepare_message(self, request: PrepareMessage) -> MessageDecision:
+        return await self._path.prepare(request)
+
+    @activity.defn
+    async def deliver_message(self, request: DeliverMessage) -> MessageDecision:
+        return await _temporal_errors(self._path.deliver(request))
+
+
+async def _temporal_errors(call: Awaitable[Result]) -> Result:
+    """A delivery to retry later is retried by Temporal no sooner than the provider asked; an
+    unknown message, never."""
+    try:
+        return await call
+    except RetryLaterError as err:
+        raise ApplicationError(
+            str(err), type="RetryLater", next_retry_delay=err.retry_after
+        ) from err
+    except UnknownMessageError as err:
+        raise ApplicationError(
+            "no such message", type="UnknownMessage", non_retryable=True
+        ) from err

@@ -21,12 +21,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
-
 from activities.copywriter import Copywriter
 from activities.decisions import DecisionActivities
 from activities.offer_choice import OfferBook
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
 from bench.harness import percentiles
 from content import InMemoryCopyCache
 from journeys.cart_abandonment import CART_ABANDONMENT

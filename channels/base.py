@@ -1,9 +1,10 @@
 """The one interface every channel sender implements."""
 
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.channels import Channel
 
@@ -52,4 +53,18 @@ class Sender(Protocol):
         Raises DeliveryError when the message was certainly not delivered; any other exception
         leaves the outcome unknown.
         """
+        ...
+
+
+@runtime_checkable
+class TransactionalSender(Sender, Protocol):
+    """A sender whose provider is our own database (the dev outbox): delivery adds its row to
+    the transaction that settles the ledger row, so the two commit together or not at all."""
+
+    def reference(self, message: OutgoingMessage) -> str:
+        """The provider reference `add` records for the message."""
+        ...
+
+    def add(self, session: AsyncSession, message: OutgoingMessage) -> None:
+        """Add the delivered message to `session`, which the caller commits."""
         ...

@@ -18,21 +18,28 @@ class OutboxSender:
         self._sessions = autocommit(sessions)  # one INSERT
 
     async def send(self, message: OutgoingMessage) -> str:
+        """The outbox row in a transaction of its own (a delivery resumed from the ledger)."""
         try:
             async with self._sessions.begin() as session:
-                session.add(
-                    OutboxRow(
-                        message_id=message.message_id,
-                        channel=message.channel,
-                        customer_id=message.customer_id,
-                        title=message.title,
-                        body=message.body,
-                        created_at=datetime.now(UTC),
-                    )
-                )
+                self.add(session, message)
         except IntegrityError:
             pass  # already in the outbox: this is a retry of a send that went through
+        return self.reference(message)
+
+    def reference(self, message: OutgoingMessage) -> str:
         return f"outbox:{message.message_id}"
+
+    def add(self, session: AsyncSession, message: OutgoingMessage) -> None:
+        session.add(
+            OutboxRow(
+                message_id=message.message_id,
+                channel=message.channel,
+                customer_id=message.customer_id,
+                title=message.title,
+                body=message.body,
+                created_at=datetime.now(UTC),
+            )
+        )
 
 
 async def outbox_for_customer(session: AsyncSession, customer_id: str) -> list[OutboxRow]:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from dormancy.labels import DormancyReason, DormancyTier
 from models.channels import Channel
 from scoring.segments import IntentSegment
+from scoring.send_time import SendWindow
 
 
 class CustomerFacts(BaseModel):
@@ -23,6 +24,9 @@ class CustomerFacts(BaseModel):
     intent_score: float | None = None
     segment: IntentSegment | None = None
     intent_source: str | None = Field(None, description="model, or rules (cold start)")
+    send_window: SendWindow | None = Field(
+        None, description="local hours the customer is usually active (None in older facts)"
+    )
 
     dormancy_tier: DormancyTier | None = Field(None, description="None: no activity on record")
     dormancy_reason: DormancyReason | None = None

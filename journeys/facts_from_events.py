@@ -26,6 +26,7 @@ from models.events import Event, EventType
 from scoring.intent import score_customer
 from scoring.journey_features import BehaviourEvent, OrderSummary
 from scoring.model import IntentModel
+from scoring.send_time import activity_times, learn_send_window
 from scoring.settings import ScoringSettings
 
 # What counts as the customer being around (the dormancy clock restarts on each).
@@ -61,6 +62,7 @@ def customer_facts(
     dormancy: DormancySettings,
     rfm_top20: bool,
     trigger: Event | None = None,
+    send_window: bool = False,
 ) -> CustomerFacts:
     if customer is None:
         return CustomerFacts(known=False)
@@ -75,6 +77,11 @@ def customer_facts(
         intent_source=intent.source,
         rfm_top20=rfm_top20,
     )
+    if send_window:
+        gap = timedelta(minutes=scoring.session_gap_minutes)
+        facts.send_window = learn_send_window(
+            activity_times(past, gap), customer.timezone, scoring.send_time
+        )
     summary = activity_summary(customer.customer_id, past, now)
     if summary is not None:
         assessment = assess_dormancy(summary, now, dormancy)

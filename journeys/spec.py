@@ -356,6 +356,10 @@ class JourneySpec(BaseModel):
             for case in step.cases
         )
 
+    def sends_in_active_window(self) -> bool:
+        """Whether a send waits for the customer's active window (its facts then learn it)."""
+        return any(isinstance(step, Send) and step.timing == "active_window" for step in self.steps)
+
 
 def _date_refs(step: _Step) -> list[str]:
     if isinstance(step, WaitUntil):

@@ -10,6 +10,7 @@ from journeys.spec import GuardrailKind, JourneySpec, ReEntry, Send
 from models.channels import Channel
 from models.events import Event
 from models.messages import MessageDecision
+from scoring.send_time import SendWindow
 
 
 class JourneyState(BaseModel):
@@ -95,7 +96,13 @@ class PrepareMessage(BaseModel):
     coupon_id: str | None = Field(None, description="the issued coupon the message is about")
     cart_id: str | None = Field(None, description="the cart of the trigger event, if any")
     segment: Literal["cold", "warm", "hot"] | None = Field(
-        None, description="intent segment the journey branched on (facts at most an hour old)"
+        None,
+        description="intent segment the journey branched on (facts at most facts_max_age old): "
+        "the one the decision, the experiment arm and the copy use; scored at the decision "
+        "only when None",
+    )
+    send_window: SendWindow | None = Field(
+        None, description="the customer's learnt active window, from the same facts"
     )
     experiment_id: str | None = Field(None, description="the holdout experiment, if any")
 
@@ -127,6 +134,7 @@ class FactsRequest(BaseModel):
     now: datetime = Field(description="the workflow's time: facts as of this moment")
     trigger: Event | None = Field(None, description="customer_dormant may carry tier and reason")
     rank_rfm: bool = Field(False, description="compute the spend rank (a query over all orders)")
+    send_window: bool = Field(False, description="learn the customer's active window")
 
 
 class EntryRequest(BaseModel):

@@ -2,11 +2,12 @@
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import exists, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.customers import Customer, CustomerProfile
-from models.tables import CustomerRow
+from models.events import EventType
+from models.tables import CustomerRow, EventRow
 
 
 async def upsert_customer(
@@ -49,6 +50,30 @@ async def lock_customer(session: AsyncSession, customer_id: str) -> CustomerRow 
         .returning(CustomerRow),
         execution_options={"populate_existing": True},
     )
+
+
+async def lock_for_decision(
+    session: AsyncSession, customer_id: str, cart_id: str | None
+) -> tuple[CustomerRow | None, bool]:
+    """lock_customer for a send decision, which also asks whether an order paid `cart_id`: the
+    row and that answer in one statement (a subquery in RETURNING, on PostgreSQL and SQLite)."""
+    if cart_id is None:
+        return await lock_customer(session, customer_id), False
+    paid = exists().where(
+        EventRow.customer_id == customer_id,
+        EventRow.type == EventType.ORDER_PAID.value,
+        EventRow.properties["cart_id"].as_string() == cart_id,
+    )
+    found = (
+        await session.execute(
+            update(CustomerRow)
+            .where(CustomerRow.customer_id == customer_id)
+            .values(decision_seq=CustomerRow.decision_seq + 1)
+            .returning(CustomerRow, paid),
+            execution_options={"populate_existing": True},
+        )
+    ).one_or_none()
+    return (None, False) if found is None else (found[0], bool(found[1]))
 
 
 async def get_customer(session: AsyncSession, customer_id: str) -> Customer | None:

@@ -1,13 +1,41 @@
 """The contact ledger: every message decision, unique on its idempotency key."""
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.messages import MessageContent, MessageDecision, MessageStatus
 from models.tables import MessageRow
+
+# Writes go to the table, not the mapped class: the ORM's UPDATE would synchronise the session
+# first, and these rows are not loaded in it.
+MESSAGES = MessageRow.__table__
+
+
+@dataclass(frozen=True)
+class StoredCopy:
+    """The copy of a message as the ledger keeps it: the words, their hash, which path wrote
+    them (llm, llm_retry, template) and the check failures on the way."""
+
+    content: MessageContent
+    digest: str
+    path: str
+    notes: str
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "title": self.content.title,
+            "body": self.content.body,
+            "cta": self.content.cta,
+            "disclaimers": self.content.disclaimers,
+            "content_hash": self.digest,
+            "content_path": self.path,
+            "content_notes": self.notes[:400],
+        }
 
 
 def message_id_for(idempotency_key: str) -> str:
@@ -60,31 +88,96 @@ async def contact_history(
 
 
 async def set_content(
+    sessions: async_sessionmaker[AsyncSession], message_id: str, copy: StoredCopy
+) -> None:
+    """Attach the copy to a decided message still to be delivered. One statement: `sessions`
+    may commit each by itself (storage.database.autocommit)."""
+    async with sessions.begin() as session:
+        await session.execute(
+            update(MESSAGES)
+            .where(MESSAGES.c.message_id == message_id, MESSAGES.c.status == MessageStatus.PENDING)
+            .values(**copy.values())
+        )
+
+
+async def start_delivery(
     sessions: async_sessionmaker[AsyncSession],
     message_id: str,
-    content: MessageContent,
-    digest: str,
-    path: str,
-    notes: str,
-) -> None:
-    """Attach the copy to a decided message still to be delivered, with which path wrote it and
-    why. One statement: `sessions` may commit each by itself (storage.database.autocommit)."""
+    channel: str,
+    copy: StoredCopy | None,
+    at: datetime,
+) -> bool:
+    """Mark a pending message as handed to its channel's provider (with its copy, if not stored
+    yet), in one statement. False when it is no longer pending on that channel, or an earlier
+    attempt started delivering it: the caller then reads the row and resumes from it."""
     async with sessions.begin() as session:
-        # On the table, not the mapped class: the ORM's UPDATE would synchronise the session first.
-        messages = MessageRow.__table__
-        await session.execute(
-            update(messages)
-            .where(messages.c.message_id == message_id, messages.c.status == MessageStatus.PENDING)
-            .values(
-                title=content.title,
-                body=content.body,
-                cta=content.cta,
-                disclaimers=content.disclaimers,
-                content_hash=digest,
-                content_path=path,
-                content_notes=notes[:400],
+        result = await session.execute(
+            _unstarted(message_id, channel).values(
+                delivery_started_at=at, updated_at=at, **(copy.values() if copy else {})
             )
         )
+    return result.rowcount == 1
+
+
+async def settle_unstarted(
+    session: AsyncSession,
+    message_id: str,
+    channel: str,
+    copy: StoredCopy | None,
+    reason: str,
+    provider_ref: str,
+    at: datetime,
+) -> bool:
+    """Settle a pending message that no attempt started as sent, with its copy, in the caller's
+    transaction: for a channel whose provider is our own database (the dev outbox), written in
+    the same transaction. False as for start_delivery."""
+    result = await session.execute(
+        _unstarted(message_id, channel).values(
+            status=MessageStatus.SENT,
+            reason=reason,
+            provider_ref=provider_ref,
+            delivery_started_at=at,
+            delivered_at=at,
+            updated_at=at,
+            **(copy.values() if copy else {}),
+        )
+    )
+    return result.rowcount == 1
+
+
+async def settle_delivered(
+    session: AsyncSession, message_id: str, reason: str, provider_ref: str, at: datetime
+) -> bool:
+    """Record the provider's acceptance of a message whose delivery started; it is settled sent
+    unless a receipt (a bounce) settled it meanwhile. False in that case."""
+    settled = await session.execute(
+        update(MESSAGES)
+        .where(MESSAGES.c.message_id == message_id, MESSAGES.c.status == MessageStatus.PENDING)
+        .values(
+            status=MessageStatus.SENT,
+            reason=reason,
+            provider_ref=provider_ref,
+            delivered_at=func.coalesce(MESSAGES.c.delivered_at, at),
+            updated_at=at,
+        )
+    )
+    if settled.rowcount == 1:
+        return True
+    await session.execute(
+        update(MESSAGES)
+        .where(MESSAGES.c.message_id == message_id)
+        .values(provider_ref=provider_ref, delivered_at=func.coalesce(MESSAGES.c.delivered_at, at))
+    )
+    return False
+
+
+def _unstarted(message_id: str, channel: str):  # type: ignore[no-untyped-def]
+    return update(MESSAGES).where(
+        MESSAGES.c.message_id == message_id,
+        MESSAGES.c.status == MessageStatus.PENDING,
+        MESSAGES.c.channel == channel,
+        MESSAGES.c.delivery_started_at.is_(None),
+    )
 
 
 async def mark_engagement(

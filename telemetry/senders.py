@@ -2,14 +2,16 @@
 
 SMTP has no OpenTelemetry instrumentation of its own, and HTTP providers get an httpx span only
 below this one: wrapping the sender gives every delivery, whatever its transport, one span
-named after the channel inside the deliver_message activity's span.
+named after the channel inside the send activity's span. The dev outbox, written in the
+delivery's own transaction, is counted but has no span of its own.
 """
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import DeliveryError, OutgoingMessage, Sender
+from channels.base import DeliveryError, OutgoingMessage, Sender, TransactionalSender
 from models.channels import Channel
 from telemetry.metrics import sends
 from telemetry.tracing import TRACER_NAME
@@ -40,9 +42,35 @@ class InstrumentedSender:
             return reference
 
 
+class CountedTransactionalSender:
+    """A sender that writes to our own database makes no call to trace: it is counted only."""
+
+    def __init__(self, inner: TransactionalSender, tracer: trace.Tracer) -> None:
+        self._inner = inner
+        self._traced = InstrumentedSender(inner, tracer)
+        self.idempotent = inner.idempotent
+
+    async def send(self, message: OutgoingMessage) -> str:
+        return await self._traced.send(message)
+
+    def reference(self, message: OutgoingMessage) -> str:
+        return self._inner.reference(message)
+
+    def add(self, session: AsyncSession, message: OutgoingMessage) -> None:
+        self._inner.add(session, message)
+        sends.labels(str(message.channel), "sent").inc()
+
+
 def instrument_senders(
     senders: dict[Channel, Sender], provider: TracerProvider | None = None
 ) -> dict[Channel, Sender]:
     """Wrap every sender; spans go to `provider`, or to the global one when None."""
     tracer = (provider or trace.get_tracer_provider()).get_tracer(TRACER_NAME)
-    return {channel: InstrumentedSender(sender, tracer) for channel, sender in senders.items()}
+    return {
+        channel: (
+            CountedTransactionalSender(sender, tracer)
+            if isinstance(sender, TransactionalSender)
+            else InstrumentedSender(sender, tracer)
+        )
+        for channel, sender in senders.items()
+    }

@@ -9,9 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from activities.copywriter import Copywriter
-from activities.decisions import DecisionActivities
-from activities.offer_choice import OfferBook
+from channels.setup import build_channels
 from content import InMemoryCopyCache
 from experiments.bandit import BetaPosterior
 from experiments.definitions import Arm, Experiment, Metric, Outcome
@@ -25,7 +23,8 @@ from models.journey_runs import PrepareMessage
 from models.messages import MessageStatus
 from models.tables import MessageRow
 from offers.catalogue import load_catalogue
-from offers.uplift_model import load_uplift_model
+from sending import SendPath
+from sending.setup import build_send_path
 from storage.consent import unsubscribe
 from storage.customers import upsert_customer
 from storage.database import create_engine, session_factory
@@ -37,16 +36,23 @@ from tests.conftest import make_settings, unique
 STAGE_1, STAGE_3 = (s for s in CART_ABANDONMENT.steps if isinstance(s, Send) and s.stage in (1, 3))
 
 
+class Decider:
+    """The send path's decision, with its copy written, as runs that deliver apart take it."""
+
+    def __init__(self, path: SendPath) -> None:
+        self.prepare_message = path.prepare
+
+
 @pytest.fixture
 async def decider(
     database_url: str, tmp_path: Path
-) -> AsyncIterator[tuple[DecisionActivities, async_sessionmaker[AsyncSession]]]:
+) -> AsyncIterator[tuple[Decider, async_sessionmaker[AsyncSession]]]:
     settings = make_settings(database_url, tmp_path)
     engine = create_engine(database_url)
     sessions = session_factory(engine)
-    copywriter = Copywriter(settings.content, load_catalogue(), InMemoryCopyCache(), None, None)
-    offers = OfferBook(load_catalogue(), load_uplift_model())
-    yield DecisionActivities(sessions, settings, None, copywriter, offers), sessions
+    channels = build_channels(settings, sessions)
+    path = build_send_path(settings, sessions, None, channels, InMemoryCopyCache())
+    yield Decider(path), sessions
     await engine.dispose()
 
 

@@ -21,14 +21,16 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from activities.delivery import DeliveryActivities
+from activities.sending import SendActivities
 from channels.setup import build_channels
+from content import InMemoryCopyCache
 from models.channels import Channel
 from models.customers import CustomerProfile
 from models.events import Event, EventType
 from models.journey_runs import DeliverMessage
 from models.messages import MessageDecision, MessageStatus
 from models.tables import MessageRow
+from sending.setup import build_send_path
 from settings import Settings
 from storage.customers import upsert_customer
 from storage.database import create_engine, session_factory
@@ -47,7 +49,7 @@ class DeliveryProbe:
     @workflow.run
     async def run(self, request: DeliverMessage) -> MessageDecision:
         return await workflow.execute_activity_method(
-            DeliveryActivities.deliver_message,
+            SendActivities.deliver_message,
             request,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=ACTIVITY_RETRY,
@@ -123,7 +125,9 @@ async def rig_for(
     engine = create_engine(database_url)
     sessions = session_factory(engine)
     clients = build_channels(settings, sessions)
-    delivery = DeliveryActivities(sessions, clients.senders, clients.composer, clients.throttles)
+    delivery = SendActivities(
+        build_send_path(settings, sessions, None, clients, InMemoryCopyCache())
+    )
     async with Worker(
         env.client,
         task_queue=settings.task_queue,

@@ -6,20 +6,13 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from activities.copywriter import Copywriter
-from activities.decisions import DecisionActivities
-from activities.delivery import DeliveryActivities
 from activities.experiments import ExperimentActivities
 from activities.facts import JourneyFactsActivities
-from activities.offer_choice import OfferBook
 from activities.sending import SendActivities
-from catalog import CatalogClient
 from channels.setup import build_channels
-from content import LLMClient
-from offers.catalogue import load_catalogue
-from offers.uplift_model import load_uplift_model
 from scoring.model import IntentModel
 from scoring.settings import repo_path
+from sending.setup import build_send_path
 from settings import Settings
 from storage.copy_cache import DatabaseCopyCache
 from storage.database import autocommit
@@ -40,26 +33,14 @@ def build_worker(
     `reads` serve the journeys' fact reads (storage.database.read_engine; default: `sessions`
     without transactions)."""
     intent_model = IntentModel.load(repo_path(settings.scoring.model_path))
-    offers = OfferBook(
-        load_catalogue(settings.offers.catalogue_path),
-        load_uplift_model(settings.offers.uplift_model_path),
-    )
-    copywriter = Copywriter(
-        settings.content,
-        offers.catalogue,
-        DatabaseCopyCache(sessions),
-        LLMClient(settings.content.llm) if settings.content.llm.base_url else None,
-        CatalogClient(settings.catalog) if settings.catalog else None,
-    )
-    decisions = DecisionActivities(sessions, settings, intent_model, copywriter, offers)
     # Providers by settings (channels/setup.py): HTTP providers, SMTP, else the dev outbox.
     channels = build_channels(settings, sessions)
-    senders = instrument_senders(channels.senders, tracer_provider)
-    delivery = DeliveryActivities(sessions, senders, channels.composer, channels.throttles)
+    channels.senders = instrument_senders(channels.senders, tracer_provider)
+    path = build_send_path(settings, sessions, intent_model, channels, DatabaseCopyCache(sessions))
     facts = JourneyFactsActivities(
         sessions, reads or autocommit(sessions), intent_model, settings.scoring, settings.dormancy
     )
-    sending = SendActivities(decisions, delivery)
+    sending = SendActivities(path)
     experiments = ExperimentActivities(sessions, settings.experiments.probability_best_draws)
     return Worker(
         client,
@@ -68,8 +49,8 @@ def build_worker(
         activities=[
             sending.decide_and_deliver,
             # Runs from before the interpreter's third version decide and deliver apart.
-            decisions.prepare_message,
-            delivery.deliver_message,
+            sending.prepare_message,
+            sending.deliver_message,
             facts.admit,
             facts.customer_facts,
             # Runs from before the interpreter's fourth version admit in two reads.

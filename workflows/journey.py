@@ -364,6 +364,7 @@ class JourneyWorkflow:
             now=workflow.now(),
             trigger=anchor,
             rank_rfm=self._spec.reads_rfm(),
+            send_window=self._spec.sends_in_active_window(),
         )
 
     async def _load_facts(self, anchor: Event) -> None:
@@ -466,6 +467,7 @@ class JourneyWorkflow:
                 "coupon_id": anchor.properties.get("coupon_id") if from_trigger else None,
                 "cart_id": anchor.properties.get("cart_id"),
                 "segment": facts.segment.value if facts.segment else None,
+                "send_window": facts.send_window,
                 "experiment_id": self._experiment_id,
             }
         )

@@ -15,8 +15,6 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.decisions import DecisionActivities
-    from activities.delivery import DeliveryActivities
     from activities.sending import SendActivities
     from models.journey_runs import DeliverMessage, PrepareMessage
     from models.messages import MessageDecision, MessageStatus
@@ -54,7 +52,7 @@ async def send_message(
             )
         else:
             decision = await workflow.execute_activity_method(
-                DecisionActivities.prepare_message,
+                SendActivities.prepare_message,
                 request,
                 start_to_close_timeout=DECIDE_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY,
@@ -74,7 +72,7 @@ async def send_message(
     if decision.status != MessageStatus.PENDING:
         return decision  # settled, or delivered by decide_and_deliver
     return await workflow.execute_activity_method(
-        DeliveryActivities.deliver_message,
+        SendActivities.deliver_message,
         DeliverMessage(
             message_id=decision.message_id,
             fallback_channels=tuple(decision.fallback_channels),

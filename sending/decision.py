@@ -1,24 +1,29 @@
-"""The decision point every send passes through.
+"""The decision point every send passes through: send (on which channel), defer, or suppress.
 
-One database transaction per decision, serialised per customer (storage.customers.lock_customer):
-the customer's consent, feedback state and contact history are read, the guardrails decide
-send / defer / suppress, and the decision is written to the ledger under the attempt's
-idempotency key — so two journeys racing for a customer's last daily slot cannot both win.
-The copy is written after the lock is released; a retry finds the recorded decision.
+One database transaction per decision, serialised per customer, of three statements: the lock
+(an UPDATE of the customer's row that returns it, and whether an order paid the trigger's cart),
+one read of the contact history the guardrails look at, and the ledger row with the decision and
+its reason — so two journeys racing for a customer's last daily slot cannot both win. A step with
+an experiment also reads its arms' state; a winback whose offer is chosen by expected value, or a
+send whose journey brought no segment or send window, also reads the customer's events. A retry
+finds its earlier decision in the history it reads under the lock, and returns it.
+
+The segment is the one the journey's facts computed (`PrepareMessage.segment`): the experiment's
+arm, the channels, the copy and the audit row all use it. It is scored here only for a request
+that carries none (runs from before facts existed, direct callers).
 """
 
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio import activity
 
 import guardrails
-from activities.copywriter import Copywriter
-from activities.offer_choice import OfferBook, winback_offer
 from channels.choice import addressable_channels
+from dormancy.settings import DormancySettings
 from experiments.assignment import HOLDOUT_ARM, assign
 from experiments.bandit import choose_arm, initial_posteriors
 from experiments.definitions import Arm, Experiment
@@ -27,8 +32,9 @@ from models.channels import Channel
 from models.customers import Customer
 from models.events import EventType
 from models.journey_runs import PrepareMessage
-from models.messages import MessageContent, MessageDecision, MessageStatus
+from models.messages import MessageDecision, MessageStatus
 from models.tables import CustomerRow, MessageRow
+from offers.settings import OfferSettings
 from scoring.channel_preference import ChannelResponse, rank_channels, sms_allowed
 from scoring.intent import score_customer
 from scoring.journey_features import BehaviourEvent, OrderSummary
@@ -36,54 +42,69 @@ from scoring.model import IntentModel
 from scoring.segments import IntentSegment
 from scoring.send_time import SendWindow, activity_times, learn_send_window, next_send_time
 from scoring.settings import ScoringSettings
-from settings import Settings
-from storage.behaviour import behaviour, cart_paid
-from storage.customers import get_customer, lock_customer, to_customer
-from storage.database import autocommit
+from sending.winback_offer import OfferBook, winback_offer
+from storage.behaviour import behaviour
+from storage.customers import lock_for_decision, to_customer
 from storage.experiment_arms import arm_posteriors, promoted_winner
-from storage.ledger import (
-    contact_history,
-    get_message,
-    ledger_row,
-    message_id_for,
-    set_content,
-    to_decision,
-)
+from storage.ledger import contact_history, get_message, ledger_row, message_id_for, to_decision
 from telemetry import metrics
 
 log = structlog.get_logger()
 
 
-class DecisionActivities:
+@dataclass(frozen=True)
+class Decided:
+    """A recorded decision, and the customer as the decision read them under the lock (None for
+    an unknown customer): delivery needs no second read of the profile."""
+
+    decision: MessageDecision
+    customer: Customer | None
+
+
+@dataclass
+class _Behaviour:
+    """The customer's events, read at most once per decision and only when a path needs them."""
+
+    session: AsyncSession
+    customer_id: str
+    now: datetime
+    _read: tuple[list[BehaviourEvent], list[OrderSummary]] | None = None
+
+    async def get(self) -> tuple[list[BehaviourEvent], list[OrderSummary]]:
+        if self._read is None:
+            self._read = await behaviour(self.session, self.customer_id, self.now)
+        return self._read
+
+
+class DecisionPoint:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        settings: Settings,
+        rules: guardrails.GuardrailSettings,
+        scoring: ScoringSettings,
         intent_model: IntentModel | None,
-        copywriter: Copywriter,
         offers: OfferBook,
+        offer_settings: OfferSettings,
+        dormancy: DormancySettings,
     ) -> None:
         self._sessions = sessions
-        self._single_statements = autocommit(sessions)
-        self._settings = settings
+        self._rules = rules
+        self._scoring = scoring
         self._model = intent_model
-        self._copywriter = copywriter
         self._offers = offers
+        self._offer_settings = offer_settings
+        self._dormancy = dormancy
 
-    @activity.defn
-    async def prepare_message(self, request: PrepareMessage) -> MessageDecision:
+    async def decide(self, request: PrepareMessage) -> Decided:
         message_id = message_id_for(request.attempt_key)
-        customer = None  # the copy needs it too
         try:
-            # A retry finds its earlier decision in the history it reads under the lock.
-            recorded, customer = await self._decide(request, message_id)
-        except IntegrityError:  # a concurrent attempt of this very activity recorded it
+            decided = await self._decide(request, message_id)
+        except IntegrityError:  # a concurrent attempt of this very send recorded it first
             async with self._sessions() as session:
                 recorded = await get_message(session, message_id)
             assert recorded is not None
-        decision = to_decision(recorded)
-        if decision.status == MessageStatus.PENDING and decision.content is None:
-            decision = await self._compose(request, decision, customer)
+            decided = Decided(to_decision(recorded), None)
+        decision = decided.decision
         log.info(
             "message decided",
             workflow_id=decision.workflow_id,
@@ -96,37 +117,26 @@ class DecisionActivities:
             reason=decision.reason,
             segment=decision.segment,
         )
-        return decision
+        return decided
 
-    async def _decide(
-        self, request: PrepareMessage, message_id: str
-    ) -> tuple[MessageRow, Customer | None]:
-        now = request.decided_at
-        step = request.step
+    async def _decide(self, request: PrepareMessage, message_id: str) -> Decided:
+        now, step = request.decided_at, request.step
+        cart_id = request.cart_id or _cart_id(request)
         async with self._sessions.begin() as session:
-            customer_row = await lock_customer(session, request.customer_id)
-            customer = to_customer(customer_row) if customer_row else None
-            segment, events, orders = None, [], []
-            if customer is not None:
-                events, orders = await behaviour(session, customer.customer_id, now)
-                segment = score_customer(
-                    events, orders, now, self._model, self._settings.scoring, customer.timezone
-                ).segment
+            customer_row, cart_paid = await lock_for_decision(session, request.customer_id, cart_id)
             history = await contact_history(
-                session,
-                request.customer_id,
-                guardrails.history_window_start(now, self._settings.guardrails),
+                session, request.customer_id, guardrails.history_window_start(now, self._rules)
             )
             retried = next((row for row in history if row.message_id == message_id), None)
-            if retried is not None:  # an earlier or concurrent attempt of this activity decided
-                return retried, customer
-            cart_id = request.cart_id or _cart_id(request)
-            paid = cart_id is not None and await cart_paid(session, request.customer_id, cart_id)
+            customer = to_customer(customer_row) if customer_row is not None else None
+            if retried is not None:  # an earlier or concurrent attempt of this send decided
+                return Decided(to_decision(retried), customer)
+            events = _Behaviour(session, request.customer_id, now)
+            segment = await self._segment(request, customer, events)
             arm = await _experiment_arm(session, step.experiment, request, segment, message_id)
             offer_id = (arm.offer_id if arm and arm.offer_id else None) or request.offer_id
             if offer_id is None and _needs_allocation(request) and customer is not None:
-                offer_id = self._allocate_offer(request, customer, events, orders, history)
-
+                offer_id = await self._allocate_offer(request, customer, events, history)
             decision = MessageDecision(
                 message_id=message_id,
                 idempotency_key=request.attempt_key,
@@ -147,9 +157,7 @@ class DecisionActivities:
                 benefit_id=request.coupon_id or offer_id,
             )
             if customer_row is not None and customer is not None:
-                candidates = _candidates(
-                    customer, request, segment, history, self._settings.scoring
-                )
+                candidates = _candidates(customer, request, segment, history, self._scoring)
                 if arm is not None and arm.channel in candidates:  # the arm's channel goes first
                     candidates.remove(arm.channel)
                     candidates.insert(0, arm.channel)
@@ -157,105 +165,82 @@ class DecisionActivities:
                     decision.reason, decision.rule = "no_reachable_channel", "channel"
                 else:
                     verdict = guardrails.decide(
-                        _send_request(request, candidates, decision.benefit_id, cart_id, paid),
+                        _send_request(request, candidates, decision.benefit_id, cart_id, cart_paid),
                         _snapshot(customer_row),
                         [_contact(row) for row in history if row.channel is not None],
                         now,
-                        self._settings.guardrails,
+                        self._rules,
                     )
                     holdout = request.holdout or (arm is not None and arm.id == HOLDOUT_ARM)
-                    # Only a send waits for its window (learning one goes over every session).
+                    # Only a send waits for its window (learning one may read the events).
                     window_opens = (
-                        self._window_opens(customer, arm, events, request)
+                        await self._window_opens(customer, arm, events, request)
                         if verdict.outcome == guardrails.Outcome.SEND
                         else now
                     )
                     _apply_verdict(decision, verdict, candidates, window_opens, holdout)
-            row = ledger_row(decision, importance=step.importance)
-            session.add(row)
-        metrics.messages_decided.labels(row.status, row.reason).inc()
-        if row.status == MessageStatus.DEFERRED:
-            metrics.guardrail_deferrals.labels(row.reason).inc()
-        return row, customer
+            session.add(ledger_row(decision, importance=step.importance))
+        metrics.messages_decided.labels(decision.status, decision.reason).inc()
+        if decision.status == MessageStatus.DEFERRED:
+            metrics.guardrail_deferrals.labels(decision.reason).inc()
+        return Decided(decision, customer)
 
-    def _allocate_offer(
+    async def _segment(
+        self, request: PrepareMessage, customer: Customer | None, events: _Behaviour
+    ) -> IntentSegment | None:
+        """The journey's segment; scored from the customer's events only when it brought none."""
+        if request.segment is not None:
+            return IntentSegment(request.segment)
+        if customer is None:
+            return None
+        found, orders = await events.get()
+        now = request.decided_at
+        return score_customer(
+            found, orders, now, self._model, self._scoring, customer.timezone
+        ).segment
+
+    async def _allocate_offer(
         self,
         request: PrepareMessage,
         customer: Customer,
-        events: list[BehaviourEvent],
-        orders: list[OrderSummary],
+        events: _Behaviour,
         history: list[MessageRow],
     ) -> str | None:
         """The winback offer of best expected value, none of those sent lately."""
+        found, orders = await events.get()
         offer = winback_offer(
             customer.customer_id,
-            events,
+            found,
             orders,
             request.winback_tier or "heavy",
             request.winback_reason or "category",
             request.decided_at,
             self._offers.catalogue,
             self._offers.uplift_model,
-            self._settings.offers,
-            self._settings.dormancy,
+            self._offer_settings,
+            self._dormancy,
             {row.benefit_id for row in history if row.benefit_id},
         )
         return offer.offer_id if offer else None
 
-    def _window_opens(
-        self,
-        customer: Customer,
-        arm: Arm | None,
-        events: list[BehaviourEvent],
-        request: PrepareMessage,
+    async def _window_opens(
+        self, customer: Customer, arm: Arm | None, events: _Behaviour, request: PrepareMessage
     ) -> datetime:
         """When the send may go by the step's timing: the experiment arm's window, the customer's
-        learnt active window, or now."""
+        learnt active window (from the journey's facts, else learnt here), or now."""
         now = request.decided_at
         if arm is not None and arm.send_window is not None:
             return next_send_time(now, customer.timezone, _hours(arm.send_window), urgent=False)
         if request.step.timing != "active_window":
             return now
-        scoring = self._settings.scoring
-        times = activity_times(events, timedelta(minutes=scoring.session_gap_minutes))
-        window = learn_send_window(times, customer.timezone, scoring.send_time)
+        window = request.send_window
+        if window is None:
+            found, _ = await events.get()
+            gap = timedelta(minutes=self._scoring.session_gap_minutes)
+            window = learn_send_window(
+                activity_times(found, gap), customer.timezone, self._scoring.send_time
+            )
         return next_send_time(now, customer.timezone, window, urgent=False)
-
-    async def _compose(
-        self, request: PrepareMessage, decision: MessageDecision, customer: Customer | None
-    ) -> MessageDecision:
-        if customer is None:  # a retry found the decision already recorded
-            async with self._sessions() as session:
-                customer = await get_customer(session, request.customer_id)
-        assert customer is not None and decision.channel is not None
-        result = await self._copywriter.write(
-            request.journey,
-            request.step,
-            decision.channel,
-            customer,
-            decision.segment,
-            request.trigger_event,
-            request.decided_at,
-            # The benefit is the offer, unless it is an issued coupon of the trigger's offer.
-            request.offer_id if request.coupon_id else decision.benefit_id,
-            _variant(request.step.experiment, decision.arm_id),
-        )
-        if result.path == "template" and not result.from_cache and result.reasons:
-            metrics.llm_fallbacks.labels(result.reasons[0]).inc()
-        copy = result.content
-        content = MessageContent(
-            title=copy.title, body=copy.body, cta=copy.cta, disclaimers=copy.disclaimers
-        )
-        notes = ",".join(result.reasons)
-        await set_content(
-            self._single_statements,
-            decision.message_id,
-            content,
-            result.content_hash,
-            result.path,
-            notes,
-        )
-        return decision.model_copy(update={"content": content})
 
 
 async def _experiment_arm(
@@ -290,12 +275,6 @@ def _hours(window: ArmWindow) -> SendWindow:
     """An arm's local window in whole hours (an end at 20:30 keeps the 20:00 hour open)."""
     end = window.end.hour if window.end.minute == 0 else (window.end.hour + 1) % 24
     return SendWindow(start_hour=window.start.hour, end_hour=end, source="experiment")
-
-
-def _variant(experiment: Experiment | None, arm_id: str | None) -> str:
-    if experiment is None or arm_id is None or arm_id == HOLDOUT_ARM:
-        return "rational"
-    return experiment.arm(arm_id).copy_variant or "rational"
 
 
 def _needs_allocation(request: PrepareMessage) -> bool:

@@ -11,12 +11,16 @@ from catalog.models import unknown_product
 from content import ContentRequest, CopyResult, LLMClient, OfferTerms, recheck_at_send, write_copy
 from content.cache import CopyCache
 from content.settings import ContentSettings
-from journeys.spec import Send
+from experiments.assignment import HOLDOUT_ARM
+from experiments.definitions import Experiment
 from models.benefits import BenefitKind
-from models.channels import Channel
 from models.customers import Customer
 from models.events import Event, EventType
+from models.journey_runs import PrepareMessage
+from models.messages import MessageContent, MessageDecision
 from offers.catalogue import Offer, OfferCatalogue
+from storage.ledger import StoredCopy
+from telemetry import metrics
 
 
 class Copywriter:
@@ -35,36 +39,46 @@ class Copywriter:
         self._catalog = catalog
 
     async def write(
-        self,
-        journey: str,
-        step: Send,
-        channel: Channel,
-        customer: Customer,
-        segment: str | None,
-        trigger: Event,
-        decided_at: datetime,
-        offer_id: str | None,
-        variant: str = "rational",
-    ) -> CopyResult:
+        self, request: PrepareMessage, decision: MessageDecision, customer: Customer
+    ) -> StoredCopy:
+        """The copy of a pending decision, in the segment, channel and arm it was decided with.
+        The benefit is the decision's offer, unless it is an issued coupon of the trigger's."""
+        assert decision.channel is not None
+        offer_id = request.offer_id if request.coupon_id else decision.benefit_id
         offer = self._offers.get(offer_id) if offer_id else None
-        terms = offer_terms(offer, decided_at) if offer else None
-        request = ContentRequest(
-            journey=journey,
+        terms = offer_terms(offer, request.decided_at) if offer else None
+        step = request.step
+        content_request = ContentRequest(
+            journey=request.journey,
             stage=str(step.stage),
-            channel=channel,
+            channel=decision.channel,
             template_id=_RENAMED_TEMPLATES.get(step.template, step.template),
             locale=customer.locale,
             timezone=customer.timezone,
-            intent_segment=segment,
+            intent_segment=decision.segment,
             interest_categories=[str(c) for c in customer.attributes.get("interests", [])][:5],
             price_sensitivity=customer.attributes.get("price_sensitivity"),
             recent_items=[
                 unknown_product(str(item["sku"]), str(item.get("name", "")))
-                for item in _items(trigger)
+                for item in _items(request.trigger_event)
             ],
             offer=terms,
-            variant=variant,
+            variant=_variant(step.experiment, decision.arm_id),
         )
+        result = await self._checked(content_request, terms)
+        if result.path == "template" and not result.from_cache and result.reasons:
+            metrics.llm_fallbacks.labels(result.reasons[0]).inc()
+        copy = result.content
+        return StoredCopy(
+            content=MessageContent(
+                title=copy.title, body=copy.body, cta=copy.cta, disclaimers=copy.disclaimers
+            ),
+            digest=result.content_hash,
+            path=result.path,
+            notes=",".join(result.reasons),
+        )
+
+    async def _checked(self, request: ContentRequest, terms: OfferTerms | None) -> CopyResult:
         result = await write_copy(request, self._llm, self._catalog, self._cache, self._settings)
         if result.from_cache:
             # Copy generated earlier: its figures must still match the live sources now.
@@ -74,6 +88,12 @@ class Copywriter:
                     request, self._llm, self._catalog, self._cache, self._settings
                 )
         return result
+
+
+def _variant(experiment: Experiment | None, arm_id: str | None) -> str:
+    if experiment is None or arm_id is None or arm_id == HOLDOUT_ARM:
+        return "rational"
+    return experiment.arm(arm_id).copy_variant or "rational"
 
 
 # Runs started before the content package carry the skeleton's template ids in their input.

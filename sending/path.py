@@ -1,0 +1,69 @@
+"""One send, decided and delivered: the decision point, then the copy, then the channel.
+
+A send costs two commits in the common case: the decision (lock, history, ledger row), then the
+delivery, which writes the copy with it (for the dev outbox, the outbox row, the copy, the
+settled row and the attempt in one transaction). A retry finds the recorded decision and resumes
+the delivery from the ledger row, so nothing reaches a customer twice.
+"""
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.journey_runs import DeliverMessage, PrepareMessage
+from models.messages import MessageDecision, MessageStatus
+from sending.copy import Copywriter
+from sending.decision import Decided, DecisionPoint
+from sending.delivery import Delivery, Parcel
+from storage.customers import get_customer
+from storage.database import autocommit
+from storage.ledger import set_content
+
+
+class SendPath:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        decisions: DecisionPoint,
+        copywriter: Copywriter,
+        delivery: Delivery,
+    ) -> None:
+        self._sessions = sessions
+        self._single_statements = autocommit(sessions)
+        self.decisions = decisions
+        self.copywriter = copywriter
+        self.delivery = delivery
+
+    async def send(self, request: PrepareMessage) -> MessageDecision:
+        """Decide; deliver a pending decision at once. Returns the delivered (or failed)
+        decision, or a deferred or suppressed one as it is."""
+        decided = await self.decisions.decide(request)
+        if decided.decision.status != MessageStatus.PENDING:
+            return decided.decision
+        return await self.delivery.deliver(await self._parcel(request, decided))
+
+    async def prepare(self, request: PrepareMessage) -> MessageDecision:
+        """Decide, and write a pending decision's copy on its ledger row, for a delivery of its
+        own later (runs from before the interpreter's third version)."""
+        decided = await self.decisions.decide(request)
+        decision = decided.decision
+        if decision.status != MessageStatus.PENDING or decision.content is not None:
+            return decision
+        parcel = await self._parcel(request, decided)
+        assert parcel.copy is not None
+        await set_content(self._single_statements, decision.message_id, parcel.copy)
+        return decision.model_copy(update={"content": parcel.copy.content})
+
+    async def deliver(self, request: DeliverMessage) -> MessageDecision:
+        """Deliver a message decided (with its copy) by `prepare`."""
+        return await self.delivery.deliver_recorded(request.message_id, request.fallback_channels)
+
+    async def _parcel(self, request: PrepareMessage, decided: Decided) -> Parcel:
+        """The pending decision with its copy, written now unless an earlier attempt wrote it."""
+        decision, customer = decided.decision, decided.customer
+        copy = None
+        if decision.content is None:
+            if customer is None:  # a concurrent attempt recorded the decision: read them now
+                async with self._sessions() as session:
+                    customer = await get_customer(session, decision.customer_id)
+            if customer is not None:
+                copy = await self.copywriter.write(request, decision, customer)
+        return Parcel(decision, copy, customer, request.coupon_id)
