@@ -5,9 +5,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from dormancy.settings import DormancySettings
+from journeys.entry import enter_journey
 from journeys.facts import CustomerFacts
 from journeys.facts_from_events import customer_facts
-from models.journey_runs import (
+from journeys.runs import (
     Admission,
     AdmissionRequest,
     EntryDecision,
@@ -18,7 +19,7 @@ from scoring.model import IntentModel
 from scoring.settings import ScoringSettings
 from storage.behaviour import behaviour
 from storage.customers import get_customer
-from storage.journey_entries import enter_journey, in_top_spenders
+from storage.journey_entries import in_top_spenders
 
 log = structlog.get_logger()
 

@@ -20,7 +20,7 @@ from typing import TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from models.journey_runs import DeliverMessage, PrepareMessage
+from journeys.runs import DeliverMessage, PrepareMessage
 from models.messages import MessageDecision
 from sending import RetryLaterError, SendPath, UnknownMessageError
 

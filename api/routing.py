@@ -17,9 +17,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import utcnow
 from journeys.registry import Action, Route, routes_for
+from journeys.runs import JourneyInput
 from journeys.spec import JourneySpec
 from models.events import Event, EventType
-from models.journey_runs import JourneyInput
 from models.search_attributes import CUSTOMER_ID, JOURNEY_KIND
 from storage.active_journeys import (
     START_RPC_TIMEOUT,

@@ -30,11 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from bench.harness import percentiles
 from content import InMemoryCopyCache
 from journeys.cart_abandonment import CART_ABANDONMENT
+from journeys.runs import PrepareMessage
 from journeys.spec import Send
 from logging_setup import configure_logging
 from models.customers import CustomerProfile
 from models.events import Event, EventType
-from models.journey_runs import PrepareMessage
 from offers.catalogue import load_catalogue
 from offers.uplift_model import load_uplift_model
 from scoring.model import IntentModel

@@ -45,9 +45,9 @@ from bench.harness import (
 )
 from bench.http_load import KeepAliveConnection
 from journeys.cart_abandonment import CART_ABANDONMENT
+from journeys.runs import JourneyInput
 from logging_setup import configure_logging
 from models.events import Event, EventType
-from models.journey_runs import JourneyInput
 from storage.database import migrate
 
 CART = {

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
+from models.behaviour import BehaviourEvent, OrderSummary
 from scoring.cli import app
 from scoring.intent import score_customer
-from scoring.journey_features import BehaviourEvent, OrderSummary
 from scoring.model import IntentModel
 from scoring.segments import scores_and_segments
 from scoring.session_schema import LABEL, encode_sessions

@@ -20,7 +20,7 @@ from channels.webhook import SignedWebhookSender
 from channels.wechat import WeChatSender
 from models.channels import Channel
 from settings import Settings
-from storage.dev_secrets import dev_secret, unsubscribe_secret
+from storage.dev_secrets import dev_secret
 
 log = structlog.get_logger()
 
@@ -89,3 +89,11 @@ def tracking_secret(settings: Settings) -> SecretStr:
     if configured is not None:
         return configured
     return SecretStr(dev_secret(settings.data_dir, "dev-tracking-secret"))
+
+
+def unsubscribe_secret(settings: Settings) -> str:
+    """The key that signs unsubscribe links: GUARDRAILS__UNSUBSCRIBE_SECRET, or a dev one."""
+    configured = settings.guardrails.unsubscribe_secret
+    if configured is not None:
+        return configured.get_secret_value()
+    return dev_secret(settings.data_dir, "dev-unsubscribe-secret")

@@ -8,7 +8,6 @@ import uvicorn
 from api.app import create_app
 from catalog import cli as catalog_cli
 from channels import cli as channels_cli
-from cli.durations import parse_duration
 from cli.simulate import simulate_command
 from cli.stack import run_stack
 from content import cli as content_cli
@@ -16,6 +15,7 @@ from dormancy import cli as dormancy_cli
 from experiments import cli as experiments_cli
 from guardrails import cli as guardrails_cli
 from logging_setup import configure_logging
+from models.durations import parse_duration
 from offers import cli as offers_cli
 from ops.cli import ops_app
 from ops.time_travel import fast_forward_journey

@@ -41,15 +41,15 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.routing import signal_if_running, start_journey
 from channels.settings import ChannelSettings
-from cli.durations import parse_duration
 from cli.stack import temporal_binary
 from content.settings import ContentSettings
 from journeys.registry import JOURNEYS, journey_by_kind
+from journeys.runs import JourneyState
 from journeys.spec import JourneySpec
 from logging_setup import configure_logging
 from models.customers import CustomerProfile
+from models.durations import parse_duration
 from models.events import Event, EventType, validate_properties
-from models.journey_runs import JourneyState
 from models.messages import MessageDecision
 from models.search_attributes import ALL as SEARCH_ATTRIBUTES
 from models.search_attributes import JOURNEY_STEP

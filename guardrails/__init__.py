@@ -5,7 +5,13 @@ No I/O and no clock: the caller passes the customer, their contact history and `
 
 from guardrails.decision_point import decide, history_window_start
 from guardrails.decisions import ChannelRefusal, GuardrailDecision, Outcome, Reason, Rule
-from guardrails.feedback import FeedbackState, SilenceCause, feedback_state, silence_end
+from guardrails.feedback import (
+    FeedbackRules,
+    FeedbackState,
+    SilenceCause,
+    feedback_state,
+    silence_end,
+)
 from guardrails.inputs import (
     CONTACT_STATUSES,
     ContactRecord,
@@ -36,6 +42,7 @@ __all__ = [
     "ContactRecord",
     "CustomerSnapshot",
     "ExpiredTokenError",
+    "FeedbackRules",
     "FeedbackState",
     "GuardrailDecision",
     "GuardrailSettings",

@@ -8,6 +8,9 @@
 - Every complaint starts a silence from the moment it arrived; `complaints_for_blacklist`
   complaints blacklist the customer for good (the caller persists the flag on the customer, so it
   outlives the history window it loads).
+
+`FeedbackRules` decides what an unsubscribe or a complaint does to the state stored on the
+customer (storage.consent writes it, under the customer's lock, without a rule of its own).
 """
 
 from collections.abc import Sequence
@@ -40,6 +43,23 @@ def silence_end(started_at: datetime, rules: GuardrailSettings) -> datetime:
     """When a silence that starts at `started_at` ends; also for silences the caller stores, such
     as the one an unsubscribe starts."""
     return started_at + timedelta(days=rules.silence_days)
+
+
+class FeedbackRules:
+    """The customer's stored feedback state after an unsubscribe or a complaint."""
+
+    def __init__(self, rules: GuardrailSettings) -> None:
+        self._rules = rules
+
+    def silence_after(self, silence_until: datetime | None, at: datetime) -> datetime:
+        """An unsubscribe or a complaint at `at` silences interruptive channels for
+        `silence_days`; a silence that runs longer already is kept."""
+        fresh = silence_end(at, self._rules)
+        return fresh if silence_until is None else max(silence_until, fresh)
+
+    def blacklists(self, complaints: int) -> bool:
+        """Whether the customer's complaints so far blacklist them for good."""
+        return complaints >= self._rules.complaints_for_blacklist
 
 
 def feedback_state(

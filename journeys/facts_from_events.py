@@ -21,10 +21,10 @@ from dormancy.labels import DormancyReason, DormancyTier
 from dormancy.settings import DormancySettings
 from dormancy.summary import ActivitySummary
 from journeys.facts import CustomerFacts
+from models.behaviour import BehaviourEvent, OrderSummary
 from models.customers import Customer
 from models.events import Event, EventType
 from scoring.intent import score_customer
-from scoring.journey_features import BehaviourEvent, OrderSummary
 from scoring.model import IntentModel
 from scoring.send_time import activity_times, learn_send_window
 from scoring.settings import ScoringSettings

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from cli.durations import parse_duration
+from models.durations import parse_duration
 from ops.history_export import HISTORIES, export_history
 from ops.queries import started_since
 from ops.replay import ReplayOutcome, replay_matching, replay_run

@@ -9,7 +9,7 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cli.durations import parse_duration
+from models.durations import parse_duration
 from offers.catalogue import load_catalogue
 from reports.bandit_state import RefreshResult, refresh_all
 from reports.experiment_results import ExperimentReport, ExperimentResult, experiment_report

@@ -42,12 +42,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from models.behaviour import BehaviourEvent, OrderSummary
 from scoring.journey_features import (
     MESSAGE_CLICKED,
     PRODUCT_VIEWED,
     RFM,
-    BehaviourEvent,
-    OrderSummary,
     cart_depth,
     count_since,
     rfm_from_orders,

@@ -40,8 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
+from models.behaviour import BehaviourEvent, OrderSummary
 from scoring.session_schema import VISITOR_TYPE_CODES
 
 PAGE_VIEWED = "page_viewed"
@@ -60,25 +59,6 @@ _PAGE_TYPE_COLUMNS = {
     "product": "ProductRelated",
 }
 FLAGGED_RATE = 0.2
-
-
-class BehaviourEvent(BaseModel):
-    """One thing the customer did, as the journey's activity hands it over."""
-
-    model_config = ConfigDict(frozen=True)
-
-    type: str
-    occurred_at: AwareDatetime
-    properties: dict[str, Any] = Field(default_factory=dict)
-
-
-class OrderSummary(BaseModel):
-    """One paid order: when, and how much (order currency)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    paid_at: AwareDatetime
-    amount: float = Field(ge=0.0)
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from scoring.journey_features import (
-    MESSAGE_CLICKED,
-    MESSAGE_OPENED,
-    BehaviourEvent,
-    split_sessions,
-)
+from models.behaviour import BehaviourEvent
+from scoring.journey_features import MESSAGE_CLICKED, MESSAGE_OPENED, split_sessions
 from scoring.settings import SendTimeSettings
 
 _HOURS = 24

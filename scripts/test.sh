@@ -15,5 +15,7 @@ fi
 echo "==> browser: $(chromium --version 2>/dev/null | head -1)"
 echo "==> ruff"
 .venv/bin/ruff check .
+echo "==> import-linter (the layers: docs/send-path.md)"
+.venv/bin/lint-imports
 echo "==> pytest"
 exec .venv/bin/python -m pytest "$@"

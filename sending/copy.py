@@ -13,10 +13,10 @@ from content.cache import CopyCache
 from content.settings import ContentSettings
 from experiments.assignment import HOLDOUT_ARM
 from experiments.definitions import Experiment
+from journeys.runs import PrepareMessage
 from models.benefits import BenefitKind
 from models.customers import Customer
 from models.events import Event, EventType
-from models.journey_runs import PrepareMessage
 from models.messages import MessageContent, MessageDecision
 from offers.catalogue import Offer, OfferCatalogue
 from storage.ledger import StoredCopy

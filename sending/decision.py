@@ -28,16 +28,16 @@ from experiments.assignment import HOLDOUT_ARM, assign
 from experiments.bandit import choose_arm, initial_posteriors
 from experiments.definitions import Arm, Experiment
 from experiments.definitions import SendWindow as ArmWindow
+from journeys.runs import PrepareMessage
+from models.behaviour import BehaviourEvent, OrderSummary
 from models.channels import Channel
 from models.customers import Customer
 from models.events import EventType
-from models.journey_runs import PrepareMessage
 from models.messages import MessageDecision, MessageStatus
 from models.tables import CustomerRow, MessageRow
 from offers.settings import OfferSettings
 from scoring.channel_preference import ChannelResponse, rank_channels, sms_allowed
 from scoring.intent import score_customer
-from scoring.journey_features import BehaviourEvent, OrderSummary
 from scoring.model import IntentModel
 from scoring.segments import IntentSegment
 from scoring.send_time import SendWindow, activity_times, learn_send_window, next_send_time

@@ -8,7 +8,7 @@ the delivery from the ledger row, so nothing reaches a customer twice.
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.journey_runs import DeliverMessage, PrepareMessage
+from journeys.runs import DeliverMessage, PrepareMessage
 from models.messages import MessageDecision, MessageStatus
 from sending.copy import Copywriter
 from sending.decision import Decided, DecisionPoint

@@ -18,12 +18,12 @@ from dormancy.assessment import probability_still_active
 from dormancy.labels import DormancyReason, DormancyTier
 from dormancy.settings import DormancySettings
 from journeys.facts_from_events import activity_summary
+from models.behaviour import BehaviourEvent, OrderSummary
 from offers.allocation import choose_offer
 from offers.catalogue import Offer, OfferCatalogue
 from offers.settings import OfferSettings
 from offers.uplift_model import UpliftFeatures, UpliftModel, predict_one
 from offers.value import CustomerOfferFeatures
-from scoring.journey_features import BehaviourEvent, OrderSummary
 
 CNY_PER_USD = 7.1
 YEAR = timedelta(days=365)

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.behaviour import BehaviourEvent, OrderSummary
 from models.events import EventType
 from models.tables import EventRow
-from scoring.journey_features import BehaviourEvent, OrderSummary
 
 # Enough for RFM over a year; sessions and carts only look at the last days anyway.
 LOOKBACK = timedelta(days=365)

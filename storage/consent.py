@@ -1,15 +1,26 @@
-"""Consent changes that must reach every channel and every running journey at once."""
+"""Consent changes that must reach every channel and every running journey at once.
+
+What an unsubscribe or a complaint does to the customer's state is the guardrails' to decide
+(guardrails.FeedbackRules, passed in as `rules`); these functions read and write the rows under
+the customer's decision lock.
+"""
 
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardrails import GuardrailSettings, silence_end
 from models.channels import Channel
 from models.messages import MessageStatus
 from models.tables import CustomerRow, MessageRow
 from storage.customers import lock_customer
+
+
+class FeedbackRules(Protocol):
+    def silence_after(self, silence_until: datetime | None, at: datetime) -> datetime: ...
+
+    def blacklists(self, complaints: int) -> bool: ...
 
 
 async def unsubscribe(
@@ -17,7 +28,7 @@ async def unsubscribe(
     customer_id: str,
     channel: Channel | None,
     now: datetime,
-    rules: GuardrailSettings,
+    rules: FeedbackRules,
 ) -> bool:
     """Withdraw consent for one channel or all (None), silence interruptive channels, and
     suppress every message decided but not yet handed to a provider. False: unknown customer.
@@ -30,7 +41,7 @@ async def unsubscribe(
     channels = [channel] if channel is not None else list(Channel)
     row.unsubscribed_channels = sorted({*row.unsubscribed_channels, *channels})
     row.consent = {**row.consent, **{c.value: False for c in channels}}
-    row.silence_until = max(filter(None, [row.silence_until, silence_end(now, rules)]))
+    row.silence_until = rules.silence_after(row.silence_until, now)
     await _suppress_undelivered(session, customer_id, channels, "unsubscribed", now)
     # The link does not say which message it came from: the unsubscribe is counted against the
     # latest message delivered on those channels, the one the customer most likely acted on.
@@ -50,9 +61,9 @@ async def unsubscribe(
 
 
 async def record_complaint(
-    session: AsyncSession, message: MessageRow, at: datetime, rules: GuardrailSettings
+    session: AsyncSession, message: MessageRow, at: datetime, rules: FeedbackRules
 ) -> None:
-    """A complaint silences interruptive channels; the second one blacklists for good."""
+    """Record a complaint on its message, and the silence and blacklist `rules` decide."""
     row = await lock_customer(session, message.customer_id)
     if row is None or message.complained_at is not None:
         return
@@ -63,8 +74,8 @@ async def record_complaint(
         .select_from(MessageRow)
         .where(MessageRow.customer_id == row.customer_id, MessageRow.complained_at.is_not(None))
     )
-    row.silence_until = max(filter(None, [row.silence_until, silence_end(at, rules)]))
-    if (complaints or 0) >= rules.complaints_for_blacklist:
+    row.silence_until = rules.silence_after(row.silence_until, at)
+    if rules.blacklists(complaints or 0):
         row.blacklisted = True
         await _suppress_undelivered(session, row.customer_id, list(Channel), "blacklisted", at)
 

@@ -1,33 +1,38 @@
-"""The content package's copy cache, in the database so every worker and every retry share it."""
+"""Generated copy by (template version, context hash), in the database so every worker and every
+retry share it (content.database_cache reads and writes it as the content package's cache)."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from content import CopyResult
 from models.tables import CopyCacheRow
 
 
-class DatabaseCopyCache:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+async def cached_copy(
+    sessions: async_sessionmaker[AsyncSession], version: str, context_hash: str
+) -> dict[str, Any] | None:
+    async with sessions() as session:
+        row = await session.get(CopyCacheRow, (version, context_hash))
+    return None if row is None else row.result
 
-    async def get(self, version: str, context_hash: str) -> CopyResult | None:
-        async with self._sessions() as session:
-            row = await session.get(CopyCacheRow, (version, context_hash))
-        return None if row is None else CopyResult.model_validate(row.result)
 
-    async def put(self, version: str, context_hash: str, result: CopyResult) -> None:
-        try:
-            async with self._sessions.begin() as session:
-                session.add(
-                    CopyCacheRow(
-                        version=version,
-                        context_hash=context_hash,
-                        result=result.model_dump(mode="json"),
-                        created_at=datetime.now(UTC),
-                    )
+async def cache_copy(
+    sessions: async_sessionmaker[AsyncSession],
+    version: str,
+    context_hash: str,
+    result: dict[str, Any],
+) -> None:
+    try:
+        async with sessions.begin() as session:
+            session.add(
+                CopyCacheRow(
+                    version=version,
+                    context_hash=context_hash,
+                    result=result,
+                    created_at=datetime.now(UTC),
                 )
-        except IntegrityError:
-            pass  # another worker cached the same context first; theirs is as good
+            )
+    except IntegrityError:
+        pass  # another worker cached the same context first; theirs is as good

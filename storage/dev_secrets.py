@@ -3,8 +3,6 @@
 import secrets
 from pathlib import Path
 
-from settings import Settings
-
 
 def dev_secret(data_dir: Path, name: str) -> str:
     """A random secret kept in `data_dir/name`, created on first use (mode 0600)."""
@@ -14,11 +12,3 @@ def dev_secret(data_dir: Path, name: str) -> str:
         path.write_text(secrets.token_urlsafe(32) + "\n")
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def unsubscribe_secret(settings: Settings) -> str:
-    """The key that signs unsubscribe links: GUARDRAILS__UNSUBSCRIBE_SECRET, or a dev one."""
-    configured = settings.guardrails.unsubscribe_secret
-    if configured is not None:
-        return configured.get_secret_value()
-    return dev_secret(settings.data_dir, "dev-unsubscribe-secret")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from experiments.bandit import BetaPosterior
+from models.posteriors import BetaPosterior
 from models.tables import ExperimentArmRow, ExperimentWinnerRow
 
 

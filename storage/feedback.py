@@ -8,9 +8,9 @@ it again only if it was never routed.
 
 Effects: delivered → `delivered_at`; opened, clicked → the ledger's engagement columns;
 complained → `complained_at` through storage.consent.record_complaint (silence, and blacklist at
-the second); bounced → the message failed (`bounced_at`, reason `bounced`), so it no longer counts
-as a contact; unsubscribed → `unsubscribed_at`, and storage.consent.unsubscribe from every channel
-at once, as the product asks of any unsubscribe.
+the second, as the guardrails' FeedbackRules decide); bounced → the message failed (`bounced_at`,
+reason `bounced`), so it no longer counts as a contact; unsubscribed → `unsubscribed_at`, and
+storage.consent.unsubscribe from every channel at once, as the product asks of any unsubscribe.
 """
 
 import hashlib
@@ -22,12 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from channels.receipts import Receipt, ReceiptType
-from guardrails import GuardrailSettings
 from models.events import Event, EventType
 from models.messages import MessageStatus
+from models.receipts import Receipt, ReceiptType
 from models.tables import MessageRow, ReceiptRow
-from storage.consent import record_complaint, unsubscribe
+from storage.consent import FeedbackRules, record_complaint, unsubscribe
 from storage.ledger import mark_engagement
 
 _EVENT_TYPES = {
@@ -55,7 +54,7 @@ async def record_receipt(
     provider: str,
     receipt: Receipt,
     now: datetime,
-    rules: GuardrailSettings,
+    rules: FeedbackRules,
 ) -> ReceiptResult:
     key = f"{provider}:{receipt.receipt_id}"
     try:
@@ -92,7 +91,7 @@ async def record_receipt(
 
 
 async def _apply(
-    session: AsyncSession, row: MessageRow, receipt: Receipt, rules: GuardrailSettings
+    session: AsyncSession, row: MessageRow, receipt: Receipt, rules: FeedbackRules
 ) -> Event | None:
     at = receipt.occurred_at
     match receipt.type:

@@ -3,66 +3,48 @@
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.events import EventType
-from models.journey_runs import EntryDecision, EntryRequest
 from models.tables import EventRow, JourneyEntryRow
 
 SPEND_WINDOW = timedelta(days=365)
 TOP_SHARE = 0.2
 
 
-async def enter_journey(
-    sessions: async_sessionmaker[AsyncSession], request: EntryRequest
-) -> EntryDecision:
-    """Apply the journey's re-entry rule and record the entry when it is allowed, in one
-    transaction.
-
-    Safe to repeat: the row is keyed by the run, and a run that finds its own row was let in.
-    One run per customer and journey is active at a time (the workflow id), so two entries of the
-    same journey never race.
-    """
-    previous = None
-    try:
-        async with sessions.begin() as session:
-            own = await session.get(JourneyEntryRow, request.run_id)
-            if own is not None:
-                return EntryDecision(allowed=True, reason="recorded")
-            previous = await session.scalar(
-                select(func.max(JourneyEntryRow.entered_at)).where(
-                    JourneyEntryRow.customer_id == request.customer_id,
-                    JourneyEntryRow.journey == request.journey,
-                )
-            )
-            refusal = _refusal(request, previous)
-            if refusal is not None:
-                return refusal
-            session.add(
-                JourneyEntryRow(
-                    run_id=request.run_id,
-                    customer_id=request.customer_id,
-                    journey=request.journey,
-                    workflow_id=request.workflow_id,
-                    trigger_event_id=request.trigger_event_id,
-                    entered_at=request.entered_at,
-                )
-            )
-    except IntegrityError:
-        pass  # an earlier attempt of this very check recorded it
-    reason = "first_entry" if previous is None else "reentry_allowed"
-    return EntryDecision(allowed=True, reason=reason, previous_entry_at=previous)
+async def recorded_entry(session: AsyncSession, run_id: str) -> JourneyEntryRow | None:
+    """The entry recorded under a workflow chain's first run, if any."""
+    return await session.get(JourneyEntryRow, run_id)
 
 
-def _refusal(request: EntryRequest, previous: datetime | None) -> EntryDecision | None:
-    if previous is None:
-        return None
-    if not request.reentry.allowed:
-        return EntryDecision(allowed=False, reason="already_entered", previous_entry_at=previous)
-    if request.entered_at - previous < request.reentry.after:
-        return EntryDecision(allowed=False, reason="reentry_too_soon", previous_entry_at=previous)
-    return None
+async def latest_entry_at(session: AsyncSession, customer_id: str, journey: str) -> datetime | None:
+    return await session.scalar(
+        select(func.max(JourneyEntryRow.entered_at)).where(
+            JourneyEntryRow.customer_id == customer_id, JourneyEntryRow.journey == journey
+        )
+    )
+
+
+def add_entry(
+    session: AsyncSession,
+    *,
+    run_id: str,
+    customer_id: str,
+    journey: str,
+    workflow_id: str,
+    trigger_event_id: str,
+    entered_at: datetime,
+) -> None:
+    session.add(
+        JourneyEntryRow(
+            run_id=run_id,
+            customer_id=customer_id,
+            journey=journey,
+            workflow_id=workflow_id,
+            trigger_event_id=trigger_event_id,
+            entered_at=entered_at,
+        )
+    )
 
 
 async def in_top_spenders(session: AsyncSession, customer_id: str, now: datetime) -> bool:

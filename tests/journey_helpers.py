@@ -12,8 +12,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from bench.harness import midday_timezone as midday_timezone  # the tests take it from here
+from journeys.runs import JourneyState, PrepareMessage
 from models.events import Event, EventType, validate_properties
-from models.journey_runs import JourneyState, PrepareMessage
 from storage.events import store_event
 from tests.conftest import Stack, unique
 from workflows.journey import JourneyWorkflow

@@ -6,7 +6,7 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.testing import WorkflowEnvironment
 
-from models.journey_runs import JourneyState
+from journeys.runs import JourneyState
 from ops.time_travel import fast_forward
 from tests.conftest import Stack, unique
 from tests.journey_helpers import cart, midday_timezone, post_event, put_customer, replay_and_keep

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from channels.setup import unsubscribe_secret
 from guardrails import make_unsubscribe_token
-from storage.dev_secrets import unsubscribe_secret
 from tests.conftest import Stack, unique
 
 

@@ -14,8 +14,8 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.facts import JourneyFactsActivities
 from dormancy.settings import DormancySettings
+from journeys.runs import FactsRequest
 from models.customers import CustomerProfile
-from models.journey_runs import FactsRequest
 from scoring.settings import ScoringSettings
 from storage.customers import lock_customer, upsert_customer
 from storage.database import autocommit, create_engine, read_engine, session_factory

@@ -14,12 +14,13 @@ from content import InMemoryCopyCache
 from experiments.bandit import BetaPosterior
 from experiments.definitions import Arm, Experiment, Metric, Outcome
 from experiments.definitions import SendWindow as ArmWindow
+from guardrails import FeedbackRules
 from journeys.cart_abandonment import CART_ABANDONMENT, STAGE_1_TONE, STAGE_3_OFFER_HOT
+from journeys.runs import PrepareMessage
 from journeys.spec import Send
 from journeys.winback import WINBACK
 from models.customers import CustomerProfile
 from models.events import Event, EventType
-from models.journey_runs import PrepareMessage
 from models.messages import MessageStatus
 from models.tables import MessageRow
 from offers.catalogue import load_catalogue
@@ -167,7 +168,9 @@ async def test_unsubscribe_stops_decided_but_undelivered_messages(decider) -> No
 
     settings = make_settings("sqlite://", Path("/tmp"))
     async with sessions.begin() as session:
-        assert await unsubscribe(session, customer_id, None, datetime.now(UTC), settings.guardrails)
+        assert await unsubscribe(
+            session, customer_id, None, datetime.now(UTC), FeedbackRules(settings.guardrails)
+        )
     async with sessions() as session:
         [row] = await messages_for_customer(session, customer_id)
     assert (row.status, row.reason) == (MessageStatus.SUPPRESSED, "unsubscribed")
@@ -369,7 +372,7 @@ async def test_an_unsubscribe_by_link_counts_against_the_latest_message(decider)
             (await session.get(MessageRow, message_id)).status = MessageStatus.SENT
     rules = make_settings("sqlite://", Path("/tmp")).guardrails
     async with sessions.begin() as session:
-        await unsubscribe(session, customer_id, None, datetime.now(UTC), rules)
+        await unsubscribe(session, customer_id, None, datetime.now(UTC), FeedbackRules(rules))
     async with sessions() as session:
         marked = {
             m: (await session.get(MessageRow, m)).unsubscribed_at is not None

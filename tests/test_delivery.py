@@ -24,10 +24,10 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from activities.sending import SendActivities
 from channels.setup import build_channels
 from content import InMemoryCopyCache
+from journeys.runs import DeliverMessage
 from models.channels import Channel
 from models.customers import CustomerProfile
 from models.events import Event, EventType
-from models.journey_runs import DeliverMessage
 from models.messages import MessageDecision, MessageStatus
 from models.tables import MessageRow
 from sending.setup import build_send_path

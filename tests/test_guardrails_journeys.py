@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
+from channels.setup import unsubscribe_secret
 from guardrails import make_unsubscribe_token
-from models.journey_runs import JourneyState
-from storage.dev_secrets import unsubscribe_secret
+from journeys.runs import JourneyState
 from tests.conftest import Stack, unique
 from tests.journey_helpers import cart, midday_timezone, post_event, put_customer
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
-from models.journey_runs import JourneyState
+from journeys.runs import JourneyState
 from tests.conftest import Stack, unique
 from tests.journey_helpers import (
     action,

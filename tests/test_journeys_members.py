@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from temporalio.testing import WorkflowEnvironment
 
-from models.journey_runs import JourneyState
+from journeys.runs import JourneyState
 from tests.conftest import Stack, unique
 from tests.journey_helpers import (
     action,

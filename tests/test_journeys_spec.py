@@ -21,10 +21,10 @@ from journeys.facts_from_events import (
 from journeys.registry import JOURNEYS, Action, routes_for
 from journeys.spec import JourneySpec, PropertyTest, Send, WaitLocalTime, WaitUntil
 from journeys.timing import at_local_time, date_deadline, local_time_deadline
+from models.behaviour import BehaviourEvent, OrderSummary
 from models.customers import Customer
 from models.events import Event, EventType
 from offers.catalogue import load_catalogue
-from scoring.journey_features import BehaviourEvent, OrderSummary
 from scoring.segments import IntentSegment
 from scoring.settings import ScoringSettings
 from workflows.journey import JOURNEY_WORKFLOW_TYPES

@@ -7,11 +7,11 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 import journeys.registry
+from journeys.entry import enter_journey
 from journeys.post_support import POST_SUPPORT
+from journeys.runs import EntryRequest
 from journeys.spec import JourneySpec, ReEntry
-from models.journey_runs import EntryRequest
 from storage.database import create_engine, session_factory
-from storage.journey_entries import enter_journey
 from tests.conftest import Stack, unique
 from tests.journey_helpers import (
     journey,

@@ -10,8 +10,8 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from experiments.assignment import assign
+from journeys.runs import JourneyState, PrepareMessage
 from journeys.winback import WINBACK_HOLDOUT
-from models.journey_runs import JourneyState, PrepareMessage
 from tests.conftest import Stack, unique
 from tests.journey_helpers import (
     action,

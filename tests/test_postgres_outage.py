@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
-from models.journey_runs import JourneyState
+from journeys.runs import JourneyState
 from models.messages import MessageStatus
 from models.tables import EventRow, MessageRow
 from storage.database import migrate

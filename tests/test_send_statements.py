@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from channels.setup import build_channels
 from content import InMemoryCopyCache
 from journeys.cart_abandonment import CART_ABANDONMENT
+from journeys.runs import PrepareMessage
 from journeys.spec import Send
 from journeys.welcome import WELCOME
 from models.customers import CustomerProfile
 from models.events import Event, EventType
-from models.journey_runs import PrepareMessage
 from models.messages import MessageStatus
 from models.tables import DeliveryAttemptRow, MessageRow, OutboxRow
 from sending import SendPath

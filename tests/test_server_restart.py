@@ -16,7 +16,7 @@ from temporalio.testing import TimeSkipper
 
 from bench.harness import free_port
 from cli.stack import dev_server_args, temporal_binary
-from models.journey_runs import JourneyState
+from journeys.runs import JourneyState
 from tests.conftest import Stack, make_settings, unique
 from tests.journey_helpers import cart, midday_timezone, post_event, put_customer
 from workers.build import build_worker

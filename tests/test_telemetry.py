@@ -29,9 +29,9 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from channels.base import DeliveryError, OutgoingMessage
 from channels.smtp import SmtpSender
+from journeys.runs import JourneyState
 from logging_setup import configure_logging
 from models.channels import Channel
-from models.journey_runs import JourneyState
 from settings import REPO_ROOT, Settings
 from storage.database import create_engine, session_factory
 from telemetry.endpoints import prometheus_runtime, serve_metrics

@@ -14,7 +14,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import TimeSkipper
 
-from models.journey_runs import JourneyState
+from journeys.runs import JourneyState
 from models.tables import MessageRow
 from settings import REPO_ROOT
 from tests.conftest import Stack, make_settings, unique

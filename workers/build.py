@@ -10,11 +10,11 @@ from activities.experiments import ExperimentActivities
 from activities.facts import JourneyFactsActivities
 from activities.sending import SendActivities
 from channels.setup import build_channels
+from content.database_cache import DatabaseCopyCache
 from scoring.model import IntentModel
 from scoring.settings import repo_path
 from sending.setup import build_send_path
 from settings import Settings
-from storage.copy_cache import DatabaseCopyCache
 from storage.database import autocommit
 from telemetry.senders import instrument_senders
 from workflows.experiment_refresh import ExperimentRefreshWorkflow

@@ -35,6 +35,16 @@ with workflow.unsafe.imports_passed_through():
     from experiments.assignment import assign
     from journeys.facts import CustomerFacts
     from journeys.registry import JOURNEYS
+    from journeys.runs import (
+        AdmissionRequest,
+        EndJourney,
+        EntryRequest,
+        FactsRequest,
+        JourneyCarry,
+        JourneyInput,
+        JourneyState,
+        PrepareMessage,
+    )
     from journeys.spec import (
         END,
         NEXT,
@@ -50,16 +60,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from journeys.timing import date_deadline, local_time_deadline, resolve_date
     from models.events import Event, EventType
-    from models.journey_runs import (
-        AdmissionRequest,
-        EndJourney,
-        EntryRequest,
-        FactsRequest,
-        JourneyCarry,
-        JourneyInput,
-        JourneyState,
-        PrepareMessage,
-    )
     from models.search_attributes import INTENT_SEGMENT, JOURNEY_STEP
     from workflows.sending import ACTIVITY_RETRY, send_message
 

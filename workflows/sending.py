@@ -16,7 +16,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.sending import SendActivities
-    from models.journey_runs import DeliverMessage, PrepareMessage
+    from journeys.runs import DeliverMessage, PrepareMessage
     from models.messages import MessageDecision, MessageStatus
 
 ACTIVITY_RETRY = RetryPolicy(

@@ -16,8 +16,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SessionsDep, TemporalDep, utcnow
 from api.errors import ApiError, error_responses, field_errors
+from journeys.runs import EndJourney, JourneyState
 from models.events import Event, EventType
-from models.journey_runs import EndJourney, JourneyState
 from models.messages import MessageDecision
 from models.search_attributes import CUSTOMER_ID, JOURNEY_KIND, JOURNEY_STEP
 from storage.events import store_event

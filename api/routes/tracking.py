@@ -15,9 +15,9 @@ from api.deps import SessionsDep, SettingsDep, utcnow
 from api.errors import ApiError, error_responses
 from api.routes.webhooks import apply_receipt
 from api.temporal import TemporalConnection
-from channels.receipts import Receipt, ReceiptType
 from channels.setup import tracking_secret
 from channels.tracking import TrackingClaim, TrackingKind, TrackingTokenError, verify_tracking_token
+from models.receipts import Receipt, ReceiptType
 from settings import Settings
 
 router = APIRouter(prefix="/t", tags=["tracking"])

@@ -12,10 +12,15 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import SessionsDep, SettingsDep, utcnow
 from api.errors import ApiError, error_responses
-from guardrails import UnsubscribeClaim, UnsubscribeTokenError, verify_unsubscribe_token
+from channels.setup import unsubscribe_secret
+from guardrails import (
+    FeedbackRules,
+    UnsubscribeClaim,
+    UnsubscribeTokenError,
+    verify_unsubscribe_token,
+)
 from settings import Settings
 from storage.consent import unsubscribe
-from storage.dev_secrets import unsubscribe_secret
 
 router = APIRouter(prefix="/v1/unsubscribe", tags=["unsubscribe"])
 
@@ -63,7 +68,11 @@ async def one_click(token: str, settings: SettingsDep, sessions: SessionsDep) ->
     claim = _claim(token, settings)
     async with sessions.begin() as session:
         known = await unsubscribe(
-            session, claim.customer_id, claim.channel, utcnow(), settings.guardrails
+            session,
+            claim.customer_id,
+            claim.channel,
+            utcnow(),
+            FeedbackRules(settings.guardrails),
         )
     if not known:
         raise ApiError(404, "unknown customer", field="token")

@@ -21,9 +21,9 @@ from api.deps import SessionsDep, SettingsDep, utcnow
 from api.errors import ApiError, field_errors
 from api.routing import route_event
 from api.temporal import TemporalConnection, temporal_unavailable
-from channels.receipts import Receipt
 from channels.signing import SIGNATURE_HEADER, SignatureError, verify_signature
-from guardrails import GuardrailSettings
+from guardrails import FeedbackRules, GuardrailSettings
+from models.receipts import Receipt
 from storage.events import mark_routed, store_event
 from storage.feedback import ReceiptOutcome, ReceiptResult, record_receipt
 
@@ -138,7 +138,9 @@ async def apply_receipt(
     The event is routed on a replay too if it never was (Temporal was down the first time), and
     the journey drops an event id it has already seen, so it acts on each open or click once.
     """
-    result = await record_receipt(sessions, provider, receipt, now or utcnow(), rules)
+    result = await record_receipt(
+        sessions, provider, receipt, now or utcnow(), FeedbackRules(rules)
+    )
     event = result.event
     if event is None:
         return result

@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 
 from typer.testing import CliRunner
 
-from channels.receipts import Receipt
 from channels.signing import verify_signature
 from cli.main import app
-from guardrails import GuardrailSettings
+from guardrails import FeedbackRules, GuardrailSettings
+from models.receipts import Receipt
 from storage.database import create_engine, session_factory
 from storage.delivery_attempts import AttemptOutcome, record_attempt
 from storage.feedback import record_receipt
@@ -55,7 +55,7 @@ async def test_trail_shows_the_calls_and_receipts_of_a_message(sqlite_url: str) 
         record_attempt(session, message_id, "sms", AttemptOutcome.FAILED, "invalid_number", now)
         record_attempt(session, message_id, "push", AttemptOutcome.SENT, "accepted", now, "p-1")
     receipt = Receipt(receipt_id="r-1", type="delivered", message_id=message_id, occurred_at=now)
-    await record_receipt(sessions, "push", receipt, now, GuardrailSettings())
+    await record_receipt(sessions, "push", receipt, now, FeedbackRules(GuardrailSettings()))
     await engine.dispose()
 
     result = await asyncio.to_thread(

@@ -11,7 +11,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from journeys.cart_abandonment import CART_ABANDONMENT
-    from models.journey_runs import DeliverMessage, JourneyInput, JourneyState
+    from journeys.runs import DeliverMessage, JourneyInput, JourneyState
 
 
 @workflow.defn(name=CART_ABANDONMENT.workflow_type)

@@ -11,8 +11,8 @@ from typer.testing import CliRunner, Result
 
 from cli.main import app
 from journeys.cart_abandonment import CART_ABANDONMENT
+from journeys.runs import JourneyInput
 from models.events import Event, EventType
-from models.journey_runs import JourneyInput
 from models.search_attributes import CUSTOMER_ID, JOURNEY_KIND
 from settings import Settings
 from tests.journey_helpers import cart

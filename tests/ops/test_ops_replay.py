@@ -9,7 +9,7 @@ from temporalio.client import WorkflowFailureError, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from models.journey_runs import JourneyState
+from journeys.runs import JourneyState
 from ops.history_export import export_history
 from ops.replay import replay_history, replay_run
 from tests.conftest import Stack, make_settings, unique

@@ -12,7 +12,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from models.journey_runs import JourneyState
+from journeys.runs import JourneyState
 from ops.retry import reset_point
 from tests.conftest import Stack, make_settings, unique
 from tests.journey_helpers import midday_timezone, put_customer

@@ -3,7 +3,7 @@
 from temporalio.testing import WorkflowEnvironment
 
 from journeys.cart_abandonment import CART_ABANDONMENT
-from models.journey_runs import JourneyState
+from journeys.runs import JourneyState
 from tests.conftest import Stack, eventually, unique
 from tests.journey_helpers import cart, midday_timezone, post_event, put_customer
 from tests.ops.helpers import cli_env, journeyctl

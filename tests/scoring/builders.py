@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from scoring.journey_features import BehaviourEvent
+from models.behaviour import BehaviourEvent
 from scoring.session_schema import MONTH_CODES
 
 PAGE_TYPES = (

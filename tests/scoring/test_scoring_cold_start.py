@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+from models.behaviour import OrderSummary
 from scoring.intent import score_customer
-from scoring.journey_features import OrderSummary
 from scoring.model import IntentModel
 from scoring.segments import IntentSegment
 from tests.scoring.builders import event, views

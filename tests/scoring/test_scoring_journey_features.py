@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.behaviour import OrderSummary
 from scoring.intent import score_customer
 from scoring.journey_features import (
     FLAGGED_RATE,
-    OrderSummary,
     cart_depth,
     rfm_from_orders,
     session_features,

@@ -1,3 +1,5 @@
+"""Durations as operators type them on the command line: 30m, 4h, 1d12h, 2w."""
+
 import re
 from datetime import timedelta
 
