@@ -1,177 +1,282 @@
-"""Decision-point latency on PostgreSQL at 1, 50 and 200 concurrent callers, and at a paced load.
+"""The decision point's cost and latency: CPU per decision at saturation, with its breakdown, and
+latency open-loop at 50 % and 80 % of the saturation rate.
 
-Each call is the real `prepare_message` activity: lock the customer's row, load their contact
-history, score intent, run every guardrail, write the ledger row, write the copy from templates.
-Every decision is for a customer of its own (the per-customer lock serialises only one customer,
-and a customer already messaged would be capped, a cheaper decision).
+Each call is the real send path (sending/), on PostgreSQL by default: `decide` (the lock with the
+customer's row, the contact history, the guardrails, the ledger row) and `send` (the decision,
+the copy from templates, the delivery to the dev outbox: the whole activity). Every call is for a
+customer of its own (a customer already messaged would be capped, a cheaper decision). The bare
+yardstick, measured in the same run: a one-statement transaction (`UPDATE` of a customer row) on
+the same engine, so the ratios say what a decision costs beyond one round trip.
 
-Closed loop: N callers each decide again as soon as their last decision returns, so the latency
-at 200 callers is mostly the wait for the process's CPU (about 6 ms of Python per decision).
-Paced: decisions arrive on a clock at a share of the closed-loop rate, up to 200 in flight, as a
-worker's activity slots would see them: the latency at a load the process can carry.
+1. Saturation: `--callers` concurrent callers, each deciding again as soon as its call returns,
+   for `--seconds`: the rate is the saturation rate, and the process's CPU time over the calls
+   (`time.process_time`, this process only: the bench runs nothing else) is the CPU per call.
+2. Breakdown: `--profiled` calls one after another under cProfile, their time grouped by where
+   it was spent (SQLAlchemy, the driver, pydantic, the guardrails, scoring, the copy...), as
+   shares of the profiled time (profiling inflates the absolute figures, not the shares much).
+3. Open loop: calls arrive on a fixed clock at 50 % and 80 % of the saturation rate, whatever
+   the earlier ones are doing; each latency runs from the call's scheduled arrival, so a stall
+   delays the calls queued behind it (no coordinated omission). Reported as p50/p99.
 
-    .venv/bin/python -m bench.guardrail_bench [--url postgresql+asyncpg://postgres@127.0.0.1/test]
+    .venv/bin/python -m bench.guardrail_bench [--url postgresql+asyncpg://...] [--seconds 10]
+        [--callers 32] [--profiled 300] [--what decide|send|both]
 """
 
 import argparse
 import asyncio
+import cProfile
+import pstats
 import time
 import uuid
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from activities.copywriter import Copywriter
-from activities.decisions import DecisionActivities
-from activities.offer_choice import OfferBook
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from bench.harness import percentiles
+from channels.setup import build_channels
 from content import InMemoryCopyCache
-from journeys.cart_abandonment import CART_ABANDONMENT
 from journeys.runs import PrepareMessage
 from journeys.spec import Send
+from journeys.welcome import WELCOME
 from logging_setup import configure_logging
 from models.customers import CustomerProfile
 from models.events import Event, EventType
-from offers.catalogue import load_catalogue
-from offers.uplift_model import load_uplift_model
+from models.tables import CustomerRow
 from scoring.model import IntentModel
 from scoring.settings import repo_path
+from sending import SendPath
+from sending.setup import build_send_path
 from settings import Settings
 from storage.customers import upsert_customer
 from storage.database import create_engine, migrate, session_factory
 
-PACED_SHARES = (0.25, 0.5, 0.75)
-STAGE_1 = next(s for s in CART_ABANDONMENT.steps if isinstance(s, Send))
+SHARES = (0.5, 0.8)
+STEP = next(s for s in WELCOME.steps if isinstance(s, Send))
+# Where profiled time goes, by the file a function is defined in (first match wins).
+PLACES = (
+    ("guardrails", "/guardrails/"),
+    ("scoring", "/scoring/"),
+    ("content (copy)", "/content/"),
+    ("channels (compose)", "/channels/"),
+    ("sending (ours)", "/sending/"),
+    ("storage (ours)", "/storage/"),
+    ("SQLAlchemy", "/sqlalchemy/"),
+    ("driver (asyncpg/aiosqlite)", "/asyncpg/"),
+    ("driver (asyncpg/aiosqlite)", "/aiosqlite/"),
+    ("driver (asyncpg/aiosqlite)", "sqlite3"),
+    ("pydantic", "/pydantic"),
+    ("logging (structlog)", "/structlog/"),
+    ("asyncio", "/asyncio/"),
+)
+
+Call = Callable[[str], Awaitable[object]]
 
 
 def request(customer_id: str, now: datetime) -> PrepareMessage:
     event = Event(
         event_id=uuid.uuid4().hex,
         customer_id=customer_id,
-        type=EventType.CART_UPDATED,
+        type=EventType.SIGNUP,
         occurred_at=now,
-        properties={"cart_id": "c", "items": [], "total": 1},
+        properties={},
     )
-    workflow_id = f"cart_abandonment:{customer_id}"
+    workflow_id = f"welcome:{customer_id}"
     return PrepareMessage(
-        idempotency_key=f"{workflow_id}:{event.event_id}:stage_1",
+        idempotency_key=f"{workflow_id}:{event.event_id}:{STEP.id}",
         customer_id=customer_id,
-        journey="cart_abandonment",
+        journey="welcome",
         workflow_id=workflow_id,
-        step=STAGE_1,
+        step=STEP,
         trigger_event=event,
         decided_at=now,
+        segment="warm",  # as the journey's facts bring it
     )
 
 
-async def timed(
-    activities: DecisionActivities, customer_id: str, now: datetime, latencies: list[float]
-) -> None:
-    started = time.perf_counter()
-    await activities.prepare_message(request(customer_id, now))
-    latencies.append((time.perf_counter() - started) * 1000)
+@dataclass
+class Measured:
+    calls: int
+    seconds: float
+    cpu_seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.calls / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu_seconds / self.calls * 1000
 
 
-async def closed_loop(
-    activities: DecisionActivities, customers: Iterator[str], now: datetime, callers: int, each: int
-) -> tuple[list[float], float]:
-    latencies: list[float] = []
+async def saturate(call: Call, customers: Iterator[str], callers: int, seconds: float) -> Measured:
+    count = 0
+    deadline = time.perf_counter() + seconds
 
     async def caller() -> None:
-        for _ in range(each):
-            await timed(activities, next(customers), now, latencies)
+        nonlocal count
+        while time.perf_counter() < deadline:
+            await call(next(customers))
+            count += 1
 
-    wall = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(caller() for _ in range(callers)))
-    return latencies, len(latencies) / (time.perf_counter() - wall)
+    return Measured(count, time.perf_counter() - wall, time.process_time() - cpu)
 
 
-async def paced(
-    activities: DecisionActivities,
-    customers: Iterator[str],
-    now: datetime,
-    rate: float,
-    seconds: float,
-    in_flight: int = 200,
+async def open_loop(
+    call: Call, customers: Iterator[str], rate: float, seconds: float
 ) -> tuple[list[float], float]:
+    """Latencies (ms) of calls arriving every 1/rate s, from each one's scheduled arrival."""
     latencies: list[float] = []
-    slots = asyncio.Semaphore(in_flight)
 
-    async def one(customer_id: str) -> None:
-        async with slots:
-            await timed(activities, customer_id, now, latencies)
+    async def one(customer_id: str, due: float) -> None:
+        await call(customer_id)
+        latencies.append((time.perf_counter() - due) * 1000)
 
     tasks = []
     began = time.perf_counter()
+    cpu = time.process_time()
     while (due := began + len(tasks) / rate) < began + seconds:
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        tasks.append(asyncio.create_task(one(next(customers))))
+        tasks.append(asyncio.create_task(one(next(customers), due)))
     await asyncio.gather(*tasks)
-    return latencies, len(latencies) / (time.perf_counter() - began)
+    return latencies, (time.process_time() - cpu) / len(tasks) * 1000
+
+
+async def breakdown(call: Call, customers: Iterator[str], count: int) -> list[tuple[str, float]]:
+    profile = cProfile.Profile(time.process_time)  # CPU time: waiting for I/O is not cost
+    profile.enable()
+    for _ in range(count):
+        await call(next(customers))
+    profile.disable()
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    spent: dict[str, float] = defaultdict(float)
+    for (filename, _line, _name), (_cc, _nc, own, _cum, _callers) in stats.items():
+        place = next((label for label, part in PLACES if part in filename), "other")
+        spent[place] += own
+    total = sum(spent.values()) or 1.0
+    return sorted(((place, own / total) for place, own in spent.items()), key=lambda p: -p[1])
 
 
 async def new_customers(
     sessions: async_sessionmaker[AsyncSession], count: int, now: datetime
 ) -> Iterator[str]:
     ids = [f"bench-{uuid.uuid4().hex[:12]}" for _ in range(count)]
-    async with sessions.begin() as session:
-        for customer_id in ids:
-            profile = CustomerProfile(consent={"inapp": True, "email": True})
-            await upsert_customer(session, customer_id, profile, now)
+    for start in range(0, count, 500):
+        async with sessions.begin() as session:
+            for customer_id in ids[start : start + 500]:
+                profile = CustomerProfile(consent={"inapp": True, "email": True})
+                await upsert_customer(session, customer_id, profile, now)
     return iter(ids)
 
 
-def row(label: str, latencies: list[float], rate: float) -> str:
-    p50, p99 = percentiles(latencies)
-    return (
-        f"{label:>22} {len(latencies):>10} {p50:>8.1f} {p99:>8.1f} {max(latencies):>8.1f} "
-        f"{rate:>8.0f}"
-    )
+def calls(
+    path: SendPath, sessions: async_sessionmaker[AsyncSession], now: datetime
+) -> dict[str, Call]:
+    async def bare(customer_id: str) -> None:
+        async with sessions.begin() as session:
+            await session.execute(
+                update(CustomerRow)
+                .where(CustomerRow.customer_id == customer_id)
+                .values(decision_seq=CustomerRow.decision_seq + 1)
+            )
+
+    async def decide(customer_id: str) -> None:
+        await path.decisions.decide(request(customer_id, now))
+
+    async def send(customer_id: str) -> None:
+        await path.send(request(customer_id, now))
+
+    return {"bare": bare, "decide": decide, "send": send}
 
 
-async def run(admin_url: str, seconds: float) -> None:
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+async def run(url: str, seconds: float, callers: int, profiled: int, what: list[str]) -> None:
+    scratch = None
+    admin = None
+    if url.startswith("postgresql"):
+        name = f"bench_{uuid.uuid4().hex[:8]}"
+        admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        scratch = url.rsplit("/", 1)[0] + f"/{name}"
+    database = scratch or url
     try:
-        await migrate(url)
-        settings = Settings(database_url=url, data_dir=Path("/tmp"), log_level="warning")
+        await migrate(database)
+        settings = Settings(database_url=database, data_dir=Path("/tmp"), log_level="warning")
         configure_logging(settings)
-        engine = create_engine(url)
+        engine = create_engine(database)
         sessions = session_factory(engine)
-        copywriter = Copywriter(settings.content, load_catalogue(), InMemoryCopyCache(), None, None)
         model = IntentModel.load(repo_path(settings.scoring.model_path))
-        offers = OfferBook(load_catalogue(), load_uplift_model())
-        activities = DecisionActivities(sessions, settings, model, copywriter, offers)
+        path = build_send_path(
+            settings, sessions, model, build_channels(settings, sessions), InMemoryCopyCache()
+        )
         now = datetime.now(UTC).replace(hour=12)
-        levels = ((1, 100), (50, 5), (200, 5))
-        customers = await new_customers(sessions, sum(c * each for c, each in levels), now)
-        print("PostgreSQL decision point (ms)")
-        print(f"{'load':>22} {'decisions':>10} {'p50':>8} {'p99':>8} {'max':>8} {'per s':>8}")
-        peak = 0.0
-        for callers, each in levels:
-            latencies, rate = await closed_loop(activities, customers, now, callers, each)
-            peak = max(peak, rate)
-            print(row(f"{callers} callers", latencies, rate), flush=True)
-        for share in PACED_SHARES:
-            customers = await new_customers(sessions, int(peak * share * seconds) + 1, now)
-            latencies, rate = await paced(activities, customers, now, peak * share, seconds)
-            print(row(f"paced {peak * share:.0f}/s ({share:.0%})", latencies, rate), flush=True)
+        kinds = calls(path, sessions, now)
+        print(
+            f"{engine.dialect.name}: {callers} callers for {seconds:.0f} s to saturate", flush=True
+        )
+        for kind in ("bare", *what):
+            call = kinds[kind]
+            # Enough customers for the closed loop at any plausible rate, then for each share.
+            customers = await new_customers(sessions, int(3000 * seconds / 10) + callers, now)
+            for _ in range(20):  # warm the statement caches and the pool
+                await call(next(customers))
+            measured = await saturate(call, customers, callers, seconds)
+            print(
+                f"\n{kind}: saturation {measured.rate:.0f}/s, "
+                f"CPU {measured.cpu_ms:.2f} ms per call ({measured.calls} calls)",
+                flush=True,
+            )
+            if kind == "bare":
+                bare = measured
+                continue
+            print(
+                f"  vs bare one-statement transaction: "
+                f"{measured.cpu_ms / bare.cpu_ms:.1f}x the CPU, "
+                f"{measured.rate / bare.rate:.2f}x the rate"
+            )
+            for share in SHARES:
+                rate = measured.rate * share
+                customers = await new_customers(sessions, int(rate * seconds) + 1, now)
+                latencies, cpu_ms = await open_loop(call, customers, rate, seconds)
+                p50, p99 = percentiles(latencies)
+                print(
+                    f"  open loop {share:.0%} ({rate:.0f}/s, {len(latencies)} calls): "
+                    f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(latencies):.1f} ms, "
+                    f"CPU {cpu_ms:.2f} ms per call",
+                    flush=True,
+                )
+            if profiled:
+                customers = await new_customers(sessions, profiled, now)
+                print(f"  where one {kind}'s CPU goes ({profiled} calls one by one, cProfile):")
+                for place, share in await breakdown(call, customers, profiled):
+                    print(f"    {place:<28} {share:6.1%}")
         await engine.dispose()
     finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        await admin.dispose()
+        if admin is not None and scratch is not None:
+            async with admin.connect() as conn:
+                await conn.execute(
+                    text(f'DROP DATABASE "{scratch.rsplit("/", 1)[1]}" WITH (FORCE)')
+                )
+            await admin.dispose()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--seconds", type=float, default=10, help="per paced load")
+    parser.add_argument(
+        "--url",
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/test",
+        help="a PostgreSQL server (a scratch database is created and dropped) or a SQLite file",
+    )
+    parser.add_argument("--seconds", type=float, default=10, help="per load")
+    parser.add_argument("--callers", type=int, default=32, help="closed-loop callers")
+    parser.add_argument("--profiled", type=int, default=300, help="calls profiled (0: none)")
+    parser.add_argument("--what", choices=("decide", "send", "both"), default="both")
     args = parser.parse_args()
-    asyncio.run(run(args.url, args.seconds))
+    what = ["decide", "send"] if args.what == "both" else [args.what]
+    asyncio.run(run(args.url, args.seconds, args.callers, args.profiled, what))
