@@ -1,4 +1,5 @@
-"""`journeyctl ops ...`: replay, retry, export histories, customer timelines, search attributes."""
+"""`journeyctl ops ...`: replay, retry, export histories, customer timelines, search attributes,
+the open runs per interpreter patch."""
 
 import asyncio
 import json
@@ -10,6 +11,7 @@ import typer
 
 from models.durations import parse_duration
 from ops.history_export import HISTORIES, export_history
+from ops.patches import PatchCensus, patch_census
 from ops.queries import started_since
 from ops.replay import ReplayOutcome, replay_matching, replay_run
 from ops.retry import Action, RetryResult, carry_out, find_failed, plan_retry
@@ -237,3 +239,37 @@ def register_search_attributes_command(
 
     added = asyncio.run(run())
     typer.echo(f"added: {', '.join(added)}" if added else "all search attributes were registered")
+
+
+@ops_app.command()
+def patches(
+    where: str | None = typer.Option(
+        None, help="only runs matching this visibility clause, e.g. \"JourneyKind = 'winback'\""
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
+) -> None:
+    """Count the open journey runs per recorded interpreter patch, and those lacking each: a
+    patch's old branch may be removed once none lacks it (docs/patches.md)."""
+
+    async def run() -> tuple[int, list[PatchCensus]]:
+        return await patch_census(await connect_temporal(Settings()), where)
+
+    total, census = asyncio.run(run())
+    if as_json:
+        rows = [
+            {
+                "patch": c.patch,
+                "recorded": c.recorded,
+                "lacking": c.lacking,
+                "old_branch_may_go": c.old_branch_may_go,
+            }
+            for c in census
+        ]
+        typer.echo(json.dumps({"open_runs": total, "patches": rows}))
+        return
+    typer.echo(f"{total} open journey runs")
+    rows = [
+        [c.patch, str(c.recorded), str(c.lacking), "may go" if c.old_branch_may_go else "keep"]
+        for c in census
+    ]
+    typer.echo(_table(["patch", "recorded", "lacking", "old branch"], rows))

@@ -47,3 +47,19 @@ class ActivityFailingCartAbandonment:
             start_to_close_timeout=timedelta(seconds=10),
         )
         return JourneyState(journey=input.spec.kind, customer_id=input.customer_id)
+
+
+@workflow.defn(name=CART_ABANDONMENT.workflow_type)
+class CartAbandonmentBeforePatches:
+    """A release from before `journey-interpreter-v2`: it records no patch, and waits."""
+
+    def __init__(self) -> None:
+        self._done = False
+
+    @workflow.signal(dynamic=True)
+    def on_event(self, name: str, args: Sequence[RawValue]) -> None:
+        pass
+
+    @workflow.run
+    async def run(self, input: JourneyInput) -> None:
+        await workflow.wait_condition(lambda: self._done)
