@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.channels import Channel
 
@@ -65,6 +65,6 @@ class TransactionalSender(Sender, Protocol):
         """The provider reference `add` records for the message."""
         ...
 
-    def add(self, session: AsyncSession, message: OutgoingMessage) -> None:
-        """Add the delivered message to `session`, which the caller commits."""
+    async def add(self, transaction: AsyncConnection, message: OutgoingMessage) -> None:
+        """Write the delivered message in `transaction`, which the caller commits."""
         ...

@@ -2,13 +2,13 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from channels.base import OutgoingMessage
 from models.tables import OutboxRow
-from storage.database import autocommit
+from storage.database import autocommit, engine_of
 
 
 class OutboxSender:
@@ -20,8 +20,8 @@ class OutboxSender:
     async def send(self, message: OutgoingMessage) -> str:
         """The outbox row in a transaction of its own (a delivery resumed from the ledger)."""
         try:
-            async with self._sessions.begin() as session:
-                self.add(session, message)
+            async with engine_of(self._sessions).begin() as transaction:
+                await self.add(transaction, message)
         except IntegrityError:
             pass  # already in the outbox: this is a retry of a send that went through
         return self.reference(message)
@@ -29,9 +29,9 @@ class OutboxSender:
     def reference(self, message: OutgoingMessage) -> str:
         return f"outbox:{message.message_id}"
 
-    def add(self, session: AsyncSession, message: OutgoingMessage) -> None:
-        session.add(
-            OutboxRow(
+    async def add(self, transaction: AsyncConnection, message: OutgoingMessage) -> None:
+        await transaction.execute(
+            insert(OutboxRow.__table__).values(
                 message_id=message.message_id,
                 channel=message.channel,
                 customer_id=message.customer_id,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,7 +35,6 @@ from models.channels import Channel
 from models.customers import Customer
 from models.events import EventType
 from models.messages import MessageDecision, MessageStatus
-from models.tables import CustomerRow, MessageRow
 from offers.settings import OfferSettings
 from scoring.channel_preference import ChannelResponse, rank_channels, sms_allowed
 from scoring.intent import score_customer
@@ -45,8 +45,15 @@ from scoring.settings import ScoringSettings
 from sending.winback_offer import OfferBook, winback_offer
 from storage.behaviour import behaviour
 from storage.customers import lock_for_decision, to_customer
+from storage.database import Executor, engine_of
 from storage.experiment_arms import arm_posteriors, promoted_winner
-from storage.ledger import contact_history, get_message, ledger_row, message_id_for, to_decision
+from storage.ledger import (
+    contact_history,
+    get_message,
+    message_id_for,
+    record_decision,
+    to_decision,
+)
 from telemetry import metrics
 
 log = structlog.get_logger()
@@ -65,14 +72,14 @@ class Decided:
 class _Behaviour:
     """The customer's events, read at most once per decision and only when a path needs them."""
 
-    session: AsyncSession
+    executor: Executor
     customer_id: str
     now: datetime
     _read: tuple[list[BehaviourEvent], list[OrderSummary]] | None = None
 
     async def get(self) -> tuple[list[BehaviourEvent], list[OrderSummary]]:
         if self._read is None:
-            self._read = await behaviour(self.session, self.customer_id, self.now)
+            self._read = await behaviour(self.executor, self.customer_id, self.now)
         return self._read
 
 
@@ -88,6 +95,7 @@ class DecisionPoint:
         dormancy: DormancySettings,
     ) -> None:
         self._sessions = sessions
+        self._engine = engine_of(sessions)
         self._rules = rules
         self._scoring = scoring
         self._model = intent_model
@@ -122,18 +130,19 @@ class DecisionPoint:
     async def _decide(self, request: PrepareMessage, message_id: str) -> Decided:
         now, step = request.decided_at, request.step
         cart_id = request.cart_id or _cart_id(request)
-        async with self._sessions.begin() as session:
-            customer_row, cart_paid = await lock_for_decision(session, request.customer_id, cart_id)
+        # A connection, not a session: the three statements need none of the ORM's bookkeeping.
+        async with self._engine.begin() as conn:
+            customer_row, cart_paid = await lock_for_decision(conn, request.customer_id, cart_id)
             history = await contact_history(
-                session, request.customer_id, guardrails.history_window_start(now, self._rules)
+                conn, request.customer_id, guardrails.history_window_start(now, self._rules)
             )
             retried = next((row for row in history if row.message_id == message_id), None)
             customer = to_customer(customer_row) if customer_row is not None else None
             if retried is not None:  # an earlier or concurrent attempt of this send decided
                 return Decided(to_decision(retried), customer)
-            events = _Behaviour(session, request.customer_id, now)
+            events = _Behaviour(conn, request.customer_id, now)
             segment = await self._segment(request, customer, events)
-            arm = await _experiment_arm(session, step.experiment, request, segment, message_id)
+            arm = await _experiment_arm(conn, step.experiment, request, segment, message_id)
             offer_id = (arm.offer_id if arm and arm.offer_id else None) or request.offer_id
             if offer_id is None and _needs_allocation(request) and customer is not None:
                 offer_id = await self._allocate_offer(request, customer, events, history)
@@ -179,7 +188,7 @@ class DecisionPoint:
                         else now
                     )
                     _apply_verdict(decision, verdict, candidates, window_opens, holdout)
-            session.add(ledger_row(decision, importance=step.importance))
+            await record_decision(conn, decision, importance=step.importance)
         metrics.messages_decided.labels(decision.status, decision.reason).inc()
         if decision.status == MessageStatus.DEFERRED:
             metrics.guardrail_deferrals.labels(decision.reason).inc()
@@ -204,7 +213,7 @@ class DecisionPoint:
         request: PrepareMessage,
         customer: Customer,
         events: _Behaviour,
-        history: list[MessageRow],
+        history: list[Row],
     ) -> str | None:
         """The winback offer of best expected value, none of those sent lately."""
         found, orders = await events.get()
@@ -244,7 +253,7 @@ class DecisionPoint:
 
 
 async def _experiment_arm(
-    session: AsyncSession,
+    executor: Executor,
     experiment: Experiment | None,
     request: PrepareMessage,
     segment: IntentSegment | None,
@@ -257,7 +266,7 @@ async def _experiment_arm(
     """
     if experiment is None or segment is None or not experiment.applies_to(segment):
         return None
-    winner = await promoted_winner(session, experiment.id)
+    winner = await promoted_winner(executor, experiment.id)
     assignment = assign(experiment, request.customer_id, winner)
     if assignment.in_holdout:
         return Arm(id=HOLDOUT_ARM)
@@ -265,7 +274,7 @@ async def _experiment_arm(
         return experiment.arm(assignment.arm_id)
     posteriors = {
         **initial_posteriors(arm.id for arm in experiment.arms),
-        **await arm_posteriors(session, experiment.id),
+        **await arm_posteriors(executor, experiment.id),
     }
     rng = random.Random(message_id)
     return experiment.arm(choose_arm(posteriors, rng, experiment.exploration_floor))
@@ -291,7 +300,7 @@ def _candidates(
     customer: Customer,
     request: PrepareMessage,
     segment: IntentSegment | None,
-    history: list[MessageRow],
+    history: list[Row],
     scoring: ScoringSettings,
 ) -> list[Channel]:
     """The step's channels the customer can be reached on, best first.
@@ -374,7 +383,7 @@ def _apply_verdict(
         decision.deferred_until = verdict.until
 
 
-def _snapshot(row: CustomerRow) -> guardrails.CustomerSnapshot:
+def _snapshot(row: Row) -> guardrails.CustomerSnapshot:
     return guardrails.CustomerSnapshot(
         timezone=row.timezone,
         consent={Channel(k): bool(v) for k, v in row.consent.items()},
@@ -384,7 +393,7 @@ def _snapshot(row: CustomerRow) -> guardrails.CustomerSnapshot:
     )
 
 
-def _contact(row: MessageRow) -> guardrails.ContactRecord:
+def _contact(row: Row) -> guardrails.ContactRecord:
     return guardrails.ContactRecord(
         at=row.created_at,
         channel=Channel(row.channel),

@@ -41,7 +41,7 @@ from models.events import EventType
 from models.messages import MessageDecision, MessageStatus
 from models.tables import EventRow, MessageRow
 from storage.customers import get_customer
-from storage.database import autocommit
+from storage.database import Executor, autocommit, engine_of
 from storage.delivery_attempts import AttemptOutcome, attempts_for_message, record_attempt
 from storage.ledger import (
     StoredCopy,
@@ -107,6 +107,7 @@ class Delivery:
         throttles: Mapping[Channel, TokenBucket] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._engine = engine_of(sessions)
         self._single_statements = autocommit(sessions)
         self._senders = senders
         self._composer = composer
@@ -130,13 +131,13 @@ class Delivery:
         reason = DELIVERED_AFTER_FAILOVER if failed_over else DELIVERED
         sender = self._senders[channel]
         if isinstance(sender, TransactionalSender):
-            async with self._sessions.begin() as session:
+            async with self._engine.begin() as transaction:
                 reference = sender.reference(message)
                 if await settle_unstarted(
-                    session, message.message_id, channel, parcel.copy, reason, reference, now
+                    transaction, message.message_id, channel, parcel.copy, reason, reference, now
                 ):
-                    sender.add(session, message)
-                    _attempt(session, message, AttemptOutcome.SENT, "accepted", now, reference)
+                    await sender.add(transaction, message)
+                    await _attempt(transaction, message, AttemptOutcome.SENT, now, reference)
                     return _settled(decision, reason, parcel.copy, channel)
         elif await start_delivery(
             self._single_statements, message.message_id, channel, parcel.copy, now
@@ -174,7 +175,7 @@ class Delivery:
         now = datetime.now(UTC)
         reason = DELIVERED_AFTER_FAILOVER if failed_over else DELIVERED
         async with self._sessions.begin() as session:
-            _attempt(session, message, AttemptOutcome.SENT, "accepted", now, reference)
+            await _attempt(session, message, AttemptOutcome.SENT, now, reference)
             if await settle_delivered(session, message.message_id, reason, reference, now):
                 return _settled(decision, reason, copy, message.channel)
             row = await session.get(MessageRow, message.message_id)
@@ -214,14 +215,14 @@ class Delivery:
             customer = await get_customer(session, row.customer_id)
             refusal = _unreachable(customer, Channel(channel))
             if refusal is not None:
-                record_attempt(
+                await record_attempt(
                     session, row.message_id, channel, AttemptOutcome.FAILED, refusal, now
                 )
                 moved = await _fail_over(session, row, fallbacks, refusal)
                 return moved if moved is not None else str(row.channel)
             assert customer is not None
             if row.delivery_started_at is not None:
-                record_attempt(
+                await record_attempt(
                     session, row.message_id, channel, AttemptOutcome.UNKNOWN, "interrupted", now
                 )
                 if not self._senders[Channel(channel)].idempotent:
@@ -240,7 +241,7 @@ class Delivery:
                     Parcel(decision, None, customer, coupon), Channel(channel), customer, now
                 )
             except UnfilledPlaceholderError:
-                record_attempt(
+                await record_attempt(
                     session,
                     row.message_id,
                     channel,
@@ -267,7 +268,7 @@ class Delivery:
             row = await session.get(MessageRow, decision.message_id, with_for_update=True)
             assert row is not None
             row.delivery_started_at = None
-            record_attempt(session, row.message_id, channel, outcome, err.reason, now)
+            await record_attempt(session, row.message_id, channel, outcome, err.reason, now)
             if err.final:
                 return await _fail_over(session, row, decision.fallback_channels, err.reason)
         if err.retry_after is not None and (bucket := self._throttles.get(channel)):
@@ -307,15 +308,17 @@ class Delivery:
         )
 
 
-def _attempt(
-    session: AsyncSession,
+async def _attempt(
+    executor: Executor,
     message: OutgoingMessage,
     outcome: AttemptOutcome,
-    reason: str,
     at: datetime,
     reference: str,
 ) -> None:
-    record_attempt(session, message.message_id, message.channel, outcome, reason, at, reference)
+    """The provider's acceptance of a message, in the delivery attempts."""
+    await record_attempt(
+        executor, message.message_id, message.channel, outcome, "accepted", at, reference
+    )
 
 
 def _settled(

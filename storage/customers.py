@@ -2,12 +2,15 @@
 
 from datetime import datetime
 
-from sqlalchemy import exists, update
+from sqlalchemy import Row, exists, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.customers import Customer, CustomerProfile
 from models.events import EventType
 from models.tables import CustomerRow, EventRow
+from storage.database import Executor
+
+CUSTOMERS = CustomerRow.__table__
 
 
 async def upsert_customer(
@@ -53,27 +56,30 @@ async def lock_customer(session: AsyncSession, customer_id: str) -> CustomerRow 
 
 
 async def lock_for_decision(
-    session: AsyncSession, customer_id: str, cart_id: str | None
-) -> tuple[CustomerRow | None, bool]:
-    """lock_customer for a send decision, which also asks whether an order paid `cart_id`: the
-    row and that answer in one statement (a subquery in RETURNING, on PostgreSQL and SQLite)."""
-    if cart_id is None:
-        return await lock_customer(session, customer_id), False
-    paid = exists().where(
-        EventRow.customer_id == customer_id,
-        EventRow.type == EventType.ORDER_PAID.value,
-        EventRow.properties["cart_id"].as_string() == cart_id,
-    )
+    executor: Executor, customer_id: str, cart_id: str | None
+) -> tuple[Row | None, bool]:
+    """lock_customer for a send decision, in Core (a row, not a mapped object): the customer's
+    row and whether an order paid `cart_id`, in one statement (a subquery in RETURNING, on
+    PostgreSQL and SQLite)."""
+    returned = list(CUSTOMERS.c)
+    if cart_id is not None:
+        paid = exists().where(
+            EventRow.customer_id == customer_id,
+            EventRow.type == EventType.ORDER_PAID.value,
+            EventRow.properties["cart_id"].as_string() == cart_id,
+        )
+        returned.append(paid.label("cart_paid"))
     found = (
-        await session.execute(
-            update(CustomerRow)
-            .where(CustomerRow.customer_id == customer_id)
-            .values(decision_seq=CustomerRow.decision_seq + 1)
-            .returning(CustomerRow, paid),
-            execution_options={"populate_existing": True},
+        await executor.execute(
+            update(CUSTOMERS)
+            .where(CUSTOMERS.c.customer_id == customer_id)
+            .values(decision_seq=CUSTOMERS.c.decision_seq + 1)
+            .returning(*returned)
         )
     ).one_or_none()
-    return (None, False) if found is None else (found[0], bool(found[1]))
+    if found is None:
+        return None, False
+    return found, cart_id is not None and bool(found.cart_paid)
 
 
 async def get_customer(session: AsyncSession, customer_id: str) -> Customer | None:
@@ -81,7 +87,7 @@ async def get_customer(session: AsyncSession, customer_id: str) -> Customer | No
     return None if row is None else to_customer(row)
 
 
-def to_customer(row: CustomerRow) -> Customer:
+def to_customer(row: CustomerRow | Row) -> Customer:
     return Customer(
         customer_id=row.customer_id,
         timezone=row.timezone,

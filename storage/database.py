@@ -8,6 +8,7 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -15,6 +16,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# What runs Core statements: a session, or a connection where a hot path skips the ORM's
+# bookkeeping (the send path's transactions).
+Executor = AsyncSession | AsyncConnection
 READERS = 4  # read-only SQLite connections per process
 
 
@@ -72,6 +76,11 @@ def read_engine(engine: AsyncEngine) -> AsyncEngine:
     return reader
 
 
+def engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    engine: AsyncEngine = sessions.kw["bind"]
+    return engine
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
@@ -84,7 +93,7 @@ def autocommit(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker
     autocommit and back is: aiosqlite's thread sets the isolation level at checkout, and at return
     again plus a `PRAGMA read_uncommitted` (nine hops to that thread for one statement, five in a
     transaction, all on the one writer connection)."""
-    engine: AsyncEngine = sessions.kw["bind"]
+    engine = engine_of(sessions)
     if engine.dialect.name == "sqlite":
         return sessions
     return session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))

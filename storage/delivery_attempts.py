@@ -3,10 +3,13 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.tables import DeliveryAttemptRow
+from storage.database import Executor
+
+ATTEMPTS = DeliveryAttemptRow.__table__
 
 
 class AttemptOutcome(StrEnum):
@@ -16,8 +19,8 @@ class AttemptOutcome(StrEnum):
     UNKNOWN = "unknown"  # the attempt was cut off mid-call; found so by the next attempt
 
 
-def record_attempt(
-    session: AsyncSession,
+async def record_attempt(
+    executor: Executor,
     message_id: str,
     channel: str,
     outcome: AttemptOutcome,
@@ -25,8 +28,8 @@ def record_attempt(
     at: datetime,
     provider_ref: str | None = None,
 ) -> None:
-    session.add(
-        DeliveryAttemptRow(
+    await executor.execute(
+        insert(ATTEMPTS).values(
             message_id=message_id,
             channel=channel,
             outcome=outcome,

@@ -8,12 +8,16 @@ none is stored, so the first promotion stays whatever a later refresh sees.
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.posteriors import BetaPosterior
 from models.tables import ExperimentArmRow, ExperimentWinnerRow
+from storage.database import Executor
+
+ARMS = ExperimentArmRow.__table__
+WINNERS = ExperimentWinnerRow.__table__
 
 
 class ArmState(BaseModel):
@@ -36,22 +40,21 @@ class Winner(BaseModel):
     promoted_at: datetime
 
 
-async def arm_posteriors(session: AsyncSession, experiment_id: str) -> dict[str, BetaPosterior]:
+async def arm_posteriors(executor: Executor, experiment_id: str) -> dict[str, BetaPosterior]:
     """The stored posterior of each arm refreshed so far; an arm never refreshed is absent (give
     it experiments.bandit.initial_posteriors' uniform prior)."""
-    return {state.arm_id: state.posterior for state in await arm_states(session, experiment_id)}
+    return {state.arm_id: state.posterior for state in await arm_states(executor, experiment_id)}
 
 
-async def promoted_winner(session: AsyncSession, experiment_id: str) -> str | None:
-    found = await winner(session, experiment_id)
-    return found.arm_id if found else None
+async def promoted_winner(executor: Executor, experiment_id: str) -> str | None:
+    return await executor.scalar(
+        select(WINNERS.c.arm_id).where(WINNERS.c.experiment_id == experiment_id)
+    )
 
 
-async def arm_states(session: AsyncSession, experiment_id: str) -> list[ArmState]:
-    rows = await session.scalars(
-        select(ExperimentArmRow)
-        .where(ExperimentArmRow.experiment_id == experiment_id)
-        .order_by(ExperimentArmRow.arm_id)
+async def arm_states(executor: Executor, experiment_id: str) -> list[ArmState]:
+    rows = await executor.execute(
+        select(ARMS).where(ARMS.c.experiment_id == experiment_id).order_by(ARMS.c.arm_id)
     )
     return [_state(row) for row in rows]
 
@@ -110,7 +113,7 @@ def _insert(
     return sqlite.insert(table)
 
 
-def _state(row: ExperimentArmRow) -> ArmState:
+def _state(row: Row) -> ArmState:
     return ArmState(
         experiment_id=row.experiment_id,
         arm_id=row.arm_id,

@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.messages import MessageContent, MessageDecision, MessageStatus
 from models.tables import MessageRow
+from storage.database import Executor
 
 # Writes go to the table, not the mapped class: the ORM's UPDATE would synchronise the session
 # first, and these rows are not loaded in it.
@@ -44,47 +45,58 @@ def message_id_for(idempotency_key: str) -> str:
 
 
 def ledger_row(decision: MessageDecision, importance: str = "normal") -> MessageRow:
+    return MessageRow(**ledger_values(decision, importance))
+
+
+def ledger_values(decision: MessageDecision, importance: str = "normal") -> dict[str, Any]:
+    """The ledger row of a decision, column by column."""
     content = decision.content
-    return MessageRow(
-        message_id=decision.message_id,
-        idempotency_key=decision.idempotency_key,
-        customer_id=decision.customer_id,
-        journey=decision.journey,
-        workflow_id=decision.workflow_id,
-        step=decision.step,
-        trigger_event_id=decision.trigger_event_id,
-        channel=decision.channel,
-        status=decision.status,
-        reason=decision.reason,
-        rule=decision.rule,
-        deferred_until=decision.deferred_until,
-        segment=decision.segment,
-        experiment_id=decision.experiment_id,
-        arm_id=decision.arm_id,
-        fallback_channels=[c.value for c in decision.fallback_channels],
-        importance=importance,
-        benefit_id=decision.benefit_id,
-        title=content.title if content else None,
-        body=content.body if content else None,
-        cta=content.cta if content else None,
-        created_at=decision.created_at,
-        updated_at=decision.created_at,
-    )
+    return {
+        "message_id": decision.message_id,
+        "idempotency_key": decision.idempotency_key,
+        "customer_id": decision.customer_id,
+        "journey": decision.journey,
+        "workflow_id": decision.workflow_id,
+        "step": decision.step,
+        "trigger_event_id": decision.trigger_event_id,
+        "channel": decision.channel,
+        "status": decision.status,
+        "reason": decision.reason,
+        "rule": decision.rule,
+        "deferred_until": decision.deferred_until,
+        "segment": decision.segment,
+        "experiment_id": decision.experiment_id,
+        "arm_id": decision.arm_id,
+        "fallback_channels": [c.value for c in decision.fallback_channels],
+        "importance": importance,
+        "benefit_id": decision.benefit_id,
+        "title": content.title if content else None,
+        "body": content.body if content else None,
+        "cta": content.cta if content else None,
+        "created_at": decision.created_at,
+        "updated_at": decision.created_at,
+    }
 
 
-async def contact_history(
-    session: AsyncSession, customer_id: str, since: datetime
-) -> list[MessageRow]:
-    """The customer's decisions since `since`, and every complaint whatever its age."""
-    rows = await session.scalars(
-        select(MessageRow)
+async def record_decision(
+    executor: Executor, decision: MessageDecision, importance: str = "normal"
+) -> None:
+    """Insert the decision's ledger row (IntegrityError: its idempotency key is taken)."""
+    await executor.execute(insert(MESSAGES).values(**ledger_values(decision, importance)))
+
+
+async def contact_history(executor: Executor, customer_id: str, since: datetime) -> list[Row]:
+    """The customer's decisions since `since`, and every complaint whatever its age (rows with
+    the ledger's columns)."""
+    result = await executor.execute(
+        select(MESSAGES)
         .where(
-            MessageRow.customer_id == customer_id,
-            or_(MessageRow.created_at >= since, MessageRow.complained_at.is_not(None)),
+            MESSAGES.c.customer_id == customer_id,
+            or_(MESSAGES.c.created_at >= since, MESSAGES.c.complained_at.is_not(None)),
         )
-        .order_by(MessageRow.created_at)
+        .order_by(MESSAGES.c.created_at)
     )
-    return list(rows)
+    return list(result)
 
 
 async def set_content(
@@ -120,7 +132,7 @@ async def start_delivery(
 
 
 async def settle_unstarted(
-    session: AsyncSession,
+    executor: Executor,
     message_id: str,
     channel: str,
     copy: StoredCopy | None,
@@ -131,7 +143,7 @@ async def settle_unstarted(
     """Settle a pending message that no attempt started as sent, with its copy, in the caller's
     transaction: for a channel whose provider is our own database (the dev outbox), written in
     the same transaction. False as for start_delivery."""
-    result = await session.execute(
+    result = await executor.execute(
         _unstarted(message_id, channel).values(
             status=MessageStatus.SENT,
             reason=reason,
@@ -217,7 +229,7 @@ async def messages_for_workflow(session: AsyncSession, workflow_id: str) -> list
     return [to_decision(row) for row in rows]
 
 
-def to_decision(row: MessageRow) -> MessageDecision:
+def to_decision(row: MessageRow | Row) -> MessageDecision:
     content = None
     if row.title is not None or row.body is not None:
         content = MessageContent(

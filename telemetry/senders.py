@@ -9,7 +9,7 @@ delivery's own transaction, is counted but has no span of its own.
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from channels.base import DeliveryError, OutgoingMessage, Sender, TransactionalSender
 from models.channels import Channel
@@ -56,8 +56,8 @@ class CountedTransactionalSender:
     def reference(self, message: OutgoingMessage) -> str:
         return self._inner.reference(message)
 
-    def add(self, session: AsyncSession, message: OutgoingMessage) -> None:
-        self._inner.add(session, message)
+    async def add(self, transaction: AsyncConnection, message: OutgoingMessage) -> None:
+        await self._inner.add(transaction, message)
         sends.labels(str(message.channel), "sent").inc()
 
 

@@ -52,8 +52,12 @@ async def test_trail_shows_the_calls_and_receipts_of_a_message(sqlite_url: str) 
     async with sessions.begin() as session:
         session.add(row)
         await session.flush()
-        record_attempt(session, message_id, "sms", AttemptOutcome.FAILED, "invalid_number", now)
-        record_attempt(session, message_id, "push", AttemptOutcome.SENT, "accepted", now, "p-1")
+        await record_attempt(
+            session, message_id, "sms", AttemptOutcome.FAILED, "invalid_number", now
+        )
+        await record_attempt(
+            session, message_id, "push", AttemptOutcome.SENT, "accepted", now, "p-1"
+        )
     receipt = Receipt(receipt_id="r-1", type="delivered", message_id=message_id, occurred_at=now)
     await record_receipt(sessions, "push", receipt, now, FeedbackRules(GuardrailSettings()))
     await engine.dispose()
