@@ -13,14 +13,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from sklearn.metrics import roc_auc_score
 
+from dormancy.fitting import fit_mbgnbd
 from dormancy.labels import DormancyTier
 from dormancy.settings import DormancySettings
-from dormancy.still_active import (
-    MbgNbdParams,
-    fit_mbgnbd,
-    probability_alive,
-    probability_purchase_within,
-)
+from dormancy.still_active import MbgNbdParams, probability_alive, probability_purchase_within
 from dormancy.tiers import tier_for_days
 
 RETURN_WINDOWS_DAYS = (30, 60, 90)

@@ -1,11 +1,14 @@
-"""`journeyctl dormancy ...`: check the tiers and the still-active model against real data."""
+"""`journeyctl dormancy ...`: check the tiers and the still-active model against real data.
+
+The check reads data tables and fits the model: pandas, scipy and scikit-learn (the optional
+`[ml]` extra) are imported by the command, not by this module, which every `journeyctl` process
+imports (the worker and the API among them)."""
 
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dormancy.cdnow import default_cdnow_path, validate_cdnow
 from dormancy.settings import DormancySettings
 
 app = typer.Typer(help="Dormancy tiers, reasons and the probability a customer is still active.")
@@ -24,6 +27,8 @@ def validate(
     ] = None,
 ) -> None:
     """Split CDNOW in half, tier customers at the split and compare with who came back."""
+    from dormancy.cdnow import default_cdnow_path, validate_cdnow
+
     path = path or default_cdnow_path()
     settings = DormancySettings()
     typer.echo(f"reading {path.resolve()} and fitting MBG/NBD on the first half ...")

@@ -8,8 +8,6 @@ with real outcomes, which is exactly what the replay method needs.
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 FILE_NAME = "hillstrom.csv"
 ARM_BY_SEGMENT = {
     "Mens E-Mail": "mens_email",
@@ -54,6 +52,10 @@ def hillstrom_csv(path: Path) -> Path:
 def load_hillstrom(path: Path, sample: int | None = None, seed: int = 0) -> LoggedExperiment:
     """Read the CSV at `path` (a file, or a directory holding hillstrom.csv); `sample` rows
     drawn at random with `seed` when given."""
+    # pandas is the optional [ml] extra: only this reader needs it, and the replay and the
+    # bandit around it are imported by every journeyctl process (the worker among them).
+    import pandas as pd
+
     path = hillstrom_csv(path)
     frame = pd.read_csv(path, usecols=["segment", *REWARDS])
     unknown = set(frame["segment"].unique()) - set(ARM_BY_SEGMENT)

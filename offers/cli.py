@@ -1,36 +1,24 @@
 """`journeyctl offers ...`: evaluate the uplift estimator and the budgeted allocation, and
-retrain the shipped uplift model."""
+retrain the shipped uplift model.
+
+Both commands read Hillstrom's table and fit models: pandas, scikit-learn and xgboost (the
+optional `[ml]` extra) are imported by the command that runs, not by this module, which every
+`journeyctl` process imports (the worker and the API among them)."""
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dormancy.settings import DormancySettings
 from offers.catalogue import load_catalogue
-from offers.evaluation import (
-    RepeatedSplits,
-    UpliftEvaluation,
-    UpliftScorer,
-    evaluate_uplift,
-    repeated_splits,
-)
-from offers.hillstrom import (
-    default_hillstrom_path,
-    feature_matrix,
-    load_hillstrom,
-    train_test_split_stratified,
-)
 from offers.settings import OfferSettings
-from offers.simulation import SimulationAssumptions, SimulationReport, simulate
-from offers.uplift_model import (
-    SHIPPED_UPLIFT_MODEL,
-    fit_t_learner,
-    logistic_t_learner_uplift,
-    save_uplift_model,
-    xgboost_t_learner_uplift,
-)
+from offers.uplift_model import SHIPPED_UPLIFT_MODEL, save_uplift_model
+
+if TYPE_CHECKING:
+    from offers.evaluation import RepeatedSplits, UpliftEvaluation
+    from offers.simulation import SimulationReport
 
 app = typer.Typer(help="Offer catalogue, uplift estimator and budgeted offer allocation.")
 
@@ -40,7 +28,7 @@ PathOption = Annotated[
 ]
 
 
-def _print_evaluation(name: str, result: UpliftEvaluation) -> None:
+def _print_evaluation(name: str, result: "UpliftEvaluation") -> None:
     low, high = result.qini_interval
     typer.echo(f"  {name}")
     typer.echo(
@@ -55,7 +43,7 @@ def _print_evaluation(name: str, result: UpliftEvaluation) -> None:
     typer.echo(f"    random targeting: {result.average_treatment_effect * 100:+.2f} pp at any k")
 
 
-def _print_repeated(result: RepeatedSplits) -> None:
+def _print_repeated(result: "RepeatedSplits") -> None:
     n = result.splits
     cells = ", ".join(
         f"top {k:.0%} {ratio:.2f}x ({result.uplift_above_random_at[k]}/{n})"
@@ -67,7 +55,7 @@ def _print_repeated(result: RepeatedSplits) -> None:
     )
 
 
-def _print_simulation(report: SimulationReport, settings: OfferSettings) -> None:
+def _print_simulation(report: "SimulationReport", settings: OfferSettings) -> None:
     typer.echo("\nsimulation assumptions:")
     for line in report.assumptions:
         typer.echo(f"  - {line}")
@@ -114,6 +102,20 @@ def evaluate(
 ) -> None:
     """Qini and uplift-at-k of the T-learner on a held-out split, then the budgeted allocation
     against 'same coupon for all' in a simulation driven by it."""
+    from offers.evaluation import UpliftScorer, evaluate_uplift, repeated_splits
+    from offers.hillstrom import (
+        default_hillstrom_path,
+        feature_matrix,
+        load_hillstrom,
+        train_test_split_stratified,
+    )
+    from offers.simulation import SimulationAssumptions, simulate
+    from offers.uplift_training import (
+        fit_t_learner,
+        logistic_t_learner_uplift,
+        xgboost_t_learner_uplift,
+    )
+
     path = path or default_hillstrom_path()
     now = at.replace(tzinfo=UTC) if at else datetime.now(UTC)
     settings = OfferSettings()
@@ -170,6 +172,9 @@ def train_uplift(
     output: Annotated[Path, typer.Option(help="model file to write")] = SHIPPED_UPLIFT_MODEL,
 ) -> None:
     """Fit the conversion T-learner on all of Hillstrom and write the model file (JSON)."""
+    from offers.hillstrom import default_hillstrom_path, feature_matrix, load_hillstrom
+    from offers.uplift_training import fit_t_learner
+
     path = path or default_hillstrom_path()
     frame = load_hillstrom(path)
     model = fit_t_learner(

@@ -11,17 +11,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-FEATURES = (
-    "recency",
-    "log_history",
-    "mens",
-    "womens",
-    "newbie",
-    "zip_urban",
-    "zip_rural",
-    "channel_web",
-    "channel_phone",
-)
+from offers.uplift_model import FEATURES
+
 _REQUIRED = (
     "recency",
     "history",

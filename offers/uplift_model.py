@@ -4,7 +4,8 @@ controls; uplift = P(conversion | treated) - P(conversion | control).
 Logistic regression rather than boosted trees: conversions are under 1 % of Hillstrom's rows, and
 over 20 random 70/30 splits (seeds 0-19) the logistic T-learner's Qini was above random on 19
 (mean +0.082), an XGBoost T-learner's on 16 (mean +0.040). It also ships as a few numbers in JSON.
-`journeyctl offers evaluate` prints both for comparison.
+`journeyctl offers evaluate` prints both for comparison. Predicting is numpy alone; fitting
+(offers/uplift_training.py) needs scikit-learn and xgboost, the optional [ml] extra.
 """
 
 import json
@@ -14,10 +15,19 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
-from sklearn.linear_model import LogisticRegression
-from xgboost import XGBClassifier
 
-from offers.hillstrom import FEATURES
+# The model's inputs, in order: Hillstrom's fields as offers/hillstrom.py encodes them.
+FEATURES = (
+    "recency",
+    "log_history",
+    "mens",
+    "womens",
+    "newbie",
+    "zip_urban",
+    "zip_rural",
+    "channel_web",
+    "channel_phone",
+)
 
 SHIPPED_UPLIFT_MODEL = Path(__file__).resolve().parent / "uplift_model.json"
 
@@ -87,36 +97,6 @@ def predict_one(model: UpliftModel, customer: UpliftFeatures) -> tuple[float, fl
     return float(baseline[0]), float(uplift[0])
 
 
-def _fit_arm(features: NDArray[np.float64], outcome: NDArray[np.int_]) -> LogisticArm:
-    # Newton steps converge exactly here in a few iterations, where lbfgs stopped short.
-    fitted = LogisticRegression(C=1.0, solver="newton-cholesky").fit(features, outcome)
-    return LogisticArm(
-        intercept=float(fitted.intercept_[0]),
-        coefficients=tuple(float(c) for c in fitted.coef_[0]),
-    )
-
-
-def fit_t_learner(
-    features: NDArray[np.float64],
-    treatment: NDArray[np.int_],
-    outcome: NDArray[np.int_],
-    *,
-    outcome_name: str,
-    version: str,
-    data_source: str,
-) -> UpliftModel:
-    treated = treatment == 1
-    return UpliftModel(
-        version=version,
-        outcome=outcome_name,
-        features=FEATURES,
-        treated=_fit_arm(features[treated], outcome[treated]),
-        control=_fit_arm(features[~treated], outcome[~treated]),
-        trained_rows=len(outcome),
-        data_source=data_source,
-    )
-
-
 def save_uplift_model(model: UpliftModel, path: Path) -> None:
     path.write_text(model.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
@@ -129,33 +109,3 @@ def load_uplift_model(path: Path | None = None) -> UpliftModel:
     if model.features != FEATURES:
         raise ValueError(f"uplift model features {model.features} do not match {FEATURES}")
     return model
-
-
-def logistic_t_learner_uplift(
-    train_features: NDArray[np.float64],
-    treatment: NDArray[np.int_],
-    outcome: NDArray[np.int_],
-    test_features: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """Uplift of the shipped kind of model, in the same shape as the comparison below."""
-    model = fit_t_learner(
-        train_features, treatment, outcome, outcome_name="", version="", data_source=""
-    )
-    return model.predict(test_features)[1]
-
-
-def xgboost_t_learner_uplift(
-    train_features: NDArray[np.float64],
-    treatment: NDArray[np.int_],
-    outcome: NDArray[np.int_],
-    test_features: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """Uplift from a boosted-trees T-learner, only to compare with the shipped logistic one."""
-    treated = treatment == 1
-    arms = []
-    for rows in (treated, ~treated):
-        model = XGBClassifier(
-            n_estimators=100, max_depth=3, learning_rate=0.05, min_child_weight=20, n_jobs=1
-        )
-        arms.append(model.fit(train_features[rows], outcome[rows]).predict_proba(test_features))
-    return arms[0][:, 1] - arms[1][:, 1]

@@ -1,17 +1,18 @@
-"""`journeyctl scoring ...`: train the intent model and score session files."""
+"""`journeyctl scoring ...`: train the intent model and score session files.
+
+Both commands read data tables: pandas, scikit-learn and xgboost (the optional `[ml]` extra) are
+imported by the command that runs, not by this module, which every `journeyctl` process imports
+(the worker and the API among them)."""
 
 import time
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from scoring.model import IntentModel
 from scoring.segments import scores_and_segments
-from scoring.session_schema import SessionDataError
 from scoring.settings import ScoringSettings, repo_path
-from scoring.training import train_intent_model, write_artifact
 
 app = typer.Typer(help="Intent model: train it, score session files.", no_args_is_help=True)
 
@@ -25,7 +26,7 @@ def train(
     ] = _DEFAULTS.data_path,
     version: Annotated[str, typer.Option(help="Artifact name, e.g. intent-v2.")] = "intent-v1",
     output_dir: Annotated[
-        Path, typer.Option(help="Where to write <version>.ubj and .meta.json.")
+        Path, typer.Option(help="Where to write <version>.json and .meta.json.")
     ] = _DEFAULTS.model_path.parent,
     folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds.")] = (
         _DEFAULTS.training.cv_folds
@@ -35,6 +36,9 @@ def train(
     ),
 ) -> None:
     """Cross-validate the XGBoost intent model, print AUC, F1 and calibration, write it."""
+    from scoring.session_schema import SessionDataError
+    from scoring.training import train_intent_model, write_artifact
+
     settings = _DEFAULTS.training.model_copy(update={"cv_folds": folds, "rounds": rounds})
     data_path = repo_path(data).resolve()
     typer.echo(f"training {version} on {data_path}")
@@ -94,10 +98,14 @@ def predict(
         Path, typer.Option("--output", dir_okay=False, help="CSV to write the scores to.")
     ],
     model: Annotated[
-        Path, typer.Option(help="Model artifact (.ubj, relative: to the repo root).")
+        Path, typer.Option(help="Model artifact (.json, relative: to the repo root).")
     ] = _DEFAULTS.model_path,
 ) -> None:
     """Score every row: probability (0-1), score (0-100), segment (cold/warm/hot), in order."""
+    import pandas as pd
+
+    from scoring.session_schema import SessionDataError, predict_sessions
+
     started = time.perf_counter()
     model_path = repo_path(model)
     if not model_path.is_file():
@@ -106,7 +114,7 @@ def predict(
     intent_model = IntentModel.load(model_path)
     try:
         sessions = pd.read_csv(input_path)
-        probabilities = intent_model.predict_frame(sessions)
+        probabilities = predict_sessions(intent_model, sessions)
     except (SessionDataError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         typer.echo(f"error: {input_path}: {err}", err=True)
         raise typer.Exit(2) from err

@@ -41,7 +41,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from models.behaviour import BehaviourEvent, OrderSummary
-from scoring.session_schema import VISITOR_TYPE_CODES
+from scoring.features import VISITOR_TYPE_CODES
 
 PAGE_VIEWED = "page_viewed"
 PRODUCT_VIEWED = "product_viewed"

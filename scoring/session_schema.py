@@ -8,58 +8,22 @@ special day, month, visitor type and weekend. `Revenue` is the label. The source
 event of ours can reproduce; leaving them out cost 0.001 cross-validated AUC, so the model does
 not use them and a file may carry them or not.
 
-Encodings: `Month` to its number (Jan=1 ... Dec=12; the source spells June in full),
-`VisitorType` New_Visitor=0, Other=1, Returning_Visitor=2, `Weekend` False=0, True=1. Empty
-numeric cells are passed to XGBoost as missing, as the source has a few; the source writes -1 for
-an unknown duration, read as missing too.
+The features and their encodings are in scoring/features.py. Empty numeric cells are passed to
+XGBoost as missing, as the source has a few; the source writes -1 for an unknown duration, read as
+missing too.
 """
 
 import numpy as np
 import pandas as pd
 
+from scoring.features import CATEGORICAL_CODES, FEATURES, NUMERIC_RANGES
+from scoring.model import IntentModel
+
 LABEL = "Revenue"
 IGNORED_COLUMNS = ("OperatingSystems", "Browser", "Region", "TrafficType")
 
-# Allowed range of each numeric feature, in model order.
-NUMERIC_RANGES: dict[str, tuple[float, float]] = {
-    "Administrative": (0.0, np.inf),
-    "Administrative_Duration": (0.0, np.inf),
-    "Informational": (0.0, np.inf),
-    "Informational_Duration": (0.0, np.inf),
-    "ProductRelated": (0.0, np.inf),
-    "ProductRelated_Duration": (0.0, np.inf),
-    "BounceRates": (0.0, 1.0),
-    "ExitRates": (0.0, 1.0),
-    "PageValues": (0.0, np.inf),
-    "SpecialDay": (0.0, 1.0),
-}
 DURATION_COLUMNS = ("Administrative_Duration", "Informational_Duration", "ProductRelated_Duration")
 UNKNOWN_DURATION = -1.0
-
-MONTH_CODES: dict[str, int] = {
-    "Jan": 1,
-    "Feb": 2,
-    "Mar": 3,
-    "Apr": 4,
-    "May": 5,
-    "Jun": 6,
-    "June": 6,
-    "Jul": 7,
-    "Aug": 8,
-    "Sep": 9,
-    "Oct": 10,
-    "Nov": 11,
-    "Dec": 12,
-}
-VISITOR_TYPE_CODES: dict[str, int] = {"New_Visitor": 0, "Other": 1, "Returning_Visitor": 2}
-WEEKEND_CODES: dict[str, int] = {"False": 0, "True": 1, "0": 0, "1": 1}
-CATEGORICAL_CODES: dict[str, dict[str, int]] = {
-    "Month": MONTH_CODES,
-    "VisitorType": VISITOR_TYPE_CODES,
-    "Weekend": WEEKEND_CODES,
-}
-
-FEATURES: tuple[str, ...] = (*NUMERIC_RANGES, *CATEGORICAL_CODES)
 
 _EXAMPLES_SHOWN = 3
 
@@ -85,6 +49,11 @@ def encode_sessions(frame: pd.DataFrame) -> np.ndarray:
         else:
             matrix[:, position] = _categorical(name, column, CATEGORICAL_CODES[name])
     return matrix
+
+
+def predict_sessions(model: IntentModel, frame: pd.DataFrame) -> np.ndarray:
+    """Purchase probabilities for a session table (raises SessionDataError on bad input)."""
+    return model.predict_matrix(encode_sessions(frame))
 
 
 def _numeric(name: str, column: pd.Series) -> np.ndarray:

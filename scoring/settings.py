@@ -64,7 +64,7 @@ class ChannelPreferenceSettings(BaseModel):
 
 class ScoringSettings(BaseModel):
     # Relative paths are taken from the repository root (see repo_path).
-    model_path: Path = Path("scoring/artifacts/intent-v1.ubj")
+    model_path: Path = Path("scoring/artifacts/intent-v1.json")
     data_path: Path = Path("../shared/data/online_shoppers_intention.csv")
 
     # PRODUCT.md: cold < 35, warm 35-70, hot > 70.

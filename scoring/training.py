@@ -19,18 +19,20 @@ import xgboost as xgb
 from sklearn.metrics import brier_score_loss, f1_score, precision_score, recall_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from scoring.model import IntentModel, metadata_path
-from scoring.session_schema import (
-    CATEGORICAL_CODES,
-    FEATURES,
-    IGNORED_COLUMNS,
-    LABEL,
-    SessionDataError,
-    encode_sessions,
-)
+from scoring.features import CATEGORICAL_CODES, FEATURES
+from scoring.model import metadata_path
+from scoring.session_schema import IGNORED_COLUMNS, LABEL, SessionDataError, encode_sessions
 from scoring.settings import TrainingSettings
 
 _THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A booster fresh from training and its metadata, before they are written."""
+
+    booster: xgb.Booster
+    metadata: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ def reliability_table(
 
 def train_intent_model(
     data_path: Path, data_label: str, version: str, settings: TrainingSettings
-) -> IntentModel:
+) -> TrainedModel:
     """Cross-validate, fit and evaluate; `data_label` is how the metadata names the data file
     (the relative path as configured, so metadata does not leak one machine's layout)."""
     data = load_training_data(data_path)
@@ -193,13 +195,14 @@ def train_intent_model(
             ),
         },
     }
-    return IntentModel(booster=booster, metadata=metadata)
+    return TrainedModel(booster=booster, metadata=metadata)
 
 
-def write_artifact(model: IntentModel, directory: Path) -> Path:
-    """Write `<version>.ubj` and `<version>.meta.json` under `directory`; returns the model path."""
+def write_artifact(model: TrainedModel, directory: Path) -> Path:
+    """Write `<version>.json` (XGBoost's JSON model, which scoring.model evaluates) and
+    `<version>.meta.json` under `directory`; returns the model path."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{model.version}.ubj"
+    path = directory / f"{model.metadata['version']}.json"
     model.booster.save_model(str(path))
     metadata_path(path).write_text(json.dumps(model.metadata, indent=2) + "\n")
     return path

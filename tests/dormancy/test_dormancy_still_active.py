@@ -2,12 +2,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from dormancy.still_active import (
-    MbgNbdParams,
-    fit_mbgnbd,
-    probability_alive,
-    probability_purchase_within,
-)
+from dormancy.fitting import fit_mbgnbd
+from dormancy.still_active import MbgNbdParams, probability_alive, probability_purchase_within
 
 TRUE = MbgNbdParams(r=0.5, alpha=30.0, a=0.8, b=2.5)
 

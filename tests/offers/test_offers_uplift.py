@@ -18,14 +18,8 @@ from offers.hillstrom import (
 from offers.settings import OfferSettings
 from offers.simulation import SimulationAssumptions, simulate
 from offers.uplift_metrics import average_treatment_effect, qini_coefficient, uplift_at_k
-from offers.uplift_model import (
-    UpliftFeatures,
-    fit_t_learner,
-    load_uplift_model,
-    logistic_t_learner_uplift,
-    predict_one,
-    save_uplift_model,
-)
+from offers.uplift_model import UpliftFeatures, load_uplift_model, predict_one, save_uplift_model
+from offers.uplift_training import fit_t_learner, logistic_t_learner_uplift
 
 HILLSTROM = default_hillstrom_path()
 

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from models.behaviour import BehaviourEvent
-from scoring.session_schema import MONTH_CODES
+from scoring.features import MONTH_CODES
 
 PAGE_TYPES = (
     ("Administrative", "administrative"),

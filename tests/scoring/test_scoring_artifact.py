@@ -8,8 +8,9 @@ from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
 from scoring.cli import app
+from scoring.features import FEATURES
 from scoring.model import IntentModel, metadata_path
-from scoring.session_schema import FEATURES, LABEL
+from scoring.session_schema import LABEL, predict_sessions
 from scoring.settings import ScoringSettings, repo_path
 from scoring.training import holdout_split
 
@@ -40,7 +41,7 @@ def test_shipped_model_ranks_held_out_sessions_well(
     labels = sessions[LABEL].to_numpy(dtype=int)
     _, holdout = holdout_split(labels, split["holdout_fraction"], split["split_seed"])
     assert len(holdout) == split["holdout_rows"]
-    probabilities = shipped_model.predict_frame(sessions.iloc[holdout])
+    probabilities = predict_sessions(shipped_model, sessions.iloc[holdout])
     assert roc_auc_score(labels[holdout], probabilities) > 0.85
 
 
@@ -56,11 +57,11 @@ def test_train_writes_a_loadable_versioned_artifact(sessions: pd.DataFrame, tmp_
     )
     assert result.exit_code == 0, result.output
     assert "3-fold CV  AUC" in result.output and "Brier" in result.output
-    model = IntentModel.load(out / "intent-t1.ubj")
-    meta = json.loads(metadata_path(out / "intent-t1.ubj").read_text())
+    model = IntentModel.load(out / "intent-t1.json")
+    meta = json.loads(metadata_path(out / "intent-t1.json").read_text())
     assert meta["training_data"]["rows"] == len(subset)
     assert meta["metrics"]["cross_validation"]["auc"] > 0.8
-    assert model.predict_frame(subset.head(5)).shape == (5,)
+    assert predict_sessions(model, subset.head(5)).shape == (5,)
 
 
 def test_train_names_a_missing_label(sessions: pd.DataFrame, tmp_path) -> None:

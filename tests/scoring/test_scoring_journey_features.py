@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from models.behaviour import OrderSummary
+from scoring.features import FEATURES
 from scoring.intent import score_customer
 from scoring.journey_features import (
     FLAGGED_RATE,
@@ -17,7 +18,7 @@ from scoring.journey_features import (
     split_sessions,
 )
 from scoring.model import IntentModel
-from scoring.session_schema import FEATURES, encode_sessions
+from scoring.session_schema import encode_sessions, predict_sessions
 from scoring.settings import ScoringSettings
 from tests.scoring.builders import event, events_from_row, views
 
@@ -41,7 +42,7 @@ def test_events_rebuilt_from_real_rows_give_those_rows_features_and_probability(
 ) -> None:
     rows = rebuildable(sessions).sample(n=60, random_state=11)
     expected_features = encode_sessions(rows)
-    expected = shipped_model.predict_frame(rows)
+    expected = predict_sessions(shipped_model, rows)
     for position, (_, row) in enumerate(rows.iterrows()):
         events = events_from_row(row)
         now = events[-1].occurred_at + timedelta(minutes=5)

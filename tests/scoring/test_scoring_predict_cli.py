@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from scoring.cli import app
 from scoring.model import IntentModel
-from scoring.session_schema import LABEL
+from scoring.session_schema import LABEL, predict_sessions
 
 runner = CliRunner()
 
@@ -32,7 +32,7 @@ def test_scores_every_row_in_order(
     scores = pd.read_csv(target)
     assert list(scores.columns) == ["probability", "score", "segment"]
     assert len(scores) == len(sample)
-    expected = shipped_model.predict_frame(sample)
+    expected = predict_sessions(shipped_model, sample)
     np.testing.assert_allclose(scores["probability"], expected, atol=1e-6)
     assert scores["probability"].between(0, 1).all()
     np.testing.assert_allclose(scores["score"], np.round(expected * 100, 1), atol=1e-9)
