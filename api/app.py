@@ -25,8 +25,8 @@ from api.routes import (
 from api.temporal import TemporalConnection
 from settings import Settings
 from storage.database import create_engine, session_factory
-from telemetry import endpoints as metrics
-from telemetry.tracing import instrument_app, traced_client
+from telemetry import web as api_telemetry
+from telemetry.tracing import traced_client
 from temporal_client import connect_temporal
 
 log = structlog.get_logger()
@@ -81,10 +81,10 @@ def create_app(
     app.include_router(reports.link_router, responses=unavailable)
     authenticated = [Depends(require_api_key)]
     guarded = error_responses(401, 503)
-    for module in (events, customers, journeys, timeline, metrics, reports):
+    for module in (events, customers, journeys, timeline, api_telemetry, reports):
         app.include_router(module.router, dependencies=authenticated, responses=guarded)
     app.include_router(reports.page_router, dependencies=authenticated, responses=guarded)
     document_errors(app)
     if tracer_provider is not None:
-        instrument_app(app, tracer_provider)
+        api_telemetry.instrument_app(app, tracer_provider)
     return app

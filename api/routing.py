@@ -6,6 +6,7 @@ journeys costs no Temporal call for the ones that are not there.
 """
 
 import asyncio
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -15,7 +16,6 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import utcnow
 from journeys.registry import Action, Route, routes_for
 from journeys.runs import JourneyInput
 from journeys.spec import JourneySpec
@@ -71,7 +71,9 @@ async def route_event(
     if active is None:
         async with sessions.begin() as session:
             starts = [route.journey.kind for route in routes if route.action == Action.START]
-            await claim_starts(session, event.customer_id, starts, event.event_id, utcnow())
+            await claim_starts(
+                session, event.customer_id, starts, event.event_id, datetime.now(UTC)
+            )
             active = await active_journeys(session, event.customer_id)
     kinds = await asyncio.gather(
         *(_deliver(client, sessions, task_queue, route, event, active) for route in routes)
@@ -113,7 +115,7 @@ async def _deliver(
         kind = await signal_if_running(client, workflow_id, event)
         if kind == JourneyActionKind.IGNORED:
             await forget_ended(
-                sessions, event.customer_id, journey.kind, active[journey.kind], utcnow()
+                sessions, event.customer_id, journey.kind, active[journey.kind], datetime.now(UTC)
             )
         return kind
     handle = await start_journey(client, task_queue, journey, event)

@@ -19,7 +19,7 @@ import uvicorn
 from temporalio.client import Client
 
 from api.app import create_app
-from cli.stack import dev_server_args, temporal_binary
+from cli.dev_server import dev_server_args, temporal_binary
 from settings import Settings
 from temporal_client import connect_temporal
 

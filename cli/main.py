@@ -1,15 +1,16 @@
-"""`journeyctl`: run the stack and its parts, and operate journeys."""
+"""`journeyctl`: run the stack and its parts, and operate journeys.
+
+`journeyctl api` and `journeyctl worker` import their process's code when they run: a worker
+starts without the API's web framework, and the API without the worker's (start-up time,
+bench/cold_start.py)."""
 
 import asyncio
 
 import typer
-import uvicorn
 
-from api.app import create_app
 from catalog import cli as catalog_cli
 from channels import cli as channels_cli
 from cli.simulate import simulate_command
-from cli.stack import run_stack
 from content import cli as content_cli
 from dormancy import cli as dormancy_cli
 from experiments import cli as experiments_cli
@@ -24,7 +25,6 @@ from scoring import cli as scoring_cli
 from settings import Settings
 from storage.database import migrate as run_migrations
 from telemetry.tracing import configure_tracing
-from workers.main import run_worker
 
 app = typer.Typer(help="Durable customer journeys on Temporal.", no_args_is_help=True)
 app.add_typer(ops_app, name="ops")
@@ -49,6 +49,8 @@ experiments_cli.app.command("report")(reports_cli.report)
 @app.command()
 def up(api_port: int = typer.Option(8000, help="port of the API")) -> None:
     """Start the whole stack: Temporal dev server with its UI, worker and API, on SQLite."""
+    from cli.stack import run_stack
+
     run_stack(Settings(), api_port)
 
 
@@ -58,6 +60,10 @@ def api(
     port: int = typer.Option(8000, help="port to listen on"),
 ) -> None:
     """Run the HTTP API (run `migrate` first)."""
+    import uvicorn
+
+    from api.app import create_app
+
     settings = Settings()
     configure_logging(settings)
     tracing = configure_tracing(settings.telemetry, "api")
@@ -68,6 +74,8 @@ def api(
 @app.command()
 def worker() -> None:
     """Run a journey worker (run `migrate` first)."""
+    from workers.main import run_worker
+
     asyncio.run(run_worker(Settings()))
 
 

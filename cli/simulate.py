@@ -41,7 +41,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.routing import signal_if_running, start_journey
 from channels.settings import ChannelSettings
-from cli.stack import temporal_binary
+from cli.dev_server import temporal_binary
 from content.settings import ContentSettings
 from journeys.registry import JOURNEYS, journey_by_kind
 from journeys.runs import JourneyState

@@ -1,21 +1,10 @@
-"""Where Prometheus scrapes: the API's /metrics route, the worker's two metrics ports."""
+"""Where Prometheus scrapes the worker: its two metrics ports (the API's /metrics route is in
+telemetry/web.py)."""
 
 from wsgiref.simple_server import WSGIServer
 
-from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
+from prometheus_client import start_http_server
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-
-router = APIRouter(tags=["operations"])
-
-
-@router.get(
-    "/metrics",
-    summary="Application counters in the Prometheus text format (bearer key required)",
-    response_class=Response,
-)
-async def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 def split_address(address: str) -> tuple[str, int]:

@@ -9,10 +9,8 @@ instrumented globally; other sends get a span from telemetry.senders.
 
 import sys
 
-from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -64,13 +62,6 @@ def instrument_httpx(provider: TracerProvider) -> None:
 
 def uninstrument_httpx() -> None:
     HTTPXClientInstrumentor().uninstrument()
-
-
-def instrument_app(app: FastAPI, provider: TracerProvider) -> None:
-    # Health checks and scrapes every few seconds would drown the traces that matter.
-    FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=provider, excluded_urls="healthz,metrics"
-    )
 
 
 def traced_client(client: Client, provider: TracerProvider) -> Client:

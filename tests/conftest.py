@@ -15,7 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from cli.stack import temporal_binary
+from cli.dev_server import temporal_binary
 from models.search_attributes import ALL as SEARCH_ATTRIBUTES
 from settings import Settings
 from storage.database import create_engine, migrate, read_engine, session_factory

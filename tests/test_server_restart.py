@@ -15,7 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import TimeSkipper
 
 from bench.harness import free_port
-from cli.stack import dev_server_args, temporal_binary
+from cli.dev_server import dev_server_args, temporal_binary
 from journeys.runs import JourneyState
 from tests.conftest import Stack, make_settings, unique
 from tests.journey_helpers import cart, midday_timezone, post_event, put_customer
