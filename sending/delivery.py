@@ -325,15 +325,7 @@ def _settled(
     decision: MessageDecision, reason: str, copy: StoredCopy | None, channel: Channel
 ) -> MessageDecision:
     """The decision as a delivery that went through left it (sent), without reading it back."""
-    log.info(
-        "message settled",
-        workflow_id=decision.workflow_id,
-        customer_id=decision.customer_id,
-        message_id=decision.message_id,
-        channel=channel,
-        status=MessageStatus.SENT,
-        reason=reason,
-    )
+    _log_settled(decision, channel, MessageStatus.SENT, reason)
     update: dict[str, object] = {"status": MessageStatus.SENT, "reason": reason, "channel": channel}
     if copy is not None:
         update["content"] = copy.content
@@ -392,13 +384,19 @@ def _settle(row: MessageRow, status: MessageStatus, reason: str) -> MessageDecis
     row.status = status
     row.reason = reason
     row.updated_at = datetime.now(UTC)
+    _log_settled(row, row.channel, status, reason)
+    return to_decision(row)
+
+
+def _log_settled(
+    message: MessageDecision | MessageRow, channel: str | None, status: MessageStatus, reason: str
+) -> None:
     log.info(
         "message settled",
-        workflow_id=row.workflow_id,
-        customer_id=row.customer_id,
-        message_id=row.message_id,
-        channel=row.channel,
+        workflow_id=message.workflow_id,
+        customer_id=message.customer_id,
+        message_id=message.message_id,
+        channel=channel,
         status=status,
         reason=reason,
     )
-    return to_decision(row)
