@@ -10,6 +10,8 @@ from channels.base import OutgoingMessage
 from models.tables import OutboxRow
 from storage.database import autocommit, engine_of
 
+_INSERT = insert(OutboxRow.__table__)
+
 
 class OutboxSender:
     idempotent = True
@@ -31,14 +33,15 @@ class OutboxSender:
 
     async def add(self, transaction: AsyncConnection, message: OutgoingMessage) -> None:
         await transaction.execute(
-            insert(OutboxRow.__table__).values(
-                message_id=message.message_id,
-                channel=message.channel,
-                customer_id=message.customer_id,
-                title=message.title,
-                body=message.body,
-                created_at=datetime.now(UTC),
-            )
+            _INSERT,
+            {
+                "message_id": message.message_id,
+                "channel": message.channel,
+                "customer_id": message.customer_id,
+                "title": message.title,
+                "body": message.body,
+                "created_at": datetime.now(UTC),
+            },
         )
 
 

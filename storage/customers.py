@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Row, exists, update
+from sqlalchemy import Row, bindparam, exists, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.customers import Customer, CustomerProfile
@@ -61,25 +61,32 @@ async def lock_for_decision(
     """lock_customer for a send decision, in Core (a row, not a mapped object): the customer's
     row and whether an order paid `cart_id`, in one statement (a subquery in RETURNING, on
     PostgreSQL and SQLite)."""
-    returned = list(CUSTOMERS.c)
-    if cart_id is not None:
-        paid = exists().where(
-            EventRow.customer_id == customer_id,
-            EventRow.type == EventType.ORDER_PAID.value,
-            EventRow.properties["cart_id"].as_string() == cart_id,
-        )
-        returned.append(paid.label("cart_paid"))
+    if cart_id is None:
+        found = (await executor.execute(_LOCK, {"b_customer_id": customer_id})).one_or_none()
+        return found, False
     found = (
         await executor.execute(
-            update(CUSTOMERS)
-            .where(CUSTOMERS.c.customer_id == customer_id)
-            .values(decision_seq=CUSTOMERS.c.decision_seq + 1)
-            .returning(*returned)
+            _LOCK_CHECKING_CART, {"b_customer_id": customer_id, "b_cart_id": cart_id}
         )
     ).one_or_none()
-    if found is None:
-        return None, False
-    return found, cart_id is not None and bool(found.cart_paid)
+    return found, found is not None and bool(found.cart_paid)
+
+
+_LOCK = (
+    update(CUSTOMERS)
+    .where(CUSTOMERS.c.customer_id == bindparam("b_customer_id"))
+    .values(decision_seq=CUSTOMERS.c.decision_seq + 1)
+    .returning(*CUSTOMERS.c)
+)
+_LOCK_CHECKING_CART = _LOCK.returning(
+    exists()
+    .where(
+        EventRow.customer_id == bindparam("b_customer_id"),
+        EventRow.type == EventType.ORDER_PAID.value,
+        EventRow.properties["cart_id"].as_string() == bindparam("b_cart_id"),
+    )
+    .label("cart_paid")
+)
 
 
 async def get_customer(session: AsyncSession, customer_id: str) -> Customer | None:

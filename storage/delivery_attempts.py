@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.tables import DeliveryAttemptRow
 from storage.database import Executor
 
-ATTEMPTS = DeliveryAttemptRow.__table__
+_INSERT = insert(DeliveryAttemptRow.__table__)
 
 
 class AttemptOutcome(StrEnum):
@@ -29,14 +29,15 @@ async def record_attempt(
     provider_ref: str | None = None,
 ) -> None:
     await executor.execute(
-        insert(ATTEMPTS).values(
-            message_id=message_id,
-            channel=channel,
-            outcome=outcome,
-            reason=reason[:64],
-            provider_ref=provider_ref,
-            at=at,
-        )
+        _INSERT,
+        {
+            "message_id": message_id,
+            "channel": channel,
+            "outcome": outcome,
+            "reason": reason[:64],
+            "provider_ref": provider_ref,
+            "at": at,
+        },
     )
 
 

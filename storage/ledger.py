@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, or_, select, update
+from sqlalchemy import Row, Update, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.messages import MessageContent, MessageDecision, MessageStatus
@@ -15,6 +15,15 @@ from storage.database import Executor
 # Writes go to the table, not the mapped class: the ORM's UPDATE would synchronise the session
 # first, and these rows are not loaded in it.
 MESSAGES = MessageRow.__table__
+COPY_COLUMNS = (
+    "title",
+    "body",
+    "cta",
+    "disclaimers",
+    "content_hash",
+    "content_path",
+    "content_notes",
+)
 
 
 @dataclass(frozen=True)
@@ -82,21 +91,13 @@ async def record_decision(
     executor: Executor, decision: MessageDecision, importance: str = "normal"
 ) -> None:
     """Insert the decision's ledger row (IntegrityError: its idempotency key is taken)."""
-    await executor.execute(insert(MESSAGES).values(**ledger_values(decision, importance)))
+    await executor.execute(_INSERT, ledger_values(decision, importance))
 
 
 async def contact_history(executor: Executor, customer_id: str, since: datetime) -> list[Row]:
     """The customer's decisions since `since`, and every complaint whatever its age (rows with
     the ledger's columns)."""
-    result = await executor.execute(
-        select(MESSAGES)
-        .where(
-            MESSAGES.c.customer_id == customer_id,
-            or_(MESSAGES.c.created_at >= since, MESSAGES.c.complained_at.is_not(None)),
-        )
-        .order_by(MESSAGES.c.created_at)
-    )
-    return list(result)
+    return list(await executor.execute(_HISTORY, {"b_customer_id": customer_id, "b_since": since}))
 
 
 async def set_content(
@@ -122,12 +123,9 @@ async def start_delivery(
     """Mark a pending message as handed to its channel's provider (with its copy, if not stored
     yet), in one statement. False when it is no longer pending on that channel, or an earlier
     attempt started delivering it: the caller then reads the row and resumes from it."""
+    values = {"delivery_started_at": at, "updated_at": at}
     async with sessions.begin() as session:
-        result = await session.execute(
-            _unstarted(message_id, channel).values(
-                delivery_started_at=at, updated_at=at, **(copy.values() if copy else {})
-            )
-        )
+        result = await session.execute(*_unstarted(_START, message_id, channel, values, copy))
     return result.rowcount == 1
 
 
@@ -143,17 +141,15 @@ async def settle_unstarted(
     """Settle a pending message that no attempt started as sent, with its copy, in the caller's
     transaction: for a channel whose provider is our own database (the dev outbox), written in
     the same transaction. False as for start_delivery."""
-    result = await executor.execute(
-        _unstarted(message_id, channel).values(
-            status=MessageStatus.SENT,
-            reason=reason,
-            provider_ref=provider_ref,
-            delivery_started_at=at,
-            delivered_at=at,
-            updated_at=at,
-            **(copy.values() if copy else {}),
-        )
-    )
+    values = {
+        "status": MessageStatus.SENT,
+        "reason": reason,
+        "provider_ref": provider_ref,
+        "delivery_started_at": at,
+        "delivered_at": at,
+        "updated_at": at,
+    }
+    result = await executor.execute(*_unstarted(_SETTLE, message_id, channel, values, copy))
     return result.rowcount == 1
 
 
@@ -183,13 +179,60 @@ async def settle_delivered(
     return False
 
 
-def _unstarted(message_id: str, channel: str):  # type: ignore[no-untyped-def]
-    return update(MESSAGES).where(
-        MESSAGES.c.message_id == message_id,
-        MESSAGES.c.status == MessageStatus.PENDING,
-        MESSAGES.c.channel == channel,
-        MESSAGES.c.delivery_started_at.is_(None),
+def _unstarted_update(columns: tuple[str, ...]) -> Update:
+    """An UPDATE of a pending message on its channel that no attempt started, setting `columns`
+    from parameters `b_<column>` (built once: a statement built per call costs more CPU than
+    running it)."""
+    return (
+        update(MESSAGES)
+        .where(
+            MESSAGES.c.message_id == bindparam("b_message_id"),
+            MESSAGES.c.status == MessageStatus.PENDING,
+            MESSAGES.c.channel == bindparam("b_channel"),
+            MESSAGES.c.delivery_started_at.is_(None),
+        )
+        .values({column: bindparam(f"b_{column}") for column in columns})
     )
+
+
+def _unstarted(
+    statements: tuple[Update, Update],
+    message_id: str,
+    channel: str,
+    values: dict[str, Any],
+    copy: StoredCopy | None,
+) -> tuple[Update, dict[str, Any]]:
+    """The statement (with or without the copy's columns) and its parameters."""
+    if copy is not None:
+        values = {**values, **copy.values()}
+    parameters = {f"b_{column}": value for column, value in values.items()}
+    statement = statements[1] if copy is not None else statements[0]
+    return statement, {**parameters, "b_message_id": message_id, "b_channel": channel}
+
+
+_START_COLUMNS = ("delivery_started_at", "updated_at")
+_SETTLE_COLUMNS = (
+    "status",
+    "reason",
+    "provider_ref",
+    "delivery_started_at",
+    "delivered_at",
+    "updated_at",
+)
+_START = (_unstarted_update(_START_COLUMNS), _unstarted_update(_START_COLUMNS + COPY_COLUMNS))
+_SETTLE = (_unstarted_update(_SETTLE_COLUMNS), _unstarted_update(_SETTLE_COLUMNS + COPY_COLUMNS))
+_INSERT = insert(MESSAGES)
+_HISTORY = (
+    select(MESSAGES)
+    .where(
+        MESSAGES.c.customer_id == bindparam("b_customer_id"),
+        or_(
+            MESSAGES.c.created_at >= bindparam("b_since"),
+            MESSAGES.c.complained_at.is_not(None),
+        ),
+    )
+    .order_by(MESSAGES.c.created_at)
+)
 
 
 async def mark_engagement(
