@@ -48,10 +48,11 @@ async def run_worker(settings: Settings) -> None:
         tracing=tracing is not None,
     )
     every = timedelta(minutes=settings.experiments.refresh_every_minutes)
-    if await ensure_refresh_schedule(client, settings.task_queue, every):
-        log.info("experiment refresh scheduled", every_minutes=every.total_seconds() / 60)
     try:
         async with worker:
+            # Once the worker polls: a start-up is not held up by the schedule's round trips.
+            if await ensure_refresh_schedule(client, settings.task_queue, every):
+                log.info("experiment refresh scheduled", every_minutes=every.total_seconds() / 60)
             await stop.wait()
             log.info("worker stopping")
     finally:
