@@ -17,6 +17,7 @@ from api.routes import (
     health,
     journeys,
     reports,
+    sms_callbacks,
     timeline,
     tracking,
     unsubscribe,
@@ -76,6 +77,7 @@ def create_app(
     # Signed by the provider or the link itself instead of the bearer key.
     unavailable = error_responses(503)
     app.include_router(webhooks.router, responses=unavailable)
+    app.include_router(sms_callbacks.router, responses=unavailable)
     app.include_router(tracking.router, responses=unavailable)
     app.include_router(unsubscribe.router, responses=unavailable)
     app.include_router(reports.link_router, responses=unavailable)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from channels.settings import HttpProviderSettings
 from channels.signing import SIGNATURE_HEADER, signature_header
 from models.channels import Channel
 from settings import Settings
@@ -41,11 +42,12 @@ def providers() -> None:
         elif http is None:
             name, rate, where = "dev outbox", "-", OUTBOX
         else:
-            name, rate, where = (
-                f"{channel.value} ({http.protocol})",
-                f"{http.rate_per_second:g}",
-                http.base_url,
+            name = (
+                f"{channel.value} ({http.protocol})"
+                if isinstance(http, HttpProviderSettings)
+                else http.provider
             )
+            rate, where = f"{http.rate_per_second:g}", http.base_url
         receipts = "yes" if config.webhook_secret(channel.value) else "no"
         typer.echo(f"{channel.value:8} {name:24} {rate:>7}  {receipts:8}  {where}")
     typer.echo(f"tracked links, pixel and unsubscribe links under {config.public_base_url}")
