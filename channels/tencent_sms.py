@@ -27,9 +27,11 @@ import hmac
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import httpx
+from pydantic import BaseModel, ConfigDict, Field
 
 from channels.base import DeliveryError, OutcomeUnknown, OutgoingMessage
 from channels.http import call, provider_client, reason_code, unkeyed_refusal
@@ -162,23 +164,32 @@ def _refusal(code: str) -> Exception:
     return DeliveryError(NAMED_CODES.get(code) or reason_code(code), final=True)
 
 
-def report_receipt(report: dict[str, object], now: datetime) -> Receipt | None:
-    """A delivery report (状态回执) as a receipt: SUCCESS delivered, FAIL bounced (the carrier's
-    code as reason). `user_receive_time` is Beijing time."""
-    sid, status = str(report.get("sid") or ""), report.get("report_status")
-    if not sid or status not in ("SUCCESS", "FAIL"):
-        return None
+class DeliveryReport(BaseModel):
+    """One entry of a 状态回执 callback (the fields we read)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sid: str = Field(min_length=1, max_length=200, description="the send's SerialNo")
+    report_status: Literal["SUCCESS", "FAIL"]
+    errmsg: str = Field("", max_length=200, description="the carrier's status code")
+    user_receive_time: str | None = Field(None, description="Beijing time, 2026-11-24 18:03:04")
+
+
+def report_receipt(report: DeliveryReport, now: datetime) -> Receipt:
+    """The receipt a delivery report is: SUCCESS delivered, FAIL bounced (reason: the
+    carrier's code)."""
     occurred = now
-    stamp = report.get("user_receive_time")
-    if isinstance(stamp, str):
+    if report.user_receive_time:
         try:
-            occurred = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S").replace(tzinfo=_BEIJING)
+            stamp = datetime.strptime(report.user_receive_time, "%Y-%m-%d %H:%M:%S")
+            occurred = stamp.replace(tzinfo=_BEIJING)
         except ValueError:
             pass
+    success = report.report_status == "SUCCESS"
     return Receipt(
-        receipt_id=f"{sid}:{status}",
-        type=ReceiptType.DELIVERED if status == "SUCCESS" else ReceiptType.BOUNCED,
-        provider_ref=sid,
+        receipt_id=f"{report.sid}:{report.report_status}",
+        type=ReceiptType.DELIVERED if success else ReceiptType.BOUNCED,
+        provider_ref=report.sid,
         occurred_at=occurred,
-        reason=None if status == "SUCCESS" else str(report.get("errmsg") or "")[:200] or None,
+        reason=None if success else report.errmsg or None,
     )

@@ -17,16 +17,19 @@ A provider that is not the configured one is 404; a bad signature 401; a body th
 provider's format 422.
 """
 
+import hmac
+import json
 from urllib.parse import parse_qsl
 
 import structlog
 from fastapi import APIRouter, Request, Response
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from api.deps import SessionsDep, SettingsDep, utcnow
 from api.errors import ApiError, field_errors
-from api.routes.webhooks import apply_receipts, unsubscribe_address
-from channels.settings import TwilioSettings
+from api.routes.webhooks import MAX_RECEIPTS, apply_receipts, unsubscribe_address
+from channels.settings import TencentSmsSettings, TwilioSettings
+from channels.tencent_sms import DeliveryReport, report_receipt
 from channels.twilio import (
     INBOUND_PATH,
     SIGNATURE_HEADER,
@@ -114,3 +117,78 @@ async def twilio_inbound(
     else:
         log.info("sms reply ignored", source="twilio_reply", opt_out=opt_out)
     return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+def _tencent_callback(settings: Settings, token: str) -> None:
+    """404 unless Tencent Cloud is the SMS provider and the path carries its callback token."""
+    sms = settings.channels.sms
+    secret = sms.callback_token if isinstance(sms, TencentSmsSettings) else None
+    if secret is None or not hmac.compare_digest(secret.get_secret_value(), token):
+        raise ApiError(404, "no such callback", field="token")
+
+
+async def _json_body(request: Request) -> object:
+    try:
+        return json.loads(await request.body())
+    except ValueError as err:
+        raise ApiError(422, f"body is not valid JSON: {err}", field="body") from err
+
+
+_REPORTS = TypeAdapter(list[DeliveryReport])
+TENCENT_OK = {"result": 0, "errmsg": "OK"}
+_TENCENT_ERRORS = {
+    404: {"description": "Tencent Cloud is not the SMS provider, or the token is wrong"},
+    422: {"description": "not Tencent Cloud's callback format (field and reason given)"},
+    503: {"description": "database or Temporal unavailable; Tencent Cloud retries"},
+}
+
+
+@router.post(
+    "/v1/webhooks/tencent-sms/{token}/status",
+    summary="Tencent Cloud SMS delivery reports (状态回执)",
+    responses=_TENCENT_ERRORS,
+)
+async def tencent_status(
+    token: str, request: Request, settings: SettingsDep, sessions: SessionsDep
+) -> dict[str, object]:
+    _tencent_callback(settings, token)
+    reports = await _json_body(request)
+    if not isinstance(reports, list) or len(reports) > MAX_RECEIPTS:
+        raise ApiError(422, f"a list of at most {MAX_RECEIPTS} reports", field="body")
+    try:
+        parsed = _REPORTS.validate_python(reports)
+    except ValidationError as err:
+        detail = field_errors(list(err.errors()))[0]
+        raise ApiError(422, detail["reason"], field=detail["field"]) from err
+    receipts = [report_receipt(report, utcnow()) for report in parsed]
+    await apply_receipts(request, settings, sessions, Channel.SMS.value, receipts)
+    return TENCENT_OK
+
+
+@router.post(
+    "/v1/webhooks/tencent-sms/{token}/reply",
+    summary="Tencent Cloud SMS replies (上行): TD, T, R and 退订 unsubscribe",
+    responses=_TENCENT_ERRORS,
+)
+async def tencent_reply(
+    token: str, request: Request, settings: SettingsDep, sessions: SessionsDep
+) -> dict[str, object]:
+    _tencent_callback(settings, token)
+    reply = await _json_body(request)
+    if not isinstance(reply, dict):
+        raise ApiError(422, "a reply is a JSON object", field="body")
+    mobile, nation = str(reply.get("mobile") or ""), str(reply.get("nationcode") or "")
+    if not mobile.isdigit() or not nation.isdigit():
+        raise ApiError(422, "mobile and nationcode must be digits", field="mobile")
+    if is_sms_opt_out_reply(str(reply.get("text") or "")):
+        await unsubscribe_address(
+            sessions,
+            settings.guardrails,
+            Channel.SMS,
+            f"+{nation}{mobile}",
+            None,
+            source="tencent_sms_reply",
+        )
+    else:
+        log.info("sms reply ignored", source="tencent_sms_reply", opt_out=False)
+    return TENCENT_OK
