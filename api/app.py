@@ -22,6 +22,7 @@ from api.routes import (
     tracking,
     unsubscribe,
     webhooks,
+    wechat_events,
 )
 from api.temporal import TemporalConnection
 from settings import Settings
@@ -78,6 +79,7 @@ def create_app(
     unavailable = error_responses(503)
     app.include_router(webhooks.router, responses=unavailable)
     app.include_router(sms_callbacks.router, responses=unavailable)
+    app.include_router(wechat_events.router, responses=unavailable)
     app.include_router(tracking.router, responses=unavailable)
     app.include_router(unsubscribe.router, responses=unavailable)
     app.include_router(reports.link_router, responses=unavailable)

@@ -84,9 +84,6 @@ class WeChatSettings(HttpProviderSettings):
         description="the Token of the account's server configuration (服务器配置): signs the "
         "event pushes to /v1/webhooks/wechat/events; unset: event pushes refused (404)",
     )
-    encoding_aes_key: SecretStr | None = Field(
-        None, description="EncodingAESKey, for pushes in safe mode (安全模式, encrypted)"
-    )
 
 
 class TwilioSettings(ProviderSettings):
