@@ -13,6 +13,7 @@ from api.errors import BodySizeLimit, error_responses, install_error_handlers
 from api.openapi import document_errors
 from api.routes import (
     customers,
+    email_events,
     events,
     health,
     journeys,
@@ -80,6 +81,7 @@ def create_app(
     app.include_router(webhooks.router, responses=unavailable)
     app.include_router(sms_callbacks.router, responses=unavailable)
     app.include_router(wechat_events.router, responses=unavailable)
+    app.include_router(email_events.router, responses=unavailable)
     app.include_router(tracking.router, responses=unavailable)
     app.include_router(unsubscribe.router, responses=unavailable)
     app.include_router(reports.link_router, responses=unavailable)

@@ -224,7 +224,6 @@ class SendGridEventSettings(BaseModel):
         description="the Signed Event Webhook's verification key, as SendGrid shows it "
         "(base64 of the public key)"
     )
-    tolerance_seconds: int = Field(600, ge=1, description="how old a signed timestamp may be")
 
 
 class SesEventSettings(BaseModel):
