@@ -1,9 +1,8 @@
 """What the provider callback tests share: the API alone with a provider configured, a ledger
-row as delivery leaves it, and a client with no bearer key (providers have none)."""
+row as delivery leaves it (tests/test_webhooks.py), and a client with no bearer key."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +11,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from channels.settings import ChannelSettings
 from models.channels import Channel
-from models.tables import CustomerRow, MessageRow
+from models.tables import CustomerRow
 from tests.conftest import Stack, make_settings, unique
 from tests.journey_helpers import put_customer
-from tests.reports import seed
+from tests.test_webhooks import row as ledger
+from tests.test_webhooks import sent_message as sent_on
+
+__all__ = ["ledger"]  # re-exported for the callback tests
 
 PUBLIC_BASE_URL = "https://journeys.shop.example"
 EVERY_CHANNEL = {channel.value: True for channel in Channel}
@@ -46,27 +48,7 @@ async def customer(stack: Stack, **profile: Any) -> str:
 async def sent_message(
     stack: Stack, customer_id: str, channel: Channel, provider_ref: str | None = None
 ) -> str:
-    """A ledger row as delivery leaves it: sent on `channel`, for a journey that is not running."""
-    row = seed.message(
-        customer_id,
-        datetime.now(UTC),
-        channel=channel.value,
-        reason="delivered",
-        trigger_event_id="evt-1",
-        title="t",
-        body="b",
-        provider_ref=provider_ref,
-    )
-    async with stack.sessions.begin() as session:
-        session.add(row)
-    return row.message_id
-
-
-async def ledger(stack: Stack, message_id: str) -> MessageRow:
-    async with stack.sessions() as session:
-        found = await session.get(MessageRow, message_id)
-    assert found is not None
-    return found
+    return await sent_on(stack, customer_id, provider_ref, channel.value)
 
 
 async def profile(stack: Stack, customer_id: str) -> CustomerRow:

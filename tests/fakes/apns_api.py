@@ -18,7 +18,6 @@ import socket
 import threading
 import time
 import uuid
-from collections import deque
 from typing import Any
 
 import jwt
@@ -26,6 +25,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
+
+from tests.fakes.loopback import QueuedBehaviours
 
 TEAM_ID = "TEAM123456"
 KEY_ID = "KEY7654321"
@@ -38,10 +39,9 @@ _ERRORS = {
 }
 
 
-class FakeApns:
+class FakeApns(QueuedBehaviours):
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queue: deque[str] = deque()
+        super().__init__()
         self._key = ec.generate_private_key(ec.SECP256R1())
         self._expired_jwts: set[str] = set()
         self.jwts_seen: list[str] = []
@@ -70,10 +70,6 @@ class FakeApns:
             serialization.NoEncryption(),
         ).decode()
 
-    def queue(self, *behaviours: str) -> None:
-        with self._lock:
-            self._queue.extend(behaviours)
-
     def delivered_to(self, device: str) -> list[dict[str, Any]]:
         with self._lock:
             return [d for d in self.delivered if d["device"] == device]
@@ -82,10 +78,6 @@ class FakeApns:
         self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(timeout=5)
         self._loop.close()
-
-    def _next(self) -> str:
-        with self._lock:
-            return self._queue.popleft() if self._queue else "ok"
 
     def _provider_token_error(self, authorization: str) -> str | None:
         token = authorization.removeprefix("bearer ")

@@ -14,9 +14,7 @@ token issued so far stops working: a 401, as when Google rotates them).
 """
 
 import json
-import threading
 import time
-from collections import deque
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,7 +22,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.fakes.loopback import JsonHandler, LoopbackServer
+from tests.fakes.loopback import JsonHandler, LoopbackServer, QueuedBehaviours
 
 PROJECT = "shop-app"
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
@@ -40,10 +38,9 @@ _ERRORS = {
 }
 
 
-class FakeFcm:
+class FakeFcm(QueuedBehaviours):
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queue: deque[str] = deque()
+        super().__init__()
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.tokens: set[str] = set()  # valid access tokens
         self.token_requests = 0
@@ -69,20 +66,12 @@ class FakeFcm:
             "token_uri": f"{self.base_url}/token",
         }
 
-    def queue(self, *behaviours: str) -> None:
-        with self._lock:
-            self._queue.extend(behaviours)
-
     def sent_to(self, token: str) -> list[dict[str, Any]]:
         with self._lock:
             return [m for m in self.sent if m.get("token") == token]
 
     def close(self) -> None:
         self._loopback.close()
-
-    def _next(self) -> str:
-        with self._lock:
-            return self._queue.popleft() if self._queue else "ok"
 
 
 class _Handler(JsonHandler):

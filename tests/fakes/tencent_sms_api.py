@@ -11,10 +11,8 @@ for the request ("RequestLimitExceeded"), or "InternalError.Timeout" (the SMS is
 """
 
 import json
-import threading
 import time
 import uuid
-from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +20,7 @@ from tencentcloud.common.common_client import CommonClient
 from tencentcloud.common.credential import Credential
 from tencentcloud.common.http.request import RequestInternal
 
-from tests.fakes.loopback import JsonHandler, LoopbackServer
+from tests.fakes.loopback import JsonHandler, LoopbackServer, QueuedBehaviours
 
 SECRET_ID = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
 SECRET_KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
@@ -30,10 +28,9 @@ SDK_APP_ID = "1400006666"
 _REQUEST_ERRORS = ("RequestLimitExceeded", "InternalError.Timeout")
 
 
-class FakeTencentSms:
+class FakeTencentSms(QueuedBehaviours):
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queue: deque[str] = deque()
+        super().__init__()
         self.sent: dict[str, dict[str, Any]] = {}  # SerialNo → the request's JSON
         self.requests: list[dict[str, Any]] = []  # headers and JSON of every signed request
         self._loopback = LoopbackServer(self, _Handler)
@@ -42,20 +39,12 @@ class FakeTencentSms:
         # The SDK's client, used only for its signature (and by tests to call the fake).
         self.sdk = CommonClient("sms", "2021-01-11", Credential(SECRET_ID, SECRET_KEY), "")
 
-    def queue(self, *codes: str) -> None:
-        with self._lock:
-            self._queue.extend(codes)
-
     def sent_to(self, number: str) -> list[dict[str, Any]]:
         with self._lock:
             return [body for body in self.sent.values() if number in body["PhoneNumberSet"]]
 
     def close(self) -> None:
         self._loopback.close()
-
-    def _next(self) -> str:
-        with self._lock:
-            return self._queue.popleft() if self._queue else "ok"
 
     def expected_authorization(self, headers: dict[str, str], raw: bytes) -> str:
         timestamp = int(headers.get("x-tc-timestamp", "0"))

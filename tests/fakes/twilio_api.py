@@ -10,14 +10,12 @@ every accepted request is a message sent. Behaviours, queued with `queue(...)`: 
 """
 
 import base64
-import threading
 import uuid
-from collections import deque
 from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.fakes.loopback import JsonHandler, LoopbackServer
+from tests.fakes.loopback import JsonHandler, LoopbackServer, QueuedBehaviours
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "twilio-auth-token-0123456789abcd"
@@ -30,18 +28,13 @@ _ERRORS = {
 }
 
 
-class FakeTwilio:
+class FakeTwilio(QueuedBehaviours):
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queue: deque[str] = deque()
+        super().__init__()
         self.messages: dict[str, dict[str, str]] = {}  # sid → form, every message taken
         self.requests: list[dict[str, Any]] = []  # {"path", "auth", "form"} of every request
         self._loopback = LoopbackServer(self, _Handler)
         self.base_url = self._loopback.base_url
-
-    def queue(self, *behaviours: str) -> None:
-        with self._lock:
-            self._queue.extend(behaviours)
 
     def sent_to(self, number: str) -> list[dict[str, str]]:
         with self._lock:
@@ -49,10 +42,6 @@ class FakeTwilio:
 
     def close(self) -> None:
         self._loopback.close()
-
-    def _next(self) -> str:
-        with self._lock:
-            return self._queue.popleft() if self._queue else "ok"
 
 
 class _Handler(JsonHandler):
