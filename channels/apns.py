@@ -98,7 +98,7 @@ class ApnsSender:
                         algorithm="ES256",
                         headers={"kid": s.key_id},
                     )
-                except (ValueError, TypeError) as err:  # not an EC private key
+                except (jwt.PyJWTError, ValueError, TypeError) as err:  # not an EC private key
                     raise DeliveryError("apns_key_unusable", final=True) from err
                 self._issued = time.monotonic()
             return self._token

@@ -56,6 +56,7 @@ class FcmSender:
         self._url = f"{settings.base_url}/v1/projects/{project}/messages:send"
         self._client = client or provider_client(settings)
         self._token_lock = asyncio.Lock()
+        self._timeout = settings.timeout_seconds
 
     async def send(self, message: OutgoingMessage) -> str:
         token = await self._access_token()
@@ -90,7 +91,7 @@ class FcmSender:
             if not credentials.valid or credentials.token == stale:
                 try:
                     # google-auth refreshes synchronously; a thread keeps the worker's loop free.
-                    await asyncio.to_thread(credentials.refresh, Request())
+                    await asyncio.to_thread(credentials.refresh, self._token_request)
                 except google.auth.exceptions.TransportError as err:
                     raise DeliveryError("provider_unreachable", final=False) from err
                 except google.auth.exceptions.RefreshError as err:
@@ -98,6 +99,10 @@ class FcmSender:
                     retryable = bool(getattr(err, "retryable", False))
                     raise DeliveryError("fcm_token_refused", final=not retryable) from err
             return str(credentials.token)
+
+    def _token_request(self, *args: Any, **kwargs: Any) -> Any:
+        """google-auth's requests transport, with our timeout rather than its two minutes."""
+        return Request()(*args, **{**kwargs, "timeout": self._timeout})
 
 
 def _refusal(response: httpx.Response, message: OutgoingMessage) -> DeliveryError:
