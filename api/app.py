@@ -13,14 +13,17 @@ from api.errors import BodySizeLimit, error_responses, install_error_handlers
 from api.openapi import document_errors
 from api.routes import (
     customers,
+    email_events,
     events,
     health,
     journeys,
     reports,
+    sms_callbacks,
     timeline,
     tracking,
     unsubscribe,
     webhooks,
+    wechat_events,
 )
 from api.temporal import TemporalConnection
 from settings import Settings
@@ -76,6 +79,9 @@ def create_app(
     # Signed by the provider or the link itself instead of the bearer key.
     unavailable = error_responses(503)
     app.include_router(webhooks.router, responses=unavailable)
+    app.include_router(sms_callbacks.router, responses=unavailable)
+    app.include_router(wechat_events.router, responses=unavailable)
+    app.include_router(email_events.router, responses=unavailable)
     app.include_router(tracking.router, responses=unavailable)
     app.include_router(unsubscribe.router, responses=unavailable)
     app.include_router(reports.link_router, responses=unavailable)

@@ -33,13 +33,28 @@ class DeliveryError(Exception):
     `final`: retrying on this channel cannot help (invalid address, blocked number), so the
     message moves to the next allowed channel. Otherwise it is retried, no sooner than
     `retry_after` when the provider asked for a pause (HTTP 429 with Retry-After).
+    `dead_address`: the address the provider says is gone for good (a push token the app no
+    longer has): delivery removes it from the customer, if the profile still holds it.
     """
 
-    def __init__(self, reason: str, *, final: bool, retry_after: timedelta | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        final: bool,
+        retry_after: timedelta | None = None,
+        dead_address: str | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.final = final
         self.retry_after = retry_after
+        self.dead_address = dead_address
+
+
+class OutcomeUnknown(Exception):
+    """The provider may or may not have taken the message (a 500 from a provider with no
+    idempotency key): the delivery path treats it as a call cut off mid-way."""
 
 
 class Sender(Protocol):

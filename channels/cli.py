@@ -8,6 +8,13 @@ from typing import Annotated
 
 import typer
 
+from channels.settings import (
+    ChannelSettings,
+    HttpProviderSettings,
+    TencentSmsSettings,
+    TwilioSettings,
+    WeChatSettings,
+)
 from channels.signing import SIGNATURE_HEADER, signature_header
 from models.channels import Channel
 from settings import Settings
@@ -41,14 +48,33 @@ def providers() -> None:
         elif http is None:
             name, rate, where = "dev outbox", "-", OUTBOX
         else:
-            name, rate, where = (
-                f"{channel.value} ({http.protocol})",
-                f"{http.rate_per_second:g}",
-                http.base_url,
+            name = (
+                f"{channel.value} ({http.protocol})"
+                if isinstance(http, HttpProviderSettings)
+                else http.provider
             )
-        receipts = "yes" if config.webhook_secret(channel.value) else "no"
+            rate, where = f"{http.rate_per_second:g}", http.base_url
+        receipts = "yes" if _receipts_accepted(config, channel) else "no"
         typer.echo(f"{channel.value:8} {name:24} {rate:>7}  {receipts:8}  {where}")
     typer.echo(f"tracked links, pixel and unsubscribe links under {config.public_base_url}")
+
+
+def _receipts_accepted(config: ChannelSettings, channel: Channel) -> bool:
+    """Whether some route takes this channel's receipts: the generic signed one, or the
+    provider's own callbacks (docs/channels.md)."""
+    if config.webhook_secret(channel.value):
+        return True
+    provider = config.http_provider(channel)
+    match channel:
+        case Channel.EMAIL:
+            return config.email.sendgrid is not None or config.email.ses is not None
+        case Channel.WECHAT:
+            return isinstance(provider, WeChatSettings) and provider.server_token is not None
+        case Channel.SMS if isinstance(provider, TwilioSettings):
+            return True
+        case Channel.SMS if isinstance(provider, TencentSmsSettings):
+            return provider.callback_token is not None
+    return False
 
 
 @app.command()

@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from channels.base import DeliveryError, OutgoingMessage
-from channels.settings import HttpProviderSettings
+from channels.base import DeliveryError, OutcomeUnknown, OutgoingMessage
+from channels.settings import HttpProviderSettings, ProviderSettings
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _RETRYABLE = frozenset({408, 409, 425, 429})
@@ -27,18 +27,28 @@ _MAX_RETRY_AFTER = timedelta(hours=1)
 _CODE = re.compile(r"[^a-z0-9_]+")
 
 
+def provider_client(settings: ProviderSettings, **options: Any) -> httpx.AsyncClient:
+    """The client of one provider: its timeouts, one connection pool for all its sends."""
+    timeout = httpx.Timeout(settings.timeout_seconds, connect=settings.connect_timeout_seconds)
+    return httpx.AsyncClient(timeout=timeout, **options)
+
+
+async def call(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request; a request that never reached the provider is certainly not delivered."""
+    try:
+        return await client.request(method, url, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
+        raise DeliveryError("provider_unreachable", final=False) from err
+
+
 class HttpSender:
-    """Base of the HTTP providers: one POST per message, carrying the ledger's idempotency key."""
+    """Base of the gateway protocols: one POST per message, carrying the ledger's key."""
 
     idempotent = True
 
     def __init__(self, settings: HttpProviderSettings, client: httpx.AsyncClient | None = None):
         self.settings = settings
-        self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(
-                settings.timeout_seconds, connect=settings.connect_timeout_seconds
-            )
-        )
+        self._client = client or provider_client(settings)
 
     def url(self, path: str) -> str:
         return f"{self.settings.base_url}{path}"
@@ -50,10 +60,7 @@ class HttpSender:
         }
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return await self._client.request(method, url, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
-            raise DeliveryError("provider_unreachable", final=False) from err
+        return await call(self._client, method, url, **kwargs)
 
 
 def refusal(response: httpx.Response, reason: str | None = None) -> DeliveryError:
@@ -66,6 +73,16 @@ def refusal(response: httpx.Response, reason: str | None = None) -> DeliveryErro
             retry_after=retry_after(response),
         )
     return DeliveryError(reason or error_code(response) or f"http_{status}", final=True)
+
+
+def unkeyed_refusal(response: httpx.Response, reason: str | None = None) -> Exception:
+    """The same reading for a provider that takes no idempotency key: there only 429 and 503
+    say for certain the message was not taken. Any other 5xx may come after the provider queued
+    it, so the outcome is unknown (`OutcomeUnknown`) and the message is not sent again."""
+    status = response.status_code
+    if status >= 500 and status != 503:
+        return OutcomeUnknown(f"provider answered {status}")
+    return refusal(response, reason)
 
 
 def error_code(response: httpx.Response) -> str | None:

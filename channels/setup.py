@@ -6,16 +6,28 @@ import structlog
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from channels.apns import ApnsSender
 from channels.base import Sender
 from channels.compose import MessageComposer
+from channels.fcm import FcmSender
 from channels.inapp import InboxSender
 from channels.links import MessageLinks
 from channels.outbox import OutboxSender
 from channels.push import PushSender
 from channels.rate_limit import TokenBucket
-from channels.settings import HttpProviderSettings, WeChatSettings
+from channels.settings import (
+    AnyProvider,
+    ApnsSettings,
+    FcmSettings,
+    HttpProviderSettings,
+    TencentSmsSettings,
+    TwilioSettings,
+    WeChatSettings,
+)
 from channels.sms import SmsSender
 from channels.smtp import SmtpSender
+from channels.tencent_sms import TencentSmsSender
+from channels.twilio import TwilioSender
 from channels.webhook import SignedWebhookSender
 from channels.wechat import WeChatSender
 from models.channels import Channel
@@ -54,7 +66,7 @@ def build_channels(
         provider = config.http_provider(channel)
         if provider is None:
             continue
-        senders[channel] = http_sender(channel, provider)
+        senders[channel] = http_sender(channel, provider, config.public_base_url)
         throttles[channel] = TokenBucket(provider.rate_per_second)
     log.info(
         "channel senders",
@@ -63,12 +75,24 @@ def build_channels(
     return ChannelClients(senders, composer_from_settings(settings), throttles)
 
 
-def http_sender(channel: Channel, provider: HttpProviderSettings) -> Sender:
-    if provider.protocol == "signed_webhook":
-        return SignedWebhookSender(provider)
-    if isinstance(provider, WeChatSettings):
-        return WeChatSender(provider)
-    return _NATIVE[channel](provider)
+def http_sender(channel: Channel, provider: AnyProvider, public_base_url: str) -> Sender:
+    """The sender the provider's settings ask for; `public_base_url` is where the callbacks
+    a send names (Twilio's StatusCallback) reach the API."""
+    match provider:
+        case TwilioSettings():
+            return TwilioSender(provider, public_base_url)
+        case TencentSmsSettings():
+            return TencentSmsSender(provider)
+        case FcmSettings():
+            return FcmSender(provider)
+        case ApnsSettings():
+            return ApnsSender(provider)
+        case HttpProviderSettings(protocol="signed_webhook"):
+            return SignedWebhookSender(provider)
+        case WeChatSettings():
+            return WeChatSender(provider)
+        case _:
+            return _NATIVE[channel](provider)
 
 
 def composer_from_settings(settings: Settings) -> MessageComposer:

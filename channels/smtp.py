@@ -15,6 +15,8 @@ from html import escape
 import aiosmtplib
 
 from channels.base import DeliveryError, OutgoingMessage
+from channels.sendgrid_events import SMTPAPI_HEADER, smtpapi_header
+from channels.ses_events import ses_headers
 from guardrails import list_unsubscribe_headers
 from settings import Settings
 
@@ -29,7 +31,7 @@ _UNSUBSCRIBE_LINE = {"en": "Unsubscribe", "zh": "退订"}
 
 class SmtpSender:
     # SMTP has no idempotency key: an attempt cut off after DATA may or may not have been
-    # delivered, so it is never repeated (see activities/delivery.py).
+    # delivered, so it is never repeated (see sending/delivery.py).
     idempotent = False
 
     def __init__(self, settings: Settings) -> None:
@@ -45,6 +47,15 @@ class SmtpSender:
         email["Message-ID"] = make_msgid(idstring=message.message_id, domain=domain)
         email[MESSAGE_ID_HEADER] = message.message_id
         email["X-Idempotency-Key"] = message.idempotency_key
+        # Let the sender's event webhook name our message (channels/*_events.py).
+        events = self._settings.channels.email
+        if events.sendgrid is not None:
+            email[SMTPAPI_HEADER] = smtpapi_header(message.message_id)
+        if events.ses is not None:
+            for name, value in ses_headers(
+                message.message_id, events.ses_configuration_set
+            ).items():
+                email[name] = value
         if message.unsubscribe_url:
             mailto = self._settings.channels.email.unsubscribe_mailto
             for name, value in list_unsubscribe_headers(message.unsubscribe_url, mailto).items():

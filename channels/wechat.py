@@ -18,7 +18,8 @@ journey on one message.
 `client_msg_id` (the ledger's message id, itself derived from the idempotency key) makes WeChat
 drop a repeat for the same openid; WeChat keeps it ten minutes, longer than our retries take to
 come round, hence `idempotent`. Delivery results (the TEMPLATESENDJOBFINISH
-event) reach `POST /v1/webhooks/wechat` through a relay that signs them.
+event) come straight from WeChat to `POST /v1/webhooks/wechat/events`, signed with the account's
+server Token (channels/wechat_events.py).
 """
 
 import asyncio

@@ -44,6 +44,11 @@ class Base(DeclarativeBase):
 
 class CustomerRow(Base):
     __tablename__ = "customers"
+    # Provider callbacks name the customer by address: STOP replies, WeChat unfollows.
+    __table_args__ = (
+        Index("ix_customers_phone", "phone"),
+        Index("ix_customers_wechat_openid", "wechat_openid"),
+    )
 
     customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     timezone: Mapped[str] = mapped_column(String(64))

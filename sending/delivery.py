@@ -40,6 +40,7 @@ from models.customers import Customer
 from models.events import EventType
 from models.messages import MessageDecision, MessageStatus
 from models.tables import EventRow, MessageRow
+from storage.contact_addresses import forget_address
 from storage.customers import get_customer
 from storage.database import Executor, autocommit, engine_of
 from storage.delivery_attempts import AttemptOutcome, attempts_for_message, record_attempt
@@ -269,6 +270,8 @@ class Delivery:
             assert row is not None
             row.delivery_started_at = None
             await record_attempt(session, row.message_id, channel, outcome, err.reason, now)
+            if err.dead_address:  # an unregistered push token: never used again
+                await forget_address(session, row.customer_id, channel, err.dead_address)
             if err.final:
                 return await _fail_over(session, row, decision.fallback_channels, err.reason)
         if err.retry_after is not None and (bucket := self._throttles.get(channel)):

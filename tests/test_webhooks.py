@@ -68,11 +68,14 @@ async def post_receipts(
         return await bare.post(f"/v1/webhooks/{provider}", **(signed(body) | kw))
 
 
-async def sent_message(stack: Stack, customer_id: str, provider_ref: str | None = None) -> str:
-    """A ledger row as delivery leaves it: sent, for a journey that is not running."""
+async def sent_message(
+    stack: Stack, customer_id: str, provider_ref: str | None = None, channel: str = "email"
+) -> str:
+    """A ledger row as delivery leaves it: sent on `channel`, for a journey that is not running."""
     sent = seed.message(
         customer_id,
         datetime.now(UTC),
+        channel=channel,
         reason="delivered",
         trigger_event_id="evt-1",
         title="t",

@@ -23,7 +23,11 @@ from api.routing import route_event
 from api.temporal import TemporalConnection, temporal_unavailable
 from channels.signing import SIGNATURE_HEADER, SignatureError, verify_signature
 from guardrails import FeedbackRules, GuardrailSettings
+from models.channels import Channel
 from models.receipts import Receipt
+from settings import Settings
+from storage.consent import unsubscribe
+from storage.contact_addresses import customers_with_openid, customers_with_phone
 from storage.events import mark_routed, store_event
 from storage.feedback import ReceiptOutcome, ReceiptResult, record_receipt
 
@@ -77,7 +81,19 @@ async def receive_receipts(
     except SignatureError as err:
         raise ApiError(401, str(err), field=SIGNATURE_HEADER) from err
     receipts = _parse(body)
+    acks = await apply_receipts(request, settings, sessions, provider, receipts)
+    return ReceiptsAccepted(provider=provider, receipts=acks)
 
+
+async def apply_receipts(
+    request: Request,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    provider: str,
+    receipts: list[Receipt],
+) -> list[ReceiptAck]:
+    """Apply a request's receipts in order; 503 when the database is down (the provider
+    retries, and the receipts applied so far are then duplicates)."""
     acks = []
     for receipt in receipts:
         try:
@@ -90,21 +106,48 @@ async def receive_receipts(
                 settings.guardrails,
             )
         except SQLAlchemyError as err:
-            # Receipts applied so far stay applied; the provider's retry finds them duplicates.
-            raise ApiError(
-                503, "database unavailable; retry later", headers={"Retry-After": "5"}
-            ) from err
+            raise _database_unavailable() from err
         acks.append(
             ReceiptAck(
                 receipt_id=receipt.receipt_id, outcome=result.outcome, message_id=result.message_id
             )
         )
+    log.info("receipts received", provider=provider, outcomes=[ack.outcome.value for ack in acks])
+    return acks
+
+
+async def unsubscribe_address(
+    sessions: async_sessionmaker[AsyncSession],
+    rules: GuardrailSettings,
+    address: Channel,
+    value: str,
+    scope: Channel | None,
+    source: str,
+) -> int:
+    """Every customer whose `address` channel is `value` (an SMS reply's number, a WeChat
+    openid) stops receiving `scope` (None: every channel), as the unsubscribe link does
+    (storage.consent.unsubscribe: consent withdrawn, undelivered messages suppressed, the latest
+    message marked). One transaction; the number of customers found."""
+    find = customers_with_phone if address == Channel.SMS else customers_with_openid
+    now = utcnow()
+    try:
+        async with sessions.begin() as session:
+            customer_ids = await find(session, value)
+            for customer_id in customer_ids:
+                await unsubscribe(session, customer_id, scope, now, FeedbackRules(rules))
+    except SQLAlchemyError as err:
+        raise _database_unavailable() from err
     log.info(
-        "receipts received",
-        provider=provider,
-        outcomes=[ack.outcome.value for ack in acks],
+        "unsubscribed by the provider's callback",
+        source=source,
+        channel=scope.value if scope else "all",
+        customer_ids=customer_ids,
     )
-    return ReceiptsAccepted(provider=provider, receipts=acks)
+    return len(customer_ids)
+
+
+def _database_unavailable() -> ApiError:
+    return ApiError(503, "database unavailable; retry later", headers={"Retry-After": "5"})
 
 
 def _parse(body: bytes) -> list[Receipt]:

@@ -32,6 +32,19 @@ def test_providers_lists_what_carries_each_channel() -> None:
     assert "dev outbox" in push and " no " in push
 
 
+def test_providers_names_the_provider_a_channel_is_set_to() -> None:
+    twilio = {
+        "CHANNELS__SMS__PROVIDER": "twilio",
+        "CHANNELS__SMS__ACCOUNT_SID": "AC" + "0" * 32,
+        "CHANNELS__SMS__AUTH_TOKEN": "token",
+        "CHANNELS__SMS__FROM_NUMBER": "+15005550006",
+    }
+    result = runner.invoke(app, ["channels", "providers"], env=twilio)
+    assert result.exit_code == 0, result.output
+    [sms] = [line for line in result.output.splitlines() if line.startswith("sms")]
+    assert sms.split() == ["sms", "twilio", "10", "yes", "https://api.twilio.com"]
+
+
 def test_sign_prints_a_header_the_webhook_accepts() -> None:
     body = b'{"receipt_id": "r-1"}'
     result = runner.invoke(app, ["channels", "sign", "sms"], env=SMS, input=body)

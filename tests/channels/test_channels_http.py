@@ -35,7 +35,10 @@ def fake() -> Iterator[FakeProviders]:
 
 def senders(fake: FakeProviders, signed_webhook: bool = False) -> dict[Channel, Sender]:
     settings = fake.channel_settings(signed_webhook=signed_webhook)
-    return {c: http_sender(c, settings.http_provider(c)) for c in HTTP_CHANNELS}  # type: ignore[arg-type]
+    return {
+        c: http_sender(c, settings.http_provider(c), settings.public_base_url)  # type: ignore[arg-type]
+        for c in HTTP_CHANNELS
+    }
 
 
 def mentions(body: dict, message_id: str) -> bool:
@@ -184,7 +187,7 @@ async def test_an_unreachable_provider_is_certainly_not_delivered() -> None:
         port = probe.getsockname()[1]  # closed once the block ends: nothing listens there
     settings = HttpProviderSettings(base_url=f"http://127.0.0.1:{port}", api_key=SecretStr("k"))
     with pytest.raises(DeliveryError) as refused:
-        await http_sender(Channel.SMS, settings).send(message(Channel.SMS))
+        await http_sender(Channel.SMS, settings, "").send(message(Channel.SMS))
     assert refused.value.reason == "provider_unreachable" and not refused.value.final
 
 

@@ -2,6 +2,7 @@
 
 import json
 import threading
+from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -47,3 +48,19 @@ class JsonHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep output clean
         pass
+
+
+class QueuedBehaviours:
+    """The answers a fake gives its next requests, in order; "ok" once none is left."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: deque[str] = deque()
+
+    def queue(self, *behaviours: str) -> None:
+        with self._lock:
+            self._queue.extend(behaviours)
+
+    def _next(self) -> str:
+        with self._lock:
+            return self._queue.popleft() if self._queue else "ok"
