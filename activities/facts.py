@@ -56,6 +56,7 @@ class JourneyFactsActivities:
             dormancy=self._dormancy,
             rfm_top20=top,
             trigger=request.trigger,
+            attributes=request.attributes,
         )
         log.info(
             "customer facts",

@@ -304,7 +304,7 @@ async def main(customers: int, minutes: float, database_url: str, concurrency: i
         settings = bench_settings(address, database_url, scratch, "load", api_keys=["load-key"])
         configure_logging(settings)
         await migrate(settings.resolved_database_url)
-        engine = create_engine(settings.resolved_database_url)
+        engine = create_engine(settings.resolved_database_url, settings.keyring())
         reader = read_engine(engine)  # as workers/main.py
         sessions = session_factory(engine)
         client = await client_for(address)

@@ -20,7 +20,7 @@ from channels.webhook import SignedWebhookSender
 from channels.wechat import WeChatSender
 from models.channels import Channel
 from settings import Settings
-from storage.dev_secrets import dev_secret, unsubscribe_secret
+from storage.dev_secrets import configured_or_dev, unsubscribe_secret
 
 log = structlog.get_logger()
 
@@ -85,7 +85,11 @@ def composer_from_settings(settings: Settings) -> MessageComposer:
 
 
 def tracking_secret(settings: Settings) -> SecretStr:
-    configured = settings.channels.tracking_secret
-    if configured is not None:
-        return configured
-    return SecretStr(dev_secret(settings.data_dir, "dev-tracking-secret"))
+    return SecretStr(
+        configured_or_dev(
+            settings,
+            settings.channels.tracking_secret,
+            "CHANNELS__TRACKING_SECRET",
+            "dev-tracking-secret",
+        )
+    )

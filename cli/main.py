@@ -74,7 +74,8 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Bring the database schema to the newest revision."""
-    asyncio.run(run_migrations(Settings().resolved_database_url))
+    settings = Settings()
+    asyncio.run(run_migrations(settings.resolved_database_url, settings.keyring()))
     typer.echo("database at the newest revision")
 
 

@@ -140,7 +140,7 @@ async def simulate_journey(
     if spec.workflow_type not in {journey.workflow_type for journey in JOURNEYS}:
         spec = spec.model_copy(update={"workflow_type": DRAFT_WORKFLOW_TYPE})
 
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings.keyring())
     sessions = session_factory(engine)
     client = env.client
     try:
@@ -155,8 +155,10 @@ async def simulate_journey(
                     )
                 trigger = _event(live[0], customer_id, start, start)
                 await store_event(sessions, trigger, start)
-                started = await start_journey(client, settings.task_queue, spec, trigger)
-                handle = client.get_workflow_handle(started.id, result_type=JourneyState)
+                await start_journey(client, settings.task_queue, spec, trigger)
+                handle = client.get_workflow_handle(
+                    spec.workflow_id(customer_id), result_type=JourneyState
+                )
                 first_run = (await handle.describe()).run_id
                 received = [_event_row(trigger, start, start)]
                 for later in live[1:]:

@@ -145,7 +145,7 @@ async def _retry(journey: str, since: datetime, dry_run: bool, yes: bool) -> lis
         raise typer.Exit(1)
     # The journeys come back to life: the API must know them again before they do.
     settings = Settings()
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings.keyring())
     await claim_restarts(
         session_factory(engine), [plan.workflow_id for plan in to_do], datetime.now(UTC)
     )
@@ -206,7 +206,7 @@ def timeline(
 
     async def run() -> str:
         settings = Settings()
-        engine = create_engine(settings.resolved_database_url)
+        engine = create_engine(settings.resolved_database_url, settings.keyring())
         try:
             client = await connect_temporal(settings)
             found = await customer_timeline(client, session_factory(engine), customer_id)

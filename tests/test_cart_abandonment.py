@@ -62,7 +62,7 @@ async def test_unpaid_cart_gets_three_messages_at_30m_4h_24h(stack: Stack, smtp:
     assert [m["Subject"] for m in received] == [m.content.title for m in state.messages]
     assert all(m.message_id in received[i]["Message-ID"] for i, m in enumerate(state.messages))
 
-    ledger = (await stack.http.get(f"/v1/customers/{customer_id}/messages")).json()
+    ledger = (await stack.http.get(f"/v1/customers/{customer_id}/messages")).json()["items"]
     assert [m["step"] for m in ledger] == ["stage_3", "stage_2", "stage_1"]
     assert {m["status"] for m in ledger} == {"sent"}
     await replay_and_keep(handle, "cart_abandonment_v2_unpaid")
@@ -166,7 +166,7 @@ async def test_a_delivery_that_fails_after_sending_is_not_sent_twice(
         if event.event_type == HistoryEventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
     ]
     assert max(attempts) == 2  # the delivery was retried once
-    ledger = (await stack.http.get(f"/v1/customers/{customer_id}/messages")).json()
+    ledger = (await stack.http.get(f"/v1/customers/{customer_id}/messages")).json()["items"]
     assert len(ledger) == 3
 
 

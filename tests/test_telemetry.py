@@ -23,7 +23,6 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -44,7 +43,7 @@ from telemetry.tracing import (
     traced_client,
     uninstrument_httpx,
 )
-from tests.conftest import API_KEY, make_settings, unique
+from tests.conftest import API_KEY, DATA_CONVERTER, make_settings, unique
 from tests.journey_helpers import cart
 from tests.smtp_server import SmtpSink
 from workers.build import build_worker
@@ -306,7 +305,7 @@ async def test_a_prometheus_runtime_reports_client_calls(
     client = await Client.connect(
         temporal_env.client.service_client.config.target_host,
         runtime=runtime,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
     await client.count_workflows()
     async with httpx.AsyncClient() as http:
