@@ -40,19 +40,20 @@ def connect_config(settings: Settings) -> ClientConnectConfig:
     return config
 
 
-def data_converter(keyring: Keyring | None) -> DataConverter:
-    """Pydantic payloads, encrypted under `keyring` (None: not encrypted)."""
-    if keyring is None:
-        return pydantic_data_converter
+def data_converter(keyring: Keyring, encrypt: bool = True) -> DataConverter:
+    """Pydantic payloads, encrypted under `keyring`; with `encrypt` off written in clear (but
+    encrypted ones still read)."""
     return dataclasses.replace(
         pydantic_data_converter,
-        payload_codec=EncryptionCodec(keyring),
-        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+        payload_codec=EncryptionCodec(keyring, encrypt),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes
+        if encrypt
+        else pydantic_data_converter.failure_converter_class,
     )
 
 
 def settings_converter(settings: Settings) -> DataConverter:
-    return data_converter(settings.keyring() if settings.encrypt_payloads else None)
+    return data_converter(settings.keyring(), settings.encrypt_payloads)
 
 
 async def connect_temporal(settings: Settings) -> Client:

@@ -65,7 +65,7 @@ def create_app(
     app.state.settings = settings
     app.state.sessions = session_factory(engine)
     # The codec server reads what the processes' converter wrote (temporal_client.py).
-    app.state.codec = EncryptionCodec(settings.keyring())
+    app.state.codec = EncryptionCodec(settings.keyring(), settings.encrypt_payloads)
     app.state.api_keys, generated = resolve_api_keys(settings)
     if generated:
         log.warning(

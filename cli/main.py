@@ -9,6 +9,7 @@ from api.app import create_app
 from catalog import cli as catalog_cli
 from channels import cli as channels_cli
 from cli.durations import parse_duration
+from cli.preflight import load_settings
 from cli.simulate import simulate_command
 from cli.stack import run_stack
 from content import cli as content_cli
@@ -58,7 +59,7 @@ def api(
     port: int = typer.Option(8000, help="port to listen on"),
 ) -> None:
     """Run the HTTP API (run `migrate` first)."""
-    settings = Settings()
+    settings = load_settings("api")
     configure_logging(settings)
     tracing = configure_tracing(settings.telemetry, "api")
     application = create_app(settings, tracer_provider=tracing)
@@ -68,13 +69,13 @@ def api(
 @app.command()
 def worker() -> None:
     """Run a journey worker (run `migrate` first)."""
-    asyncio.run(run_worker(Settings()))
+    asyncio.run(run_worker(load_settings("worker")))
 
 
 @app.command()
 def migrate() -> None:
     """Bring the database schema to the newest revision."""
-    settings = Settings()
+    settings = load_settings("migrate")
     asyncio.run(run_migrations(settings.resolved_database_url, settings.keyring()))
     typer.echo("database at the newest revision")
 

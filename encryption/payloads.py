@@ -21,10 +21,16 @@ _PAYLOAD = Payload.DESCRIPTOR.full_name
 
 
 class EncryptionCodec(PayloadCodec):
-    def __init__(self, keyring: Keyring) -> None:
+    """`encrypt=False` (development without keys): payloads are written in clear, and encrypted
+    ones, written by a process that has encryption on, are still read."""
+
+    def __init__(self, keyring: Keyring, encrypt: bool = True) -> None:
         self._keyring = keyring
+        self._encrypt = encrypt
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        if not self._encrypt:
+            return list(payloads)
         encoded = []
         for payload in payloads:
             key_id, sealed = self._keyring.encrypt(payload.SerializeToString(), _PURPOSE)

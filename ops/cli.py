@@ -233,7 +233,7 @@ def register_search_attributes_command(
     async def run() -> list[str]:
         settings = Settings()
         client = await connect_when_ready(settings, wait)
-        return await register_search_attributes(client, settings.temporal_namespace)
+        return await register_search_attributes(client, client.namespace)
 
     added = asyncio.run(run())
     typer.echo(f"added: {', '.join(added)}" if added else "all search attributes were registered")

@@ -42,7 +42,7 @@ async def run_worker(settings: Settings) -> None:
     log.info(
         "worker started",
         task_queue=settings.task_queue,
-        temporal=settings.temporal_address,
+        temporal=client.service_client.config.target_host,
         sdk_metrics=telemetry.sdk_metrics_address or None,
         metrics=telemetry.metrics_address or None,
         tracing=tracing is not None,
