@@ -1,6 +1,7 @@
 """`journeyctl`: run the stack and its parts, and operate journeys."""
 
 import asyncio
+from datetime import datetime
 
 import typer
 import uvicorn
@@ -18,7 +19,9 @@ from experiments import cli as experiments_cli
 from guardrails import cli as guardrails_cli
 from logging_setup import configure_logging
 from offers import cli as offers_cli
+from ops.audit import audited_command
 from ops.cli import ops_app
+from ops.customers import customers_app
 from ops.time_travel import fast_forward_journey
 from reports import cli as reports_cli
 from scoring import cli as scoring_cli
@@ -29,6 +32,7 @@ from workers.main import run_worker
 
 app = typer.Typer(help="Durable customer journeys on Temporal.", no_args_is_help=True)
 app.add_typer(ops_app, name="ops")
+app.add_typer(customers_app, name="customers")
 # The domain packages' own commands: models, figures and dry runs of each decision.
 for name, sub_app in {
     "scoring": scoring_cli.app,
@@ -90,7 +94,14 @@ def fast_forward(
         delta = parse_duration(duration)
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="DURATION") from err
-    reached = asyncio.run(fast_forward_journey(Settings(), workflow_id, delta))
+
+    async def forward() -> datetime:
+        settings = Settings()
+        async with audited_command(settings, "journey.fast_forward", workflow_id) as audit:
+            audit.detail = {"by": duration}
+            return await fast_forward_journey(settings, workflow_id, delta)
+
+    reached = asyncio.run(forward())
     typer.echo(f"{workflow_id}: clock now {reached.isoformat()}")
 
 

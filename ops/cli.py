@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from cli.durations import parse_duration
+from ops.audit import cli_actor
 from ops.history_export import HISTORIES, export_history
 from ops.queries import started_since
 from ops.replay import ReplayOutcome, replay_matching, replay_run
@@ -17,6 +18,7 @@ from ops.search_attributes import connect_when_ready, register_search_attributes
 from ops.timeline import customer_timeline
 from settings import Settings
 from storage.active_journeys import claim_restarts
+from storage.audit import audited
 from storage.database import create_engine, session_factory
 from temporal_client import connect_temporal
 
@@ -146,16 +148,22 @@ async def _retry(journey: str, since: datetime, dry_run: bool, yes: bool) -> lis
     # The journeys come back to life: the API must know them again before they do.
     settings = Settings()
     engine = create_engine(settings.resolved_database_url, settings.keyring())
-    await claim_restarts(
-        session_factory(engine), [plan.workflow_id for plan in to_do], datetime.now(UTC)
-    )
-    await engine.dispose()
+    sessions = session_factory(engine)
+    await claim_restarts(sessions, [plan.workflow_id for plan in to_do], datetime.now(UTC))
     results = []
-    for position, plan in enumerate(to_do, 1):
-        result = await carry_out(client, plan)
-        results.append(result)
-        outcome = f"new run {result.new_run_id}" if result.error is None else result.error
-        typer.echo(f"  [{position}/{len(to_do)}] {plan.action} {plan.workflow_id}: {outcome}")
+    try:
+        for position, plan in enumerate(to_do, 1):
+            async with audited(
+                sessions, cli_actor(), f"journey.{plan.action}", plan.workflow_id
+            ) as audit:
+                result = await carry_out(client, plan)
+                outcome = f"new run {result.new_run_id}" if result.error is None else result.error
+                audit.outcome = "ok" if result.error is None else f"failed: {result.error}"
+                audit.detail = {"reason": plan.reason, "new_run_id": result.new_run_id}
+            results.append(result)
+            typer.echo(f"  [{position}/{len(to_do)}] {plan.action} {plan.workflow_id}: {outcome}")
+    finally:
+        await engine.dispose()
     done = sum(1 for result in results if result.error is None)
     typer.echo(
         f"report: {done} retried ({sum(r.plan.action == Action.RESET for r in results)} reset, "

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from cli.stack import temporal_binary
-from encryption import Keyring
+from encryption import EncryptionSettings, Keyring
 from models.search_attributes import ALL as SEARCH_ATTRIBUTES
 from settings import Settings
 from storage.database import create_engine, migrate, read_engine, session_factory
@@ -87,12 +87,11 @@ def database_url(request: pytest.FixtureRequest) -> str:
 def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
     # Journeys under test run in the strict sandbox: a non-deterministic call fails them.
     overrides.setdefault("strict_workflow_sandbox", True)
+    overrides.setdefault("api_keys", [API_KEY])
+    # As DATA_CONVERTER: payloads encrypted, under the development keys.
+    overrides.setdefault("encryption", EncryptionSettings(payloads=True))
     return Settings(
-        database_url=database_url,
-        data_dir=data_dir,
-        api_keys=[API_KEY],
-        task_queue=f"tq-{uuid.uuid4()}",
-        **overrides,
+        database_url=database_url, data_dir=data_dir, task_queue=f"tq-{uuid.uuid4()}", **overrides
     )
 
 
