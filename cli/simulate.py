@@ -265,7 +265,7 @@ async def _history_rows(
     step entered, each event received and each decision taken (as the ledger has it now, so a
     delivered message shows as sent)."""
     rows: list[TimelineRow] = []
-    converter = pydantic_data_converter.payload_converter
+    converter = client.data_converter  # with the codec of the client that wrote the history
     while run_id:
         handle = client.get_workflow_handle(workflow_id, run_id=run_id)
         run_id = None
@@ -290,7 +290,9 @@ async def _history_rows(
             elif kind == HistoryEventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
                 completed = event.activity_task_completed_event_attributes
                 if completed.scheduled_event_id in decisions:
-                    taken = converter.from_payload(completed.result.payloads[0], MessageDecision)
+                    [taken] = await converter.decode(
+                        completed.result.payloads[:1], [MessageDecision]
+                    )
                     rows.append(_decision_row(ledger.get(taken.message_id, taken), start))
     return rows
 

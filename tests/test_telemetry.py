@@ -129,7 +129,7 @@ async def test_one_api_request_is_one_trace_down_to_the_smtp_send(
             "send email",
             "RunActivity:decide_and_deliver",
             "StartActivity:decide_and_deliver",
-            "SignalWithStartWorkflow:CartAbandonment",
+            "StartWorkflow:CartAbandonment",
             "POST /v1/events",
         ]
 
