@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from catalog.settings import CatalogSettings
@@ -95,6 +95,22 @@ class Settings(BaseSettings):
     experiments: ExperimentSettings = Field(default_factory=ExperimentSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     encryption: EncryptionSettings = Field(default_factory=EncryptionSettings)
+    # The standard OpenTelemetry variables, under their own names; `telemetry` takes them up.
+    otel_exporter_otlp_endpoint: str = ""
+    otel_exporter_otlp_traces_endpoint: str = ""
+    otel_service_name: str = ""
+    otel_sdk_disabled: bool = False
+
+    @model_validator(mode="after")
+    def _standard_telemetry_variables(self) -> "Settings":
+        telemetry = self.telemetry
+        telemetry.otlp_endpoint = telemetry.otlp_endpoint or self.otel_exporter_otlp_endpoint
+        telemetry.otlp_traces_endpoint = (
+            telemetry.otlp_traces_endpoint or self.otel_exporter_otlp_traces_endpoint
+        )
+        telemetry.otel_service_name = telemetry.otel_service_name or self.otel_service_name
+        telemetry.disabled = telemetry.disabled or self.otel_sdk_disabled
+        return self
 
     @property
     def production(self) -> bool:

@@ -7,15 +7,18 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from encryption import Keyring
 from models.tables import keyring_of
+
+
+def create_async_engine(url: str, **options: object) -> AsyncEngine:
+    # Looked up at each call: OpenTelemetry's SQLAlchemy instrumentation (telemetry/tracing.py)
+    # wraps the function in its module once tracing is configured.
+    return sqlalchemy_asyncio.create_async_engine(url, **options)
+
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 READERS = 4  # read-only SQLite connections per process
