@@ -28,9 +28,10 @@ DRIVERS = ("postgresql+asyncpg", "sqlite+aiosqlite")
 MIN_KEY_CHARS = 16
 
 
-def production_problems(settings: Settings, role: Role) -> list[str]:
+def production_problems(settings: Settings, role: Role, check_database: bool = True) -> list[str]:
     """What keeps `role` from starting in production, one sentence each; [] when nothing does
-    (and always outside production). The database is tried last, and only if its URL parses."""
+    (and always outside production). The database is tried last (`check_database`: connect to
+    it too), and only if its URL parses."""
     if not settings.production:
         return []
     problems = []
@@ -55,7 +56,7 @@ def production_problems(settings: Settings, role: Role) -> list[str]:
                 "CHANNELS__PUBLIC_BASE_URL is not set (the API's address as customers reach it: "
                 "links in messages lead there)"
             )
-    database = _database_problem(settings)
+    database = _database_problem(settings, check_database)
     if database is not None:
         problems.append(database)
     return problems
@@ -81,7 +82,7 @@ def _api_key_problems(settings: Settings) -> list[str]:
     return problems
 
 
-def _database_problem(settings: Settings) -> str | None:
+def _database_problem(settings: Settings, connect: bool) -> str | None:
     if not settings.database_url:
         return "DATABASE_URL is not set (production does not fall back to a SQLite file)"
     try:
@@ -91,6 +92,8 @@ def _database_problem(settings: Settings) -> str | None:
     shown = url.render_as_string(hide_password=True)
     if url.drivername not in DRIVERS:
         return f"DATABASE_URL: driver {url.drivername!r} is not one of {', '.join(DRIVERS)}"
+    if not connect:
+        return None
     try:
         asyncio.run(asyncio.wait_for(_select_one(settings.database_url), timeout=10))
     except Exception as err:
