@@ -46,7 +46,8 @@ def create_app(
     trace continues into the journeys they start or signal.
     """
 
-    engine = create_engine(settings.resolved_database_url, settings.keyring())  # connects lazily, on first use
+    # Connects lazily, on first use.
+    engine = create_engine(settings.resolved_database_url, settings.keyring())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
