@@ -5,6 +5,7 @@ and `?cursor=` (the `next_cursor` of the page before, opaque); a page is
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -44,3 +45,13 @@ def decode_cursor(cursor: str, *keys: str) -> dict[str, Any]:
     if not isinstance(position, dict) or any(key not in position for key in keys):
         raise ApiError(422, "not a cursor of this list", field="cursor")
     return position
+
+
+def page(
+    rows: Sequence[Item], limit: int, position: Callable[[Item], dict[str, Any]]
+) -> "Page[Item]":
+    """The page of `rows`, fetched as `limit + 1` to learn whether another follows; the cursor
+    holds the `position` of the last row shown."""
+    items = list(rows[:limit])
+    more = len(rows) > limit
+    return Page(items=items, next_cursor=encode_cursor(position(items[-1])) if more else None)

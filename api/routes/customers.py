@@ -6,7 +6,7 @@ from pydantic import BaseModel
 from api.auth import CUSTOMERS_READ, CUSTOMERS_WRITE
 from api.deps import SessionsDep, utcnow
 from api.errors import ApiError, error_responses
-from api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, encode_cursor
+from api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page
 from models.channels import Channel
 from models.customers import Customer, CustomerProfile
 from models.events import Identifier
@@ -80,14 +80,8 @@ async def read_messages(
             raise ApiError(422, "not a cursor of this list", field="cursor") from err
     async with sessions() as session:
         rows = await messages_page(session, customer_id, limit + 1, after)
-    more = len(rows) > limit
-    items = rows[:limit]
-    last = items[-1] if more else None
-    return Page(
-        items=items,
-        next_cursor=encode_cursor({"at": last.created_at.isoformat(), "id": last.message_id})
-        if last
-        else None,
+    return page(
+        rows, limit, lambda last: {"at": last.created_at.isoformat(), "id": last.message_id}
     )
 
 
@@ -117,8 +111,7 @@ async def read_outbox(
             raise ApiError(422, "not a cursor of this list", field="cursor")
     async with sessions() as session:
         rows = await outbox_page(session, customer_id, limit + 1, after)
-    more = len(rows) > limit
-    items = [
+    entries = [
         OutboxEntry(
             message_id=row.message_id,
             channel=row.channel,
@@ -126,8 +119,7 @@ async def read_outbox(
             body=row.body,
             created_at=row.created_at,
         )
-        for row in rows[:limit]
+        for row in rows
     ]
-    return Page(
-        items=items, next_cursor=encode_cursor({"id": rows[limit - 1].id}) if more else None
-    )
+    ids = {row.message_id: row.id for row in rows}
+    return page(entries, limit, lambda last: {"id": ids[last.message_id]})

@@ -8,6 +8,8 @@ Existing contact details are encrypted here, under the keyring `journeyctl migra
 lookup hashes computed. Downgrading decrypts them again with the same keyring.
 """
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from alembic import context, op
 
@@ -33,6 +35,18 @@ def _keyring() -> Keyring:
     return context.config.attributes.get("keyring") or Keyring.development()
 
 
+def _rewrite_contacts(new_values: Callable[[sa.Row], dict[str, str]]) -> None:
+    bind = op.get_bind()
+    rows = bind.execute(sa.select(customers.c.customer_id, *(customers.c[n] for n in CONTACTS)))
+    for row in rows.all():
+        if values := new_values(row):
+            bind.execute(
+                customers.update()
+                .where(customers.c.customer_id == row.customer_id)
+                .values(**values)
+            )
+
+
 def upgrade() -> None:
     with op.batch_alter_table("customers") as batch:
         for name in CONTACTS:
@@ -42,9 +56,8 @@ def upgrade() -> None:
         batch.create_index("ix_customers_email_hash", ["email_hash"])
         batch.create_index("ix_customers_phone_hash", ["phone_hash"])
     keyring = _keyring()
-    bind = op.get_bind()
-    rows = bind.execute(sa.select(customers.c.customer_id, *(customers.c[n] for n in CONTACTS)))
-    for row in rows.all():
+
+    def sealed(row: sa.Row) -> dict[str, str]:
         values = {
             name: keyring.seal_text(row._mapping[name], f"customers.{name}")
             for name in CONTACTS
@@ -54,12 +67,9 @@ def upgrade() -> None:
             values["email_hash"] = keyring.lookup_hash(normalise_email(row.email))
         if row.phone is not None:
             values["phone_hash"] = keyring.lookup_hash(normalise_phone(row.phone))
-        if values:
-            bind.execute(
-                customers.update()
-                .where(customers.c.customer_id == row.customer_id)
-                .values(**values)
-            )
+        return values
+
+    _rewrite_contacts(sealed)
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -77,20 +87,13 @@ def downgrade() -> None:
     op.drop_index("ix_audit_log_at", table_name="audit_log")
     op.drop_table("audit_log")
     keyring = _keyring()
-    bind = op.get_bind()
-    rows = bind.execute(sa.select(customers.c.customer_id, *(customers.c[n] for n in CONTACTS)))
-    for row in rows.all():
-        values = {
+    _rewrite_contacts(
+        lambda row: {
             name: keyring.open_text(row._mapping[name], f"customers.{name}")
             for name in CONTACTS
             if row._mapping[name] is not None
         }
-        if values:
-            bind.execute(
-                customers.update()
-                .where(customers.c.customer_id == row.customer_id)
-                .values(**values)
-            )
+    )
     with op.batch_alter_table("customers") as batch:
         batch.drop_index("ix_customers_phone_hash")
         batch.drop_index("ix_customers_email_hash")
