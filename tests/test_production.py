@@ -16,8 +16,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import typer
 from temporalio.testing import WorkflowEnvironment
 
+from cli.preflight import load_settings, production_problems
+from settings import Settings
 from tests.journey_helpers import midday_timezone
 from tests.processes import (
     BACKEND_KEY,
@@ -61,8 +64,17 @@ def test_a_missing_api_key_list_stops_the_api_with_one_line(database: str, tmp_p
         "journeyctl api: cannot start in production: API_KEYS is not set (a JSON list of "
         '{"name", "key", "scopes"})'
     ]
-    plain = run("api", env={**env, "API_KEYS": json.dumps(["a-development-style-key"])})
-    assert len(refusal(plain)) == 1 and "key 1 is a plain string" in refusal(plain)[0]
+
+
+def test_plain_development_keys_are_refused_in_production(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = production_env(DATABASE_URL=database, DATA_DIR=str(tmp_path))
+    env["API_KEYS"] = json.dumps(["a-development-style-key"])
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    [problem] = production_problems(Settings(), "api")
+    assert problem.startswith("API_KEYS: key 1 is a plain string; production keys name their")
 
 
 @pytest.mark.parametrize(
@@ -87,12 +99,14 @@ def test_a_bad_database_url_stops_the_process_with_one_line(
     assert "s3cret" not in result.stderr
 
 
-def test_an_unparsable_setting_is_one_line_too(tmp_path: Path) -> None:
-    env = production_env(DATABASE_URL="sqlite+aiosqlite:///x.db", API_KEYS="[not json")
-    result = run("api", env=env)
-    assert result.returncode == 2
-    [line] = refusal(result)
-    assert line.startswith("journeyctl api: cannot start: API_KEYS:")
+def test_an_unparsable_setting_is_one_line_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("API_KEYS", "[not json")
+    with pytest.raises(typer.Exit) as refused:
+        load_settings("api")
+    assert refused.value.exit_code == 2
+    assert capsys.readouterr().err == "journeyctl api: cannot start: API_KEYS: not valid JSON\n"
 
 
 def links(mail: Message) -> tuple[str, str, str]:
