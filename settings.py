@@ -3,26 +3,54 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from catalog.settings import CatalogSettings
 from channels.settings import ChannelSettings
 from content.settings import ContentSettings
 from dormancy.settings import DormancySettings
+from encryption import EncryptionSettings, Keyring
 from experiments.settings import ExperimentSettings
 from guardrails.settings import GuardrailSettings
+from models.api_keys import ApiKey
 from offers.settings import OfferSettings
 from reports.settings import ReportSettings
 from scoring.settings import ScoringSettings
+from storage.dev_secrets import dev_secret
 from telemetry.settings import TelemetrySettings
 
 REPO_ROOT = Path(__file__).resolve().parent
 
 
+class MissingSetting(RuntimeError):
+    """A secret production needs is not configured; development would have made one up."""
+
+    def __init__(self, variable: str) -> None:
+        super().__init__(f"{variable} is required in production (ENVIRONMENT=production)")
+        self.variable = variable
+
+
+def configured_or_dev(
+    settings: "Settings", configured: SecretStr | None, variable: str, dev_file: str
+) -> str:
+    """The configured secret; in development a generated one kept in `data_dir/dev_file`
+    (shared by the stack's processes); in production a missing one is an error."""
+    if configured is not None:
+        return configured.get_secret_value()
+    if settings.production:
+        raise MissingSetting(variable)
+    return dev_secret(settings.data_dir, dev_file)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
 
+    environment: Literal["development", "production"] = Field(
+        "development",
+        description="production: no development defaults; every secret must be configured "
+        "and the processes refuse to start otherwise (cli/preflight.py, docs/production.md)",
+    )
     log_format: Literal["json", "console", "auto"] = Field(
         "auto", description="auto: readable console lines on a terminal, JSON lines otherwise"
     )
@@ -33,8 +61,10 @@ class Settings(BaseSettings):
         "", description="SQLAlchemy async URL; empty means a SQLite file under data_dir"
     )
 
-    temporal_address: str = "localhost:7233"
-    temporal_namespace: str = "default"
+    # Also read by temporalio.envconfig, with TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE
+    # and temporal.toml profiles (temporal_client.py); unset: the profile's, else the defaults.
+    temporal_address: str | None = Field(None, description="host:port; default localhost:7233")
+    temporal_namespace: str | None = Field(None, description="default: default")
     task_queue: str = "journeys"
     strict_workflow_sandbox: bool = Field(
         False,
@@ -43,10 +73,16 @@ class Settings(BaseSettings):
         "production's unsandboxed runs cost the worker ~30 % less CPU per send)",
     )
 
-    api_keys: list[SecretStr] = Field(
+    api_keys: list[ApiKey | SecretStr] = Field(
         default_factory=list,
-        description="Bearer keys accepted by the API (JSON list in API_KEYS); "
-        "when empty a development key is generated and stored under data_dir",
+        description="Bearer keys accepted by the API (JSON list in API_KEYS) with their scopes: "
+        '[{"name": "checkout", "key": "...", "scopes": ["events:write"]}]; a plain string is an '
+        "all-scopes key (development only); when empty a development key is generated and "
+        "stored under data_dir",
+    )
+    codec_cors_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:8233", "http://127.0.0.1:8233"],
+        description="origins of the Temporal Web UI allowed to call the codec server (/codec)",
     )
     max_body_bytes: int = 256 * 1024
 
@@ -71,6 +107,39 @@ class Settings(BaseSettings):
     channels: ChannelSettings = Field(default_factory=ChannelSettings)
     experiments: ExperimentSettings = Field(default_factory=ExperimentSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    encryption: EncryptionSettings = Field(default_factory=EncryptionSettings)
+    # The standard OpenTelemetry variables, under their own names; `telemetry` takes them up.
+    otel_exporter_otlp_endpoint: str = ""
+    otel_exporter_otlp_traces_endpoint: str = ""
+    otel_service_name: str = ""
+    otel_sdk_disabled: bool = False
+
+    @model_validator(mode="after")
+    def _standard_telemetry_variables(self) -> "Settings":
+        telemetry = self.telemetry
+        telemetry.otlp_endpoint = telemetry.otlp_endpoint or self.otel_exporter_otlp_endpoint
+        telemetry.otlp_traces_endpoint = (
+            telemetry.otlp_traces_endpoint or self.otel_exporter_otlp_traces_endpoint
+        )
+        telemetry.otel_service_name = telemetry.otel_service_name or self.otel_service_name
+        telemetry.disabled = telemetry.disabled or self.otel_sdk_disabled
+        return self
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    def keyring(self) -> Keyring:
+        """The configured keys; the public development keys only outside production."""
+        if self.production and not self.encryption.keys:
+            raise MissingSetting("ENCRYPTION__KEYS")
+        return Keyring.from_settings(self.encryption)
+
+    @property
+    def encrypt_payloads(self) -> bool:
+        if self.encryption.payloads is not None:
+            return self.encryption.payloads
+        return bool(self.encryption.keys) or self.production
 
     @property
     def resolved_database_url(self) -> str:

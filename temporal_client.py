@@ -1,14 +1,62 @@
-"""The one way the API, the worker and the CLI connect to Temporal."""
+"""The one way the API, the worker, the CLI and the replayer talk to Temporal.
+
+Connection: the standard client configuration (`temporalio.envconfig`): `TEMPORAL_ADDRESS`,
+`TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS`, `TEMPORAL_TLS_CLIENT_CERT_PATH`,
+`TEMPORAL_TLS_CLIENT_KEY_PATH`, `TEMPORAL_TLS_SERVER_CA_CERT_PATH`, `TEMPORAL_TLS_SERVER_NAME`,
+`TEMPORAL_GRPC_META_*`, or a profile (`TEMPORAL_PROFILE`) of a `temporal.toml`
+(`TEMPORAL_CONFIG_FILE`): Temporal Cloud (API key or mTLS) and self-hosted mTLS clusters alike.
+Settings given in code (tests) override the address and namespace.
+
+Data: pydantic models through the payload converter, then, when payload encryption is on, the
+AES-GCM codec (encryption/payloads.py); failure messages and stack traces are moved into an
+encoded payload too, so an error that quotes an address is not left in clear in the history.
+"""
+
+import dataclasses
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.envconfig import ClientConfig, ClientConnectConfig
 
+from encryption import Keyring
+from encryption.payloads import EncryptionCodec
 from settings import Settings
+
+DEFAULT_ADDRESS = "localhost:7233"
+DEFAULT_NAMESPACE = "default"
+
+
+def connect_config(settings: Settings) -> ClientConnectConfig:
+    """Where and how to connect: the environment's (or profile's) configuration, with the
+    address and namespace of `settings` when they are set."""
+    config = ClientConfig.load_client_connect_config()
+    if settings.temporal_address:
+        config["target_host"] = settings.temporal_address
+    if settings.temporal_namespace:
+        config["namespace"] = settings.temporal_namespace
+    config.setdefault("target_host", DEFAULT_ADDRESS)
+    config.setdefault("namespace", DEFAULT_NAMESPACE)
+    return config
+
+
+def data_converter(keyring: Keyring, encrypt: bool = True) -> DataConverter:
+    """Pydantic payloads, encrypted under `keyring`; with `encrypt` off written in clear (but
+    encrypted ones still read)."""
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(keyring, encrypt),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes
+        if encrypt
+        else pydantic_data_converter.failure_converter_class,
+    )
+
+
+def settings_converter(settings: Settings) -> DataConverter:
+    return data_converter(settings.keyring(), settings.encrypt_payloads)
 
 
 async def connect_temporal(settings: Settings) -> Client:
     return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        **connect_config(settings), data_converter=settings_converter(settings)
     )

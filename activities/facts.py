@@ -58,6 +58,7 @@ class JourneyFactsActivities:
             rfm_top20=top,
             trigger=request.trigger,
             send_window=request.send_window,
+            attributes=request.attributes,
         )
         log.info(
             "customer facts",

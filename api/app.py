@@ -5,13 +5,15 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
-from api.auth import require_api_key, resolve_api_keys
+from api.auth import CUSTOMERS_READ, EVENTS_WRITE, OPS, authenticate, resolve_api_keys
 from api.errors import BodySizeLimit, error_responses, install_error_handlers
 from api.openapi import document_errors
 from api.routes import (
+    codec,
     customers,
     email_events,
     events,
@@ -26,6 +28,7 @@ from api.routes import (
     wechat_events,
 )
 from api.temporal import TemporalConnection
+from encryption.payloads import EncryptionCodec
 from settings import Settings
 from storage.database import create_engine, session_factory
 from telemetry import web as api_telemetry
@@ -46,7 +49,8 @@ def create_app(
     trace continues into the journeys they start or signal.
     """
 
-    engine = create_engine(settings.resolved_database_url)  # connects lazily, on first use
+    # Connects lazily, on first use.
+    engine = create_engine(settings.resolved_database_url, settings.keyring())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -58,9 +62,14 @@ def create_app(
         version="0.1.0",
         description="Business events in; durable customer journeys on Temporal out.",
         lifespan=lifespan,
+        # Clients generated from the document keep their method names: an operation is named
+        # after its handler (unique, tests/test_api_schema.py), not after its path.
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.sessions = session_factory(engine)
+    # The codec server reads what the processes' converter wrote (temporal_client.py).
+    app.state.codec = EncryptionCodec(settings.keyring(), settings.encrypt_payloads)
     app.state.api_keys, generated = resolve_api_keys(settings)
     if generated:
         log.warning(
@@ -85,12 +94,27 @@ def create_app(
     app.include_router(tracking.router, responses=unavailable)
     app.include_router(unsubscribe.router, responses=unavailable)
     app.include_router(reports.link_router, responses=unavailable)
-    authenticated = [Depends(require_api_key)]
-    guarded = error_responses(401, 503)
-    for module in (events, customers, journeys, timeline, api_telemetry, reports):
-        app.include_router(module.router, dependencies=authenticated, responses=guarded)
-    app.include_router(reports.page_router, dependencies=authenticated, responses=guarded)
+    # Every other route needs a key (401), and its scope (403): a router of one scope names it
+    # here, the others name it per route.
+    authenticated = [Depends(authenticate)]
+    guarded = error_responses(401, 403, 503)
+    scoped = [
+        (events.router, EVENTS_WRITE),
+        (timeline.router, CUSTOMERS_READ),
+        (api_telemetry.router, OPS),
+        (reports.page_router, CUSTOMERS_READ),
+    ]
+    for router, scope in scoped:
+        app.include_router(router, dependencies=[*authenticated, scope], responses=guarded)
+    for router in (customers.router, journeys.router, reports.router):
+        app.include_router(router, dependencies=authenticated, responses=guarded)
+    # Its own key check: the Web UI sends the key in a cookie (api/routes/codec.py).
+    app.include_router(codec.router, responses=error_responses(503))
     document_errors(app)
     if tracer_provider is not None:
         api_telemetry.instrument_app(app, tracer_provider)
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    return route.name

@@ -1,19 +1,20 @@
 """Route one stored event to the journeys it starts, restarts, ends or informs.
 
-A start is signal-with-start; an ending or awaited event is signalled only to the customer's
-journeys that may be running (storage/active_journeys.py), so an event that might end three
-journeys costs no Temporal call for the ones that are not there.
+A start carries the event in the run's input (or signals the run already there); an ending or
+awaited event is signalled only to the customer's journeys that may be running
+(storage/active_journeys.py), so an event that might end three journeys costs no Temporal call
+for the ones that are not there.
 """
 
 import asyncio
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from journeys.registry import Action, Route, routes_for
@@ -118,25 +119,41 @@ async def _deliver(
                 sessions, event.customer_id, journey.kind, active[journey.kind], datetime.now(UTC)
             )
         return kind
-    handle = await start_journey(client, task_queue, journey, event)
-    return JourneyActionKind.STARTED if _started(handle) else JourneyActionKind.SIGNALLED
+    return await start_journey(client, task_queue, journey, event)
 
 
 async def start_journey(
     client: Client, task_queue: str, journey: JourneySpec, event: Event
-) -> WorkflowHandle[Any, Any]:
-    """Signal-with-start: one run per customer and journey (the workflow id), the definition
-    copied into its input."""
-    return await client.start_workflow(
-        journey.workflow_type,
-        JourneyInput(spec=journey, customer_id=event.customer_id),
-        id=journey.workflow_id(event.customer_id),
-        task_queue=task_queue,
-        start_signal=event.type.value,
-        start_signal_args=[event],
-        # Well inside the grace before a lazily removed row could drop a run's claim.
-        rpc_timeout=START_RPC_TIMEOUT,
-        search_attributes=start_attributes(journey, event.customer_id),
+) -> JourneyActionKind:
+    """Start the journey with the event as its trigger, or signal the run already there: one
+    run per customer and journey (the workflow id), the definition copied into its input.
+
+    A start that fails when a run is there, then a signal, rather than signal-with-start: the
+    SDK (temporalio 1.35) does not say whether a signal-with-start started a run (the server's
+    `started` flag stays in a private field, and `first_execution_run_id` is set either way
+    from Temporal Server 1.32 on), and update-with-start would make every event wait for a
+    worker. A run that ends between the refused start and the signal is started again.
+    """
+    workflow_id = journey.workflow_id(event.customer_id)
+    for _attempt in range(3):
+        try:
+            await client.start_workflow(
+                journey.workflow_type,
+                JourneyInput(spec=journey, customer_id=event.customer_id, trigger=event),
+                id=workflow_id,
+                task_queue=task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                # Well inside the grace before a lazily removed row could drop a run's claim.
+                rpc_timeout=START_RPC_TIMEOUT,
+                search_attributes=start_attributes(journey, event.customer_id),
+            )
+            return JourneyActionKind.STARTED
+        except WorkflowAlreadyStartedError:
+            pass
+        if await signal_if_running(client, workflow_id, event) == JourneyActionKind.SIGNALLED:
+            return JourneyActionKind.SIGNALLED
+    raise RPCError(
+        f"{workflow_id}: runs keep ending as they are signalled", RPCStatusCode.ABORTED, b""
     )
 
 
@@ -158,12 +175,3 @@ async def signal_if_running(client: Client, workflow_id: str, event: Event) -> J
             return JourneyActionKind.IGNORED
         raise
     return JourneyActionKind.SIGNALLED
-
-
-def _started(handle: WorkflowHandle[Any, Any]) -> bool:
-    """Whether signal-with-start started a new run rather than signalling the running one.
-
-    The server says so in the response's `started` flag, which the SDK keeps on the handle but
-    does not expose (checked against temporalio 1.35; the routing tests fail if that changes).
-    """
-    return bool(handle._start_workflow_response.started)  # type: ignore[union-attr]

@@ -23,7 +23,6 @@ anything fails:
 
 import argparse
 import asyncio
-import json
 import random
 import sys
 import tempfile
@@ -44,7 +43,9 @@ from temporalio.service import RPCError
 
 from bench.harness import api_server, bench_settings, client_for, dev_server
 from guardrails.settings import GuardrailSettings
+from journeys.runs import JourneyInput
 from logging_setup import configure_logging
+from models.events import Event
 from models.messages import MessageStatus
 from models.tables import CustomerRow, EventRow, MessageRow, OutboxRow
 from storage.database import create_engine, migrate, read_engine, session_factory
@@ -216,9 +217,20 @@ async def _check_routing(posted: Posted, client: Client) -> list[str]:
                 async for run in client.list_workflows(f"WorkflowId = '{workflow_id}'"):
                     handle = client.get_workflow_handle(workflow_id, run_id=run.run_id)
                     async for event in handle.fetch_history_events():
+                        # The trigger comes in the start's input, every later event as a signal.
+                        started = event.workflow_execution_started_event_attributes
+                        if started.input.payloads:
+                            [run_input] = await client.data_converter.decode(
+                                started.input.payloads[:1], [JourneyInput]
+                            )
+                            if run_input.trigger is not None:
+                                seen.add(run_input.trigger.event_id)
                         signal = event.workflow_execution_signaled_event_attributes
                         if signal.input.payloads:
-                            seen.add(json.loads(signal.input.payloads[0].data)["event_id"])
+                            [received] = await client.data_converter.decode(
+                                signal.input.payloads[:1], [Event]
+                            )
+                            seen.add(received.event_id)
             except RPCError as err:
                 return [f"{workflow_id}: {err}"]
         return [f"{workflow_id} never got {e}" for e in sorted(expected[workflow_id] - seen)]
@@ -304,7 +316,7 @@ async def main(customers: int, minutes: float, database_url: str, concurrency: i
         settings = bench_settings(address, database_url, scratch, "load", api_keys=["load-key"])
         configure_logging(settings)
         await migrate(settings.resolved_database_url)
-        engine = create_engine(settings.resolved_database_url)
+        engine = create_engine(settings.resolved_database_url, settings.keyring())
         reader = read_engine(engine)  # as workers/main.py
         sessions = session_factory(engine)
         client = await client_for(address)

@@ -95,7 +95,7 @@ async def ours(address: str, count: int, database_url: str, scratch: Path) -> tu
     settings = bench_settings(address, database_url, scratch, "bench-send")
     configure_logging(settings)
     await migrate(settings.resolved_database_url)
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings.keyring())
     reader = read_engine(engine)  # as workers/main.py
     sessions = session_factory(engine)
     now = datetime.now(UTC)

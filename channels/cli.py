@@ -104,7 +104,7 @@ def trail(message_id: Annotated[str, typer.Argument(help="a ledger message id, m
 
 
 async def _trail(settings: Settings, message_id: str) -> None:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings.keyring())
     try:
         async with session_factory(engine)() as session:
             row = await get_message(session, message_id)

@@ -31,8 +31,7 @@ from channels.twilio import TwilioSender
 from channels.webhook import SignedWebhookSender
 from channels.wechat import WeChatSender
 from models.channels import Channel
-from settings import Settings
-from storage.dev_secrets import dev_secret
+from settings import Settings, configured_or_dev
 
 log = structlog.get_logger()
 
@@ -109,15 +108,21 @@ def composer_from_settings(settings: Settings) -> MessageComposer:
 
 
 def tracking_secret(settings: Settings) -> SecretStr:
-    configured = settings.channels.tracking_secret
-    if configured is not None:
-        return configured
-    return SecretStr(dev_secret(settings.data_dir, "dev-tracking-secret"))
+    return SecretStr(
+        configured_or_dev(
+            settings,
+            settings.channels.tracking_secret,
+            "CHANNELS__TRACKING_SECRET",
+            "dev-tracking-secret",
+        )
+    )
 
 
 def unsubscribe_secret(settings: Settings) -> str:
     """The key that signs unsubscribe links: GUARDRAILS__UNSUBSCRIBE_SECRET, or a dev one."""
-    configured = settings.guardrails.unsubscribe_secret
-    if configured is not None:
-        return configured.get_secret_value()
-    return dev_secret(settings.data_dir, "dev-unsubscribe-secret")
+    return configured_or_dev(
+        settings,
+        settings.guardrails.unsubscribe_secret,
+        "GUARDRAILS__UNSUBSCRIBE_SECRET",
+        "dev-unsubscribe-secret",
+    )

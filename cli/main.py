@@ -5,11 +5,13 @@ starts without the API's web framework, and the API without the worker's (start-
 bench/cold_start.py)."""
 
 import asyncio
+from datetime import datetime
 
 import typer
 
 from catalog import cli as catalog_cli
 from channels import cli as channels_cli
+from cli.preflight import load_settings
 from cli.simulate import simulate_command
 from content import cli as content_cli
 from dormancy import cli as dormancy_cli
@@ -18,7 +20,9 @@ from guardrails import cli as guardrails_cli
 from logging_setup import configure_logging
 from models.durations import parse_duration
 from offers import cli as offers_cli
+from ops.audit import audited_command
 from ops.cli import ops_app
+from ops.customers import customers_app
 from ops.time_travel import fast_forward_journey
 from reports import cli as reports_cli
 from scoring import cli as scoring_cli
@@ -28,6 +32,7 @@ from telemetry.tracing import configure_tracing
 
 app = typer.Typer(help="Durable customer journeys on Temporal.", no_args_is_help=True)
 app.add_typer(ops_app, name="ops")
+app.add_typer(customers_app, name="customers")
 # The domain packages' own commands: models, figures and dry runs of each decision.
 for name, sub_app in {
     "scoring": scoring_cli.app,
@@ -64,7 +69,7 @@ def api(
 
     from api.app import create_app
 
-    settings = Settings()
+    settings = load_settings("api")
     configure_logging(settings)
     tracing = configure_tracing(settings.telemetry, "api")
     application = create_app(settings, tracer_provider=tracing)
@@ -76,13 +81,14 @@ def worker() -> None:
     """Run a journey worker (run `migrate` first)."""
     from workers.main import run_worker
 
-    asyncio.run(run_worker(Settings()))
+    asyncio.run(run_worker(load_settings("worker")))
 
 
 @app.command()
 def migrate() -> None:
     """Bring the database schema to the newest revision."""
-    asyncio.run(run_migrations(Settings().resolved_database_url))
+    settings = load_settings("migrate")
+    asyncio.run(run_migrations(settings.resolved_database_url, settings.keyring()))
     typer.echo("database at the newest revision")
 
 
@@ -96,7 +102,14 @@ def fast_forward(
         delta = parse_duration(duration)
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="DURATION") from err
-    reached = asyncio.run(fast_forward_journey(Settings(), workflow_id, delta))
+
+    async def forward() -> datetime:
+        settings = Settings()
+        async with audited_command(settings, "journey.fast_forward", workflow_id) as audit:
+            audit.detail = {"by": duration}
+            return await fast_forward_journey(settings, workflow_id, delta)
+
+    reached = asyncio.run(forward())
     typer.echo(f"{workflow_id}: clock now {reached.isoformat()}")
 
 

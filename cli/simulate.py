@@ -140,7 +140,7 @@ async def simulate_journey(
     if spec.workflow_type not in {journey.workflow_type for journey in JOURNEYS}:
         spec = spec.model_copy(update={"workflow_type": DRAFT_WORKFLOW_TYPE})
 
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings.keyring())
     sessions = session_factory(engine)
     client = env.client
     try:
@@ -155,8 +155,10 @@ async def simulate_journey(
                     )
                 trigger = _event(live[0], customer_id, start, start)
                 await store_event(sessions, trigger, start)
-                started = await start_journey(client, settings.task_queue, spec, trigger)
-                handle = client.get_workflow_handle(started.id, result_type=JourneyState)
+                await start_journey(client, settings.task_queue, spec, trigger)
+                handle = client.get_workflow_handle(
+                    spec.workflow_id(customer_id), result_type=JourneyState
+                )
                 first_run = (await handle.describe()).run_id
                 received = [_event_row(trigger, start, start)]
                 for later in live[1:]:
@@ -263,7 +265,7 @@ async def _history_rows(
     step entered, each event received and each decision taken (as the ledger has it now, so a
     delivered message shows as sent)."""
     rows: list[TimelineRow] = []
-    converter = pydantic_data_converter.payload_converter
+    converter = client.data_converter  # with the codec of the client that wrote the history
     while run_id:
         handle = client.get_workflow_handle(workflow_id, run_id=run_id)
         run_id = None
@@ -288,7 +290,9 @@ async def _history_rows(
             elif kind == HistoryEventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
                 completed = event.activity_task_completed_event_attributes
                 if completed.scheduled_event_id in decisions:
-                    taken = converter.from_payload(completed.result.payloads[0], MessageDecision)
+                    [taken] = await converter.decode(
+                        completed.result.payloads[:1], [MessageDecision]
+                    )
                     rows.append(_decision_row(ledger.get(taken.message_id, taken), start))
     return rows
 

@@ -58,7 +58,7 @@ def run_stack(settings: Settings, api_port: int) -> None:
         start("temporal", [temporal_binary(), *dev_server_args(settings.data_dir / "temporal.db")])
         _wait("Temporal", lambda: _temporal_ready(settings), children)
         print("[2/3] database migrations, then the worker", flush=True)
-        asyncio.run(migrate(settings.resolved_database_url))
+        asyncio.run(migrate(settings.resolved_database_url, settings.keyring()))
         start("worker", [sys.executable, "-m", "cli", "worker"])
         print("[3/3] API", flush=True)
         start("api", [sys.executable, "-m", "cli", "api", "--port", str(api_port)])
@@ -69,7 +69,7 @@ def run_stack(settings: Settings, api_port: int) -> None:
             "\nThe stack is up (logs in data/*.log; Ctrl-C stops it):\n"
             f"  API docs     http://127.0.0.1:{api_port}/docs\n"
             "  Temporal UI  http://127.0.0.1:8233\n"
-            f"  API key      {keys[0]}{note}\n",
+            f"  API key      {keys[0].key.get_secret_value()}{note}\n",
             flush=True,
         )
         while all(child.poll() is None for child in children):

@@ -12,7 +12,7 @@ Event properties read for dormancy reasons (absent ones count as nothing):
 """
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -63,7 +63,10 @@ def customer_facts(
     rfm_top20: bool,
     trigger: Event | None = None,
     send_window: bool = False,
+    attributes: Collection[str] | None = None,
 ) -> CustomerFacts:
+    """`attributes`: the profile attributes the journey reads; the others stay out of the facts
+    (which the workflow's history records). None: all of them."""
     if customer is None:
         return CustomerFacts(known=False)
     past = [event for event in events if event.occurred_at <= now]
@@ -71,7 +74,11 @@ def customer_facts(
     facts = CustomerFacts(
         timezone=customer.timezone,
         consent=customer.consent,
-        attributes=customer.attributes,
+        attributes={
+            name: value
+            for name, value in customer.attributes.items()
+            if attributes is None or name in attributes
+        },
         intent_score=intent.score,
         segment=intent.segment,
         intent_source=intent.source,

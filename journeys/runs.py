@@ -63,6 +63,11 @@ class JourneyInput(BaseModel):
     spec: JourneySpec
     customer_id: str
     carry: JourneyCarry | None = Field(None, description="set when a run continues as new")
+    trigger: Event | None = Field(
+        None,
+        description="the event that started the run, handled as its first signal (runs started "
+        "by signal-with-start, before api/routing.py started them plainly, have none)",
+    )
 
 
 class PrepareMessage(BaseModel):
@@ -135,6 +140,11 @@ class FactsRequest(BaseModel):
     trigger: Event | None = Field(None, description="customer_dormant may carry tier and reason")
     rank_rfm: bool = Field(False, description="compute the spend rank (a query over all orders)")
     send_window: bool = Field(False, description="learn the customer's active window")
+    attributes: tuple[str, ...] | None = Field(
+        None,
+        description="the profile attributes to return (JourneySpec.profile_attributes); None, "
+        "from runs that asked before this existed: all of them",
+    )
 
 
 class EntryRequest(BaseModel):

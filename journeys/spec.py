@@ -348,6 +348,23 @@ class JourneySpec(BaseModel):
     def index(self, step_id: str) -> int:
         return next(i for i, step in enumerate(self.steps) if step.id == step_id)
 
+    def profile_attributes(self) -> tuple[str, ...]:
+        """The profile attributes the walk reads (branch conditions, `profile.` dates): the only
+        ones its facts carry, so that names and the like never reach the workflow's history."""
+        names = {
+            name
+            for step in self.steps
+            if isinstance(step, Branch)
+            for case in step.cases
+            for name in case.when.attributes or {}
+        }
+        for step in self.steps:
+            for ref in _date_refs(step):
+                source, name = ref.split(".", 1)
+                if source == "profile":
+                    names.add(name)
+        return tuple(sorted(names))
+
     def reads_rfm(self) -> bool:
         return any(
             case.when.rfm_top20 is not None

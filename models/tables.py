@@ -15,8 +15,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import event as orm_event
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
+
+from encryption.keyring import Keyring, normalise_email, normalise_phone
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -38,6 +41,33 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def keyring_of(dialect: Dialect) -> Keyring:
+    """The keys of the engine the statement runs on (storage.database.create_engine)."""
+    keyring = getattr(dialect, "journeys_keyring", None)
+    if keyring is None:
+        raise RuntimeError("engine without a keyring: create it with storage.database")
+    return keyring
+
+
+class EncryptedText(TypeDecorator[str]):
+    """A contact detail, encrypted at rest under the engine's keyring (AES-GCM, the key's id in
+    the stored text, bound to its column). Equality in SQL cannot work on it: find customers
+    through the keyed hash columns (storage/contacts.py)."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, purpose: str) -> None:
+        super().__init__()
+        self.purpose = purpose
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else keyring_of(dialect).seal_text(value, self.purpose)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else keyring_of(dialect).open_text(value, self.purpose)
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, float: Float}
 
@@ -53,10 +83,13 @@ class CustomerRow(Base):
     customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     timezone: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(16))
-    email: Mapped[str | None] = mapped_column(String(320))
-    phone: Mapped[str | None] = mapped_column(String(32))
-    push_token: Mapped[str | None] = mapped_column(String(512))
-    wechat_openid: Mapped[str | None] = mapped_column(String(128))
+    # Contact details, encrypted at rest; email and phone also as keyed hashes, to look up by.
+    email: Mapped[str | None] = mapped_column(EncryptedText("customers.email"))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("customers.phone"))
+    push_token: Mapped[str | None] = mapped_column(EncryptedText("customers.push_token"))
+    wechat_openid: Mapped[str | None] = mapped_column(EncryptedText("customers.wechat_openid"))
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     consent: Mapped[dict[str, Any]]
     attributes: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
@@ -67,6 +100,14 @@ class CustomerRow(Base):
     blacklisted: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped by every send decision: the row lock that serialises a customer's decisions.
     decision_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@orm_event.listens_for(CustomerRow, "before_insert")
+@orm_event.listens_for(CustomerRow, "before_update")
+def _lookup_hashes(_mapper: Mapper[CustomerRow], connection: Connection, row: CustomerRow) -> None:
+    keyring = keyring_of(connection.dialect)
+    row.email_hash = keyring.lookup_hash(normalise_email(row.email)) if row.email else None
+    row.phone_hash = keyring.lookup_hash(normalise_phone(row.phone)) if row.phone else None
 
 
 class EventRow(Base):
@@ -257,3 +298,20 @@ class ExperimentWinnerRow(Base):
     arm_id: Mapped[str] = mapped_column(String(64))
     probability_best: Mapped[float]
     promoted_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    """Every operator action (API routes of the `ops` scope, codec server calls, data-subject
+    requests, `journeyctl ops` commands): who (an API key's name, never the key, or the CLI
+    user), what, on what, when, and how it ended."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(256))
+    outcome: Mapped[str] = mapped_column(String(256))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from models.durations import parse_duration
+from ops.audit import cli_actor
 from ops.history_export import HISTORIES, export_history
 from ops.patches import PatchCensus, patch_census
 from ops.queries import started_since
@@ -19,6 +20,7 @@ from ops.search_attributes import connect_when_ready, register_search_attributes
 from ops.timeline import customer_timeline
 from settings import Settings
 from storage.active_journeys import claim_restarts
+from storage.audit import audited
 from storage.database import create_engine, session_factory
 from temporal_client import connect_temporal
 
@@ -147,17 +149,23 @@ async def _retry(journey: str, since: datetime, dry_run: bool, yes: bool) -> lis
         raise typer.Exit(1)
     # The journeys come back to life: the API must know them again before they do.
     settings = Settings()
-    engine = create_engine(settings.resolved_database_url)
-    await claim_restarts(
-        session_factory(engine), [plan.workflow_id for plan in to_do], datetime.now(UTC)
-    )
-    await engine.dispose()
+    engine = create_engine(settings.resolved_database_url, settings.keyring())
+    sessions = session_factory(engine)
+    await claim_restarts(sessions, [plan.workflow_id for plan in to_do], datetime.now(UTC))
     results = []
-    for position, plan in enumerate(to_do, 1):
-        result = await carry_out(client, plan)
-        results.append(result)
-        outcome = f"new run {result.new_run_id}" if result.error is None else result.error
-        typer.echo(f"  [{position}/{len(to_do)}] {plan.action} {plan.workflow_id}: {outcome}")
+    try:
+        for position, plan in enumerate(to_do, 1):
+            async with audited(
+                sessions, cli_actor(), f"journey.{plan.action}", plan.workflow_id
+            ) as audit:
+                result = await carry_out(client, plan)
+                outcome = f"new run {result.new_run_id}" if result.error is None else result.error
+                audit.outcome = "ok" if result.error is None else f"failed: {result.error}"
+                audit.detail = {"reason": plan.reason, "new_run_id": result.new_run_id}
+            results.append(result)
+            typer.echo(f"  [{position}/{len(to_do)}] {plan.action} {plan.workflow_id}: {outcome}")
+    finally:
+        await engine.dispose()
     done = sum(1 for result in results if result.error is None)
     typer.echo(
         f"report: {done} retried ({sum(r.plan.action == Action.RESET for r in results)} reset, "
@@ -208,7 +216,7 @@ def timeline(
 
     async def run() -> str:
         settings = Settings()
-        engine = create_engine(settings.resolved_database_url)
+        engine = create_engine(settings.resolved_database_url, settings.keyring())
         try:
             client = await connect_temporal(settings)
             found = await customer_timeline(client, session_factory(engine), customer_id)
@@ -235,7 +243,7 @@ def register_search_attributes_command(
     async def run() -> list[str]:
         settings = Settings()
         client = await connect_when_ready(settings, wait)
-        return await register_search_attributes(client, settings.temporal_namespace)
+        return await register_search_attributes(client, client.namespace)
 
     added = asyncio.run(run())
     typer.echo(f"added: {', '.join(added)}" if added else "all search attributes were registered")

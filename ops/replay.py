@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.worker import Replayer, WorkflowReplayResult
 
 from workflows.journey import JourneyWorkflow
@@ -31,9 +32,11 @@ class ReplayOutcome:
         return self.failure is None
 
 
-def journey_replayer() -> Replayer:
-    """The current journey workflows with the same converter as the API and the worker."""
-    return Replayer(workflows=[JourneyWorkflow], data_converter=pydantic_data_converter)
+def journey_replayer(converter: DataConverter = pydantic_data_converter) -> Replayer:
+    """The current journey workflows with the same converter as the API and the worker
+    (temporal_client.data_converter: with the codec, histories recorded before it still
+    replay, their payloads passing through)."""
+    return Replayer(workflows=[JourneyWorkflow], data_converter=converter)
 
 
 def describe_failure(error: Exception) -> str:
@@ -55,15 +58,18 @@ def _outcome(result: WorkflowReplayResult) -> ReplayOutcome:
     )
 
 
-async def replay_history(history: WorkflowHistory) -> ReplayOutcome:
-    result = await journey_replayer().replay_workflow(history, raise_on_replay_failure=False)
+async def replay_history(
+    history: WorkflowHistory, converter: DataConverter = pydantic_data_converter
+) -> ReplayOutcome:
+    replayer = journey_replayer(converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     return _outcome(result)
 
 
 async def replay_run(client: Client, workflow_id: str, run_id: str | None = None) -> ReplayOutcome:
     """Fetch one run's history from the server (the latest run by default) and replay it."""
     history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-    return await replay_history(history)
+    return await replay_history(history, client.data_converter)
 
 
 async def replay_matching(
@@ -81,7 +87,8 @@ async def replay_matching(
             yield await handle.fetch_history()
 
     outcomes = []
-    async with journey_replayer().workflow_replay_iterator(histories()) as results:
+    replayer = journey_replayer(client.data_converter)
+    async with replayer.workflow_replay_iterator(histories()) as results:
         async for result in results:
             outcome = _outcome(result)
             outcomes.append(outcome)

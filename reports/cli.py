@@ -69,7 +69,7 @@ def _with_sessions(
     settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]
 ) -> T:
     async def run() -> T:
-        engine = create_engine(settings.resolved_database_url)
+        engine = create_engine(settings.resolved_database_url, settings.keyring())
         try:
             return await work(session_factory(engine))
         finally:

@@ -18,8 +18,7 @@ from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from settings import Settings
-from storage.dev_secrets import dev_secret
+from settings import Settings, configured_or_dev
 
 _DOMAIN = b"journeys.report-link.v1."
 _VERSION = 1
@@ -89,6 +88,6 @@ def _decode(text: str) -> bytes:
 
 def link_secret(settings: Settings) -> str:
     """The key that signs report links: REPORTS__LINK_SECRET, or a dev secret under data_dir."""
-    if settings.reports.link_secret is not None:
-        return settings.reports.link_secret.get_secret_value()
-    return dev_secret(settings.data_dir, "dev-report-link-secret")
+    return configured_or_dev(
+        settings, settings.reports.link_secret, "REPORTS__LINK_SECRET", "dev-report-link-secret"
+    )

@@ -7,13 +7,18 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from encryption import Keyring
+from models.tables import keyring_of
+
+
+def create_async_engine(url: str, **options: object) -> AsyncEngine:
+    # Looked up at each call: OpenTelemetry's SQLAlchemy instrumentation (telemetry/tracing.py)
+    # wraps the function in its module once tracing is configured.
+    return sqlalchemy_asyncio.create_async_engine(url, **options)
+
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # What runs Core statements: a session, or a connection where a hot path skips the ORM's
@@ -22,7 +27,15 @@ Executor = AsyncSession | AsyncConnection
 READERS = 4  # read-only SQLite connections per process
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, keyring: Keyring | None = None) -> AsyncEngine:
+    """An engine whose statements encrypt and decrypt contact details with `keyring` (None: the
+    development keys; production passes Settings.keyring())."""
+    engine = _engine(url)
+    engine.sync_engine.dialect.journeys_keyring = keyring or Keyring.development()  # type: ignore[attr-defined]
+    return engine
+
+
+def _engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         # One connection per process: SQLite takes one writer at a time anyway, and queueing in
         # the pool is fair and cheap where SQLite's own busy handler sleeps up to 100 ms a try.
@@ -66,6 +79,7 @@ def read_engine(engine: AsyncEngine) -> AsyncEngine:
     reader = create_async_engine(
         engine.url, connect_args={"timeout": 30}, pool_size=READERS, max_overflow=0, pool_timeout=60
     )
+    reader.sync_engine.dialect.journeys_keyring = keyring_of(engine.sync_engine.dialect)  # type: ignore[attr-defined]
 
     @event.listens_for(reader.sync_engine, "connect")
     def _read_only(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -99,15 +113,18 @@ def autocommit(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker
     return session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, keyring: Keyring | None = None) -> Config:
+    """`keyring`: what revisions that encrypt existing rows encrypt them with (None: the
+    development keys)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["keyring"] = keyring or Keyring.development()
     return config
 
 
-async def migrate(url: str) -> None:
+async def migrate(url: str, keyring: Keyring | None = None) -> None:
     """Bring the schema to the newest revision (in a thread: Alembic's env runs its own loop)."""
     if url.startswith("sqlite"):
         Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    await asyncio.to_thread(command.upgrade, alembic_config(url, keyring), "head")

@@ -1,4 +1,8 @@
-"""Secrets a development stack generates for itself when none is configured."""
+"""Secrets a development stack generates for itself when none is configured.
+
+Only in development: every process of a production deployment must be given the same secrets
+(a link signed by one worker is checked by the API), so there a missing one is an error.
+"""
 
 import secrets
 from pathlib import Path

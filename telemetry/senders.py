@@ -25,7 +25,16 @@ class InstrumentedSender:
 
     async def send(self, message: OutgoingMessage) -> str:
         channel = str(message.channel)
-        attributes = {"journey.channel": channel, "journey.message_id": message.message_id}
+        # The messaging semantic conventions (the channel as the destination); ours under
+        # `journeys.`. Never the address.
+        attributes = {
+            "messaging.system": "journeys",
+            "messaging.operation.type": "send",
+            "messaging.operation.name": "send",
+            "messaging.destination.name": channel,
+            "messaging.message.id": message.message_id,
+            "journeys.customer_id": message.customer_id,
+        }
         with self._tracer.start_as_current_span(
             f"send {channel}", kind=SpanKind.CLIENT, attributes=attributes
         ) as span:
@@ -33,6 +42,7 @@ class InstrumentedSender:
                 reference = await self._inner.send(message)
             except DeliveryError as err:
                 sends.labels(channel, "refused" if err.final else "failed").inc()
+                span.set_attribute("error.type", err.reason)
                 span.set_status(Status(StatusCode.ERROR, err.reason))
                 raise
             except BaseException:

@@ -1,4 +1,12 @@
-"""Where traces go and where metrics are served (env vars `TELEMETRY__*`)."""
+"""Where traces go and where metrics are served.
+
+The standard OpenTelemetry variables configure tracing (settings.py reads them into this model):
+`OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) turns OTLP/HTTP export
+on, `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES` name the process, `OTEL_SDK_DISABLED`
+turns tracing off, and the exporter reads `OTEL_EXPORTER_OTLP_HEADERS`, `..._TIMEOUT`,
+`..._CERTIFICATE` and the sampler `OTEL_TRACES_SAMPLER` itself. `TELEMETRY__OTLP_ENDPOINT` is
+the older name of the first and still works; the metrics addresses are ours (`TELEMETRY__*`).
+"""
 
 from pydantic import BaseModel, Field
 
@@ -12,6 +20,14 @@ class TelemetrySettings(BaseModel):
         description="OTLP/HTTP collector base URL, e.g. http://otel-collector:4318; "
         "empty: no OTLP export",
     )
+    otlp_traces_endpoint: str = Field(
+        "",
+        description="the full traces URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); wins over the base",
+    )
+    otel_service_name: str = Field(
+        "", description="OTEL_SERVICE_NAME: the service.name of this process, as given"
+    )
+    disabled: bool = Field(False, description="OTEL_SDK_DISABLED: no tracing whatever is set")
     console_traces: bool = Field(
         False, description="print every finished span to stderr (development)"
     )
@@ -27,5 +43,11 @@ class TelemetrySettings(BaseModel):
     )
 
     @property
+    def traces_endpoint(self) -> str:
+        if self.otlp_traces_endpoint:
+            return self.otlp_traces_endpoint
+        return self.otlp_endpoint.rstrip("/") + "/v1/traces" if self.otlp_endpoint else ""
+
+    @property
     def tracing_enabled(self) -> bool:
-        return bool(self.otlp_endpoint) or self.console_traces
+        return not self.disabled and (bool(self.traces_endpoint) or self.console_traces)

@@ -11,14 +11,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from cli.dev_server import temporal_binary
+from encryption import EncryptionSettings, Keyring
 from models.search_attributes import ALL as SEARCH_ATTRIBUTES
 from settings import Settings
 from storage.database import create_engine, migrate, read_engine, session_factory
+from temporal_client import data_converter
 from tests.smtp_server import SmtpSink
 from workers.build import build_worker
 
@@ -26,12 +27,16 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 API_KEY = "test-key"
+# Every payload the suite writes to Temporal is encrypted, as in production (the codec passes
+# through payloads recorded without it: the committed histories); under the development keys,
+# which the suite's settings resolve to as well, so the API's codec server reads them.
+DATA_CONVERTER = data_converter(Keyring.development())
 
 
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping_v2(
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         dev_server_existing_path=temporal_binary(),
         dev_server_extra_args=[
             "--dynamic-config-value",
@@ -82,12 +87,11 @@ def database_url(request: pytest.FixtureRequest) -> str:
 def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
     # Journeys under test run in the strict sandbox: a non-deterministic call fails them.
     overrides.setdefault("strict_workflow_sandbox", True)
+    overrides.setdefault("api_keys", [API_KEY])
+    # As DATA_CONVERTER: payloads encrypted, under the development keys.
+    overrides.setdefault("encryption", EncryptionSettings(payloads=True))
     return Settings(
-        database_url=database_url,
-        data_dir=data_dir,
-        api_keys=[API_KEY],
-        task_queue=f"tq-{uuid.uuid4()}",
-        **overrides,
+        database_url=database_url, data_dir=data_dir, task_queue=f"tq-{uuid.uuid4()}", **overrides
     )
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
@@ -14,8 +13,9 @@ from temporalio.worker import Replayer
 from bench.harness import midday_timezone as midday_timezone  # the tests take it from here
 from journeys.runs import JourneyState, PrepareMessage
 from models.events import Event, EventType, validate_properties
+from ops.history_export import decode_history
 from storage.events import store_event
-from tests.conftest import Stack, unique
+from tests.conftest import DATA_CONVERTER, Stack, unique
 from workflows.journey import JourneyWorkflow
 from workflows.sending import DECISION_ACTIVITIES
 
@@ -132,18 +132,18 @@ async def prepared(handle: WorkflowHandle[Any, Any]) -> list[PrepareMessage]:
         attributes = event.activity_task_scheduled_event_attributes
         if attributes.activity_type.name in DECISION_ACTIVITIES:
             payload = attributes.input.payloads[0]
-            requests.append(
-                pydantic_data_converter.payload_converter.from_payload(payload, PrepareMessage)
-            )
+            requests.extend(await DATA_CONVERTER.decode([payload], [PrepareMessage]))
     return requests
 
 
 async def replay_and_keep(handle: WorkflowHandle[Any, Any], name: str) -> None:
     """Replay the run against the current code; with UPDATE_HISTORIES=1 also keep it under tests."""
     history = await handle.fetch_history()
-    await Replayer(
-        workflows=[JourneyWorkflow], data_converter=pydantic_data_converter
-    ).replay_workflow(history)
+    await Replayer(workflows=[JourneyWorkflow], data_converter=DATA_CONVERTER).replay_workflow(
+        history
+    )
     if os.environ.get("UPDATE_HISTORIES") == "1":
         HISTORIES.mkdir(parents=True, exist_ok=True)
-        (HISTORIES / f"{name}.json").write_text(history.to_json())
+        # Decoded: the corpus replays without keys, as histories exported from production do.
+        decoded = await decode_history(history, DATA_CONVERTER.payload_codec)
+        (HISTORIES / f"{name}.json").write_text(decoded.to_json())

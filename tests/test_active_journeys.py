@@ -17,7 +17,6 @@ from temporalio.client import (
     StartWorkflowInput,
     WorkflowHandle,
 )
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
@@ -25,7 +24,7 @@ from models.events import EventType
 from models.tables import ActiveJourneyRow
 from storage.active_journeys import START_GRACE, claim_restarts, forget_ended
 from storage.database import alembic_config
-from tests.conftest import Stack, make_settings, unique
+from tests.conftest import DATA_CONVERTER, Stack, make_settings, unique
 from tests.journey_helpers import cart, event_body, post_event
 
 
@@ -58,7 +57,7 @@ def counted_stack(
     client = Client(
         env.client.service_client,
         namespace=env.client.namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         interceptors=[counter],
     )
     return Stack(make_settings(database_url, tmp_path), client), counter
@@ -153,7 +152,7 @@ async def test_a_start_refused_by_temporal_keeps_its_claim_and_the_senders_retry
     refusing = Client(
         temporal_env.client.service_client,
         namespace=temporal_env.client.namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         interceptors=[StartsRefused()],
     )
     down = Stack(make_settings(database_url, tmp_path), refusing)

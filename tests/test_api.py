@@ -201,4 +201,4 @@ async def test_unknown_journeys_and_signals(api: Stack) -> None:
 async def test_messages_of_a_customer_with_none_is_an_empty_list(api: Stack) -> None:
     response = await api.http.get(f"/v1/customers/{unique('c')}/messages")
     assert response.status_code == 200
-    assert response.json() == []
+    assert response.json() == {"items": [], "next_cursor": None}

@@ -6,9 +6,9 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.testing import WorkflowEnvironment
 
-from journeys.runs import JourneyState
+from journeys.runs import JourneyInput, JourneyState
 from ops.time_travel import fast_forward
-from tests.conftest import Stack, unique
+from tests.conftest import DATA_CONVERTER, Stack, unique
 from tests.journey_helpers import cart, midday_timezone, post_event, put_customer, replay_and_keep
 from tests.smtp_server import SmtpSink
 
@@ -62,7 +62,7 @@ async def test_unpaid_cart_gets_three_messages_at_30m_4h_24h(stack: Stack, smtp:
     assert [m["Subject"] for m in received] == [m.content.title for m in state.messages]
     assert all(m.message_id in received[i]["Message-ID"] for i, m in enumerate(state.messages))
 
-    ledger = (await stack.http.get(f"/v1/customers/{customer_id}/messages")).json()
+    ledger = (await stack.http.get(f"/v1/customers/{customer_id}/messages")).json()["items"]
     assert [m["step"] for m in ledger] == ["stage_3", "stage_2", "stage_1"]
     assert {m["status"] for m in ledger} == {"sent"}
     await replay_and_keep(handle, "cart_abandonment_v2_unpaid")
@@ -134,12 +134,16 @@ async def test_the_same_event_twice_has_one_effect(
     handle = stack.client.get_workflow_handle(
         f"cart_abandonment:{customer_id}", result_type=JourneyState
     )
+    events = [event async for event in handle.fetch_history_events()]
+    started = events[0].workflow_execution_started_event_attributes
+    (journey_input,) = await DATA_CONVERTER.decode(started.input.payloads, [JourneyInput])
     signals = [
         event
-        async for event in handle.fetch_history_events()
+        for event in events
         if event.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
     ]
-    assert len(signals) == 1
+    # The event reached the journey once: as the trigger in its start, never as a signal.
+    assert journey_input.trigger.event_id == "dup-1" + customer_id and signals == []
     await handle.terminate("test done")
 
 
@@ -166,7 +170,7 @@ async def test_a_delivery_that_fails_after_sending_is_not_sent_twice(
         if event.event_type == HistoryEventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
     ]
     assert max(attempts) == 2  # the delivery was retried once
-    ledger = (await stack.http.get(f"/v1/customers/{customer_id}/messages")).json()
+    ledger = (await stack.http.get(f"/v1/customers/{customer_id}/messages")).json()["items"]
     assert len(ledger) == 3
 
 

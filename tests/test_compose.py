@@ -2,6 +2,7 @@
 every service can be built or pulled, the graph of depends_on holds, and what our containers are
 told (environment, ports, commands) is what settings.py and the CLI understand."""
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -13,14 +14,25 @@ from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from cli.main import app
+from cli.preflight import production_problems
 from settings import REPO_ROOT, Settings
 
 COMPOSE = REPO_ROOT / "docker-compose.temporal.yml"
 OURS = ("temporal-setup", "migrate", "worker", "api")
-ONE_SHOT = ("temporal-setup", "migrate")
+ONE_SHOT = ("temporal-admin-tools", "temporal-create-namespace", "temporal-setup", "migrate")
 _VARIABLE = re.compile(r"\$\{(\w+)(?::?([-?])([^}]*))?\}")
 # What an operator must provide (`${VAR:?...}`); everything else has a default in the file.
-REQUIRED = {"API_KEYS": '["a-production-key"]'}
+REQUIRED = {
+    "API_KEYS": '[{"name": "shop", "key": "a-production-key-0123", "scopes": ["events:write"]}]',
+    "POSTGRES_PASSWORD": "journeys-password",
+    "TEMPORAL_POSTGRES_PASSWORD": "temporal-password",
+    "ENCRYPTION_KEYS": '{"2026-12": "' + "A" * 43 + '="}',
+    "ENCRYPTION_LOOKUP_KEY": "B" * 43 + "=",
+    "UNSUBSCRIBE_SECRET": "an-unsubscribe-secret",
+    "TRACKING_SECRET": "a-tracking-secret",
+    "REPORT_LINK_SECRET": "a-report-secret",
+    "PUBLIC_BASE_URL": "https://journeys.shop.example",
+}
 
 
 def substitute(value: str) -> str:
@@ -122,8 +134,19 @@ def test_our_containers_environment_is_settings_they_understand(
         assert database.password == db_env["POSTGRES_PASSWORD"]
         assert database.path.lstrip("/") == db_env["POSTGRES_DB"]
 
-        assert [key.get_secret_value() for key in settings.api_keys] == ["a-production-key"]
-        assert settings.log_format == "json"
+        assert settings.log_format == "json" and settings.production
+        # Every secret production needs is there: none made up per container.
+        role = {"api": "api", "worker": "worker"}.get(name, "migrate")
+        assert production_problems(settings, role, check_database=False) == [], name  # type: ignore[arg-type]
+
+
+def test_our_containers_share_one_configuration(services: dict[str, dict[str, Any]]) -> None:
+    """One environment for all: the worker that signs a link and the API that checks it hold
+    the same secrets, and the links lead to the API as customers reach it."""
+    first, *others = (environment(services[name]) for name in OURS)
+    assert all(env == first for env in others)
+    assert first["CHANNELS__PUBLIC_BASE_URL"] == REQUIRED["PUBLIC_BASE_URL"]
+    assert "DATA_DIR" not in first  # nothing of theirs is kept on a container's disk
 
 
 def test_ports_agree_with_the_commands_and_health_checks(
@@ -147,6 +170,31 @@ def test_ports_agree_with_the_commands_and_health_checks(
 
     ui = services["temporal-ui"]
     assert ui["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
+    # The UI decodes through our codec server, and its origin may call it.
+    codec = substitute(ui["environment"]["TEMPORAL_CODEC_ENDPOINT"])
+    assert codec.endswith("/codec") and ui["environment"]["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"]
+    origins = json.loads(environment(services["api"])["CODEC_CORS_ORIGINS"])
+    ui_port = ui["ports"][0].split(":")[0]
+    assert f"http://localhost:{ui_port}" in origins
+
+
+def test_temporal_is_set_up_as_temporals_own_compose_examples_do(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """The server image (auto-setup is deprecated), its schema made by the admin-tools image
+    first, the namespace after it; server, admin tools and UI at pinned releases."""
+    server, tools = services["temporal"]["image"], services["temporal-admin-tools"]["image"]
+    assert server.startswith("temporalio/server:") and tools.startswith("temporalio/admin-tools:")
+    assert server.split(":")[1] == tools.split(":")[1]  # one release for both
+    assert "auto-setup" not in COMPOSE.read_text()
+    assert services["temporal"]["depends_on"] == {
+        "temporal-admin-tools": {"condition": "service_completed_successfully"}
+    }
+    for one_shot in ("temporal-admin-tools", "temporal-create-namespace"):
+        script = services[one_shot]["command"][0].replace("/scripts", "deploy/temporal")
+        assert (REPO_ROOT / script).is_file(), script
+    setup = services["temporal-setup"]["depends_on"]
+    assert setup == {"temporal-create-namespace": {"condition": "service_completed_successfully"}}
 
 
 def test_our_commands_exist_in_the_cli(services: dict[str, dict[str, Any]]) -> None:

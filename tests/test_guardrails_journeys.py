@@ -35,7 +35,7 @@ async def test_a_send_due_in_quiet_hours_waits_for_the_local_morning(stack: Stac
     )
     await handle.result()
 
-    ledger = (await stack.http.get(f"/v1/customers/{customer_id}/messages")).json()
+    ledger = (await stack.http.get(f"/v1/customers/{customer_id}/messages")).json()["items"]
     stage_1 = sorted((m for m in ledger if m["step"] == "stage_1"), key=lambda m: m["created_at"])
     deferred, sent = stage_1
     assert (deferred["status"], deferred["rule"]) == ("deferred", "quiet_hours")

@@ -111,7 +111,7 @@ async def test_winback_cadence_follows_the_tier_the_lever_the_reason_and_the_hol
         ("suppressed", "holdout", "email")
     }
     assert smtp.to(held_email) == []  # ...and none was delivered
-    ledger = (await stack.http.get(f"/v1/customers/{held.customer_id}/messages")).json()
+    ledger = (await stack.http.get(f"/v1/customers/{held.customer_id}/messages")).json()["items"]
     assert [m["status"] for m in ledger] == ["suppressed"] * 6
     assert held_asked and all(r.holdout for r in held_asked)
     assert {r.experiment_id for r in held_asked} == {"winback_holdout_v1"}

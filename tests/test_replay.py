@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from journeys.registry import JOURNEYS
+from tests.conftest import DATA_CONVERTER
 from workflows.journey import JourneyWorkflow
 
 CORPUS = Path(__file__).parent / "histories"
@@ -46,5 +46,5 @@ def test_the_current_interpreter_has_a_recorded_history_of_every_journey_kind() 
 )
 async def test_history_replays_deterministically(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=[JourneyWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[JourneyWorkflow], data_converter=DATA_CONVERTER)
     await replayer.replay_workflow(history)

@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import TimeSkipper
 
 from bench.harness import free_port
 from cli.dev_server import dev_server_args, temporal_binary
 from journeys.runs import JourneyState
-from tests.conftest import Stack, make_settings, unique
+from tests.conftest import DATA_CONVERTER, Stack, make_settings, unique
 from tests.journey_helpers import cart, midday_timezone, post_event, put_customer
 from workers.build import build_worker
 
@@ -63,7 +62,7 @@ async def test_journeys_resume_after_the_server_is_killed_and_restarted(
     server: DevServer, sqlite_url: str, tmp_path: Path
 ) -> None:
     await server.start()
-    client = await Client.connect(server.address, data_converter=pydantic_data_converter)
+    client = await Client.connect(server.address, data_converter=DATA_CONVERTER)
     skipper = TimeSkipper(client)
     settings = make_settings(sqlite_url, tmp_path, temporal_address=server.address)
     stack = Stack(settings, skipper.client)
@@ -103,7 +102,7 @@ async def test_journeys_resume_after_the_server_is_killed_and_restarted(
             ("stage_3", "sent"),
         ]
     for customer_id in customers:
-        outbox = (await stack.http.get(f"/v1/customers/{customer_id}/outbox")).json()
+        outbox = (await stack.http.get(f"/v1/customers/{customer_id}/outbox")).json()["items"]
         expected = 1 if customer_id == paid else 3
         assert len(outbox) == expected == len({row["message_id"] for row in outbox})
     await stack.close()

@@ -23,7 +23,6 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -41,10 +40,12 @@ from telemetry.settings import TelemetrySettings
 from telemetry.tracing import (
     build_tracer_provider,
     instrument_httpx,
+    instrument_sqlalchemy,
     traced_client,
     uninstrument_httpx,
+    uninstrument_sqlalchemy,
 )
-from tests.conftest import API_KEY, make_settings, unique
+from tests.conftest import API_KEY, DATA_CONVERTER, make_settings, unique
 from tests.journey_helpers import cart
 from tests.smtp_server import SmtpSink
 from workers.build import build_worker
@@ -56,8 +57,10 @@ def spans() -> Iterator[tuple[TracerProvider, InMemorySpanExporter]]:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     instrument_httpx(provider)
+    instrument_sqlalchemy(provider)
     yield provider, exporter
     uninstrument_httpx()
+    uninstrument_sqlalchemy()
     provider.shutdown()
 
 
@@ -121,16 +124,26 @@ async def test_one_api_request_is_one_trace_down_to_the_smtp_send(
             chain.append(span.name)
         return chain
 
+    # Database statements are spans of the same trace, with the semantic conventions' names:
+    # the API's (storing the event) and the activities' (deciding, recording the delivery).
+    statements = [s for s in in_trace.values() if s.attributes.get("db.system") == "sqlite"]
+    assert any("POST /v1/events" in ancestry(s) for s in statements)
+    assert any("RunActivity:decide_and_deliver" in ancestry(s) for s in statements)
+    assert all("example.com" not in str(s.attributes.get("db.statement")) for s in statements)
+
     sent = [m for m in state.messages if m.status == "sent"]
     assert sent, "the journey sent nothing: nothing to trace"
     send_spans = [s for s in in_trace.values() if s.name == "send email"]
     assert len(send_spans) == len(sent)
     for span in send_spans:
+        assert span.attributes["messaging.destination.name"] == "email"
+        assert span.attributes["messaging.operation.type"] == "send"
+        assert span.attributes["messaging.message.id"] in {m.message_id for m in sent}
         assert ancestry(span) == [
             "send email",
             "RunActivity:decide_and_deliver",
             "StartActivity:decide_and_deliver",
-            "SignalWithStartWorkflow:CartAbandonment",
+            "StartWorkflow:CartAbandonment",
             "POST /v1/events",
         ]
 
@@ -187,6 +200,37 @@ def test_spans_are_exported_over_otlp_when_an_endpoint_is_set() -> None:
     assert [name for _, name in exported] == ["deliver a message"]
     attributes = {a.key: a.value.string_value for a in exported[0][0].attributes}
     assert attributes["service.name"] == "journeys-worker"
+
+
+def test_the_standard_otel_variables_configure_the_export(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = HTTPServer(("127.0.0.1", 0), _Collector)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Collector.received.clear()
+    try:
+        monkeypatch.setenv(
+            "OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}"
+        )
+        monkeypatch.setenv("OTEL_SERVICE_NAME", "shop-journeys")
+        monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=staging")
+        settings = Settings()
+        assert settings.telemetry.tracing_enabled
+        provider = build_tracer_provider(settings.telemetry, "worker")
+        assert provider is not None
+        with provider.get_tracer("test").start_as_current_span("decide"):
+            pass
+        assert provider.force_flush(10_000)
+        provider.shutdown()
+        monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+        assert build_tracer_provider(Settings().telemetry, "worker") is None
+    finally:
+        server.shutdown()
+    [resource] = [r.resource for request in _Collector.received for r in request.resource_spans]
+    attributes = {a.key: a.value.string_value for a in resource.attributes}
+    assert attributes["service.name"] == "shop-journeys"
+    assert attributes["deployment.environment.name"] == "staging"
 
 
 def test_console_traces_are_one_json_line_per_span(capsys: pytest.CaptureFixture[str]) -> None:
@@ -306,7 +350,7 @@ async def test_a_prometheus_runtime_reports_client_calls(
     client = await Client.connect(
         temporal_env.client.service_client.config.target_host,
         runtime=runtime,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
     await client.count_workflows()
     async with httpx.AsyncClient() as http:

@@ -11,13 +11,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import TimeSkipper
 
 from journeys.runs import JourneyState
 from models.tables import MessageRow
 from settings import REPO_ROOT
-from tests.conftest import Stack, make_settings, unique
+from tests.conftest import DATA_CONVERTER, Stack, make_settings, unique
 from tests.journey_helpers import cart, midday_timezone, post_event, put_customer
 from tests.smtp_server import SmtpSink
 from tests.test_server_restart import DevServer
@@ -43,7 +42,7 @@ async def test_journeys_complete_once_each_through_worker_kills(
 ) -> None:
     server = DevServer(tmp_path / "temporal.db")
     await server.start()
-    client = await Client.connect(server.address, data_converter=pydantic_data_converter)
+    client = await Client.connect(server.address, data_converter=DATA_CONVERTER)
     skipper = TimeSkipper(client)
     settings = make_settings(
         sqlite_url,

@@ -26,8 +26,13 @@ async def run_under(env: WorkflowEnvironment, strict: bool) -> tuple[str | None,
 
         async def settled() -> tuple[str | None, list[str]] | None:
             events = [event async for event in handle.fetch_history_events()]
+            # Failure messages are encrypted with the payloads (temporal_client.py).
             failures = [
-                e.workflow_task_failed_event_attributes.failure.message
+                str(
+                    await env.client.data_converter.decode_failure(
+                        e.workflow_task_failed_event_attributes.failure
+                    )
+                )
                 for e in events
                 if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
             ]

@@ -27,7 +27,7 @@ async def run_worker(settings: Settings) -> None:
         Runtime.set_default(prometheus_runtime(telemetry.sdk_metrics_address))
     metrics_server = serve_metrics(telemetry.metrics_address) if telemetry.metrics_address else None
     tracing = configure_tracing(telemetry, "worker")
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, settings.keyring())
     reader = read_engine(engine)
     client = await connect_temporal(settings)
     if tracing is not None:
@@ -42,7 +42,7 @@ async def run_worker(settings: Settings) -> None:
     log.info(
         "worker started",
         task_queue=settings.task_queue,
-        temporal=settings.temporal_address,
+        temporal=client.service_client.config.target_host,
         sdk_metrics=telemetry.sdk_metrics_address or None,
         metrics=telemetry.metrics_address or None,
         tracing=tracing is not None,

@@ -1,6 +1,7 @@
 """The journey interpreter: walks any journey definition with durable timers and signals.
 
-Every business event reaches a journey as a signal named after its type, carrying the `Event`.
+Every business event reaches a journey as a signal named after its type, carrying the `Event`;
+the event that starts a run comes in its input instead and is taken as its first signal.
 The walk is deterministic: time comes from `workflow.now()`, and each send is two activities
 (decide and record, then deliver) keyed by `<workflow id>:<anchor event id>:<step id>` (with
 `:<visit>` from a step's second visit in a loop), so a retry or replay never produces a second
@@ -117,10 +118,14 @@ class JourneyWorkflow:
         self._segment_published: str | None = None  # from V4 on: _unpublished_segment
         self._steps_this_run = 0
         self._end_reason: str | None = None  # set by the `end` update
+        if input.trigger is not None and carry is None:
+            self._receive(input.trigger)
 
     @workflow.signal(dynamic=True)
     def on_event(self, name: str, args: Sequence[RawValue]) -> None:
-        event = workflow.payload_converter().from_payload(args[0].payload, Event)
+        self._receive(workflow.payload_converter().from_payload(args[0].payload, Event))
+
+    def _receive(self, event: Event) -> None:
         if event.event_id in self._seen_event_ids:
             return  # the API routes an event at least once; a journey acts on it once
         self._seen_event_ids[event.event_id] = None
@@ -365,6 +370,7 @@ class JourneyWorkflow:
             trigger=anchor,
             rank_rfm=self._spec.reads_rfm(),
             send_window=self._spec.sends_in_active_window(),
+            attributes=self._spec.profile_attributes(),
         )
 
     async def _load_facts(self, anchor: Event) -> None:

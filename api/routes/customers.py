@@ -1,20 +1,28 @@
-from fastapi import APIRouter
+from datetime import datetime
 
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.auth import CUSTOMERS_READ, CUSTOMERS_WRITE
 from api.deps import SessionsDep, utcnow
 from api.errors import ApiError, error_responses
-from channels.outbox import outbox_for_customer
+from api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page
 from models.channels import Channel
 from models.customers import Customer, CustomerProfile
 from models.events import Identifier
 from models.messages import MessageDecision
 from storage.consent import set_consent
 from storage.customers import get_customer, to_customer, upsert_customer
-from storage.ledger import messages_for_customer
+from storage.pages import messages_page, outbox_page
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
 
-@router.put("/{customer_id}", summary="Create or replace a customer's profile and consent")
+@router.put(
+    "/{customer_id}",
+    dependencies=[CUSTOMERS_WRITE],
+    summary="Create or replace a customer's profile and consent",
+)
 async def put_customer(
     customer_id: Identifier, profile: CustomerProfile, sessions: SessionsDep
 ) -> Customer:
@@ -24,6 +32,7 @@ async def put_customer(
 
 @router.put(
     "/{customer_id}/consent",
+    dependencies=[CUSTOMERS_WRITE],
     summary="Give or withdraw consent per channel; a withdrawal stops undelivered messages",
     responses=error_responses(404),
 )
@@ -37,7 +46,12 @@ async def put_consent(
         return to_customer(row)
 
 
-@router.get("/{customer_id}", summary="A customer's stored profile", responses=error_responses(404))
+@router.get(
+    "/{customer_id}",
+    dependencies=[CUSTOMERS_READ],
+    summary="A customer's stored profile",
+    responses=error_responses(404),
+)
 async def read_customer(customer_id: Identifier, sessions: SessionsDep) -> Customer:
     async with sessions() as session:
         customer = await get_customer(session, customer_id)
@@ -48,24 +62,64 @@ async def read_customer(customer_id: Identifier, sessions: SessionsDep) -> Custo
 
 @router.get(
     "/{customer_id}/messages",
-    summary="Every message decision for the customer, newest first (the contact ledger)",
+    dependencies=[CUSTOMERS_READ],
+    summary="The customer's message decisions, newest first (the contact ledger), a page at a time",
 )
-async def read_messages(customer_id: Identifier, sessions: SessionsDep) -> list[MessageDecision]:
+async def read_messages(
+    customer_id: Identifier,
+    sessions: SessionsDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[MessageDecision]:
+    after = None
+    if cursor is not None:
+        position = decode_cursor(cursor, "at", "id")
+        try:
+            after = (datetime.fromisoformat(position["at"]), str(position["id"]))
+        except (TypeError, ValueError) as err:
+            raise ApiError(422, "not a cursor of this list", field="cursor") from err
     async with sessions() as session:
-        return await messages_for_customer(session, customer_id)
+        rows = await messages_page(session, customer_id, limit + 1, after)
+    return page(
+        rows, limit, lambda last: {"at": last.created_at.isoformat(), "id": last.message_id}
+    )
 
 
-@router.get("/{customer_id}/outbox", summary="What the dev outbox 'sent' to the customer")
-async def read_outbox(customer_id: Identifier, sessions: SessionsDep) -> list[dict[str, str]]:
+class OutboxEntry(BaseModel):
+    message_id: str
+    channel: str
+    title: str
+    body: str
+    created_at: datetime
+
+
+@router.get(
+    "/{customer_id}/outbox",
+    dependencies=[CUSTOMERS_READ],
+    summary="What the dev outbox 'sent' to the customer, oldest first, a page at a time",
+)
+async def read_outbox(
+    customer_id: Identifier,
+    sessions: SessionsDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[OutboxEntry]:
+    after = None
+    if cursor is not None:
+        after = decode_cursor(cursor, "id")["id"]
+        if not isinstance(after, int):
+            raise ApiError(422, "not a cursor of this list", field="cursor")
     async with sessions() as session:
-        rows = await outbox_for_customer(session, customer_id)
-    return [
-        {
-            "message_id": row.message_id,
-            "channel": row.channel,
-            "title": row.title,
-            "body": row.body,
-            "created_at": row.created_at.isoformat(),
-        }
+        rows = await outbox_page(session, customer_id, limit + 1, after)
+    entries = [
+        OutboxEntry(
+            message_id=row.message_id,
+            channel=row.channel,
+            title=row.title,
+            body=row.body,
+            created_at=row.created_at,
+        )
         for row in rows
     ]
+    ids = {row.message_id: row.id for row in rows}
+    return page(entries, limit, lambda last: {"id": ids[last.message_id]})

@@ -5,7 +5,9 @@ from uuid import uuid4
 
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import (
+    Client,
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowFailureError,
@@ -14,6 +16,8 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.audit import AuditorDep
+from api.auth import CUSTOMERS_READ
 from api.deps import SessionsDep, TemporalDep, utcnow
 from api.errors import ApiError, error_responses, field_errors
 from journeys.runs import EndJourney, JourneyState
@@ -69,6 +73,7 @@ def _status(status: WorkflowExecutionStatus | None) -> str:
 
 @router.get(
     "/{workflow_id}",
+    dependencies=[CUSTOMERS_READ],
     summary="A journey run: status, current step and its messages",
     responses=error_responses(404),
 )
@@ -132,6 +137,18 @@ async def signal_journey(
     temporal: TemporalDep,
     sessions: SessionsDep,
     properties: Annotated[dict[str, Any], Body(default_factory=dict)],
+    audit: AuditorDep,
+) -> SignalAccepted:
+    async with audit(f"journey.signal.{name}"[:64], workflow_id):
+        return await _signal(workflow_id, name, temporal, sessions, properties)
+
+
+async def _signal(
+    workflow_id: str,
+    name: str,
+    temporal: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    properties: dict[str, Any],
 ) -> SignalAccepted:
     try:
         event_type = EventType(name)
@@ -171,7 +188,15 @@ class EndAccepted(BaseModel):
     summary="End a running journey before its next step (a send being decided finishes first)",
     responses=error_responses(404, 409),
 )
-async def end_journey(workflow_id: str, request: EndJourney, temporal: TemporalDep) -> EndAccepted:
+async def end_journey(
+    workflow_id: str, request: EndJourney, temporal: TemporalDep, audit: AuditorDep
+) -> EndAccepted:
+    async with audit("journey.end", workflow_id) as entry:
+        entry.detail = {"reason": request.reason}
+        return await _end(workflow_id, request, temporal)
+
+
+async def _end(workflow_id: str, request: EndJourney, temporal: Client) -> EndAccepted:
     handle = temporal.get_workflow_handle(workflow_id)
     description = await _describe(handle)
     if description.status != WorkflowExecutionStatus.RUNNING:

@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.audit import AuditorDep
+from api.auth import CUSTOMERS_READ
 from api.deps import SessionsDep, SettingsDep, utcnow
 from api.errors import ApiError, error_responses
 from offers.catalogue import Offer, load_catalogue
@@ -91,6 +93,7 @@ def _offers() -> dict[str, Offer]:
 
 @router.get(
     "/funnel",
+    dependencies=[CUSTOMERS_READ],
     summary="Sent → delivered → opened → clicked → converted, per journey, "
     "step, channel and experiment arm",
 )
@@ -112,7 +115,11 @@ async def read_funnel(
         )
 
 
-@router.get("/kpis", summary="The business KPIs of PRODUCT.md with their targets and counts")
+@router.get(
+    "/kpis",
+    dependencies=[CUSTOMERS_READ],
+    summary="The business KPIs of PRODUCT.md with their targets and counts",
+)
 async def read_kpis(
     settings: SettingsDep, sessions: SessionsDep, since: Since = None, until: Until = None
 ) -> KpiReport:
@@ -123,6 +130,7 @@ async def read_kpis(
 
 @router.get(
     "/experiments",
+    dependencies=[CUSTOMERS_READ],
     summary="Each experiment's arms (stored posteriors, P(best), winner) and holdout lift",
 )
 async def read_experiments(
@@ -139,16 +147,24 @@ async def read_experiments(
     "/experiments/refresh",
     summary="Recount every experiment's posteriors from the ledger; promote winners",
 )
-async def refresh_experiments(settings: SettingsDep, sessions: SessionsDep) -> list[RefreshResult]:
-    return await refresh_all(
-        sessions,
-        registered_experiments().values(),
-        utcnow(),
-        settings.experiments.probability_best_draws,
-    )
+async def refresh_experiments(
+    settings: SettingsDep, sessions: SessionsDep, audit: AuditorDep
+) -> list[RefreshResult]:
+    async with audit("experiments.refresh", None):
+        return await refresh_all(
+            sessions,
+            registered_experiments().values(),
+            utcnow(),
+            settings.experiments.probability_best_draws,
+        )
 
 
-@router.post("/links", status_code=201, summary="A short-lived signed link to the report page")
+@router.post(
+    "/links",
+    status_code=201,
+    dependencies=[CUSTOMERS_READ],
+    summary="A short-lived signed link to the report page",
+)
 async def create_link(request: LinkRequest, settings: SettingsDep) -> ReportLink:
     _period(settings, request.since, request.until)  # refuse now what the page would refuse
     limit = int(settings.reports.max_link_ttl.total_seconds())

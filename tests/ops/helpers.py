@@ -25,8 +25,9 @@ async def start_cart_journey(
     journey_kind: str,
     execution_timeout: timedelta | None = None,
 ) -> WorkflowHandle[Any, Any]:
-    """Signal-with-start as api/routing.py does it, under a JourneyKind of the test's own, so
-    `retry-failed --journey` finds this test's runs and no other test's."""
+    """Signal-with-start, as api/routing.py started journeys before it put the trigger in the
+    input (such runs are still in flight, and ops must handle them), under a JourneyKind of the
+    test's own, so `retry-failed --journey` finds this test's runs and no other test's."""
     event = Event(
         event_id=f"e-{uuid.uuid4().hex[:10]}",
         customer_id=customer_id,

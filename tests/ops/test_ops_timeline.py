@@ -26,7 +26,7 @@ async def test_timeline_of_an_abandoned_cart(
     url = f"/v1/customers/{customer_id}/timeline"
 
     async def ended() -> list[dict] | None:
-        entries = (await stack.http.get(url)).json()["entries"]
+        entries = (await stack.http.get(url)).json()["items"]
         return entries if any(e["kind"] == "journey_ended" for e in entries) else None
 
     entries = await eventually(ended)
@@ -61,7 +61,7 @@ async def test_timeline_of_an_abandoned_cart(
 
 async def test_timeline_needs_the_key_and_a_valid_id(stack: Stack) -> None:
     nobody = await stack.http.get(f"/v1/customers/{unique('c')}/timeline")
-    assert nobody.status_code == 200 and nobody.json()["entries"] == []
+    assert nobody.status_code == 200 and nobody.json() == {"items": [], "next_cursor": None}
     bad = await stack.http.get("/v1/customers/bad'id/timeline")
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["field"] == "customer_id"

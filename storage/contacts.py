@@ -1,0 +1,62 @@
+"""Contact details: finding customers by them, and re-encrypting them after a key rotation.
+
+They are stored encrypted (models.tables.EncryptedText), so SQL cannot compare them; email and
+phone are also stored as keyed hashes (HMAC under the lookup key) of their normalised form,
+which is what a lookup compares.
+"""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import flag_modified
+
+from encryption import normalise_email, normalise_phone
+from models.tables import CustomerRow, keyring_of
+
+CONTACT_COLUMNS = ("email", "phone", "push_token", "wechat_openid")
+REKEY_BATCH = 500
+
+
+async def customers_with_email(session: AsyncSession, email: str) -> list[str]:
+    """The ids of the customers whose email is `email` (case and spaces aside), oldest first."""
+    digest = keyring_of(session.get_bind().dialect).lookup_hash(normalise_email(email))
+    return await _ids(session, CustomerRow.email_hash == digest)
+
+
+async def customers_with_phone(session: AsyncSession, phone: str) -> list[str]:
+    """The ids of the customers whose phone is `phone` (formatting aside), oldest first."""
+    digest = keyring_of(session.get_bind().dialect).lookup_hash(normalise_phone(phone))
+    return await _ids(session, CustomerRow.phone_hash == digest)
+
+
+async def _ids(session: AsyncSession, condition: object) -> list[str]:
+    rows = await session.scalars(
+        select(CustomerRow.customer_id)
+        .where(condition)  # type: ignore[arg-type]
+        .order_by(CustomerRow.created_at, CustomerRow.customer_id)
+    )
+    return list(rows)
+
+
+async def rekey_contacts(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Re-encrypt every customer's contact details under the active key and recompute the
+    lookup hashes (after adding a key or changing the lookup key), a batch per transaction.
+    Returns how many customers were rewritten; safe to run again."""
+    done = 0
+    after = ""
+    while True:
+        async with sessions.begin() as session:
+            rows = list(
+                await session.scalars(
+                    select(CustomerRow)
+                    .where(CustomerRow.customer_id > after)
+                    .order_by(CustomerRow.customer_id)
+                    .limit(REKEY_BATCH)
+                )
+            )
+            for row in rows:
+                for column in CONTACT_COLUMNS:
+                    flag_modified(row, column)  # written again: sealed under the active key
+        if not rows:
+            return done
+        done += len(rows)
+        after = rows[-1].customer_id

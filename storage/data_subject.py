@@ -1,0 +1,73 @@
+"""Data-subject requests for one customer: everything we hold about them (export), and
+removing it (erase), copies included: the dev outbox's delivered texts, receipts, delivery
+attempts, the ledger, events, journey entries. The copy cache holds no customer's data (copy is
+cached by template and a context without personal data, with placeholders left open), so there
+is nothing of theirs to purge there. Temporal's side is in ops/customers.py."""
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.tables import (
+    ActiveJourneyRow,
+    Base,
+    CustomerRow,
+    DeliveryAttemptRow,
+    EventRow,
+    JourneyEntryRow,
+    MessageRow,
+    OutboxRow,
+    ReceiptRow,
+)
+from storage.customers import to_customer
+
+# Children before parents (foreign keys): the order erase deletes in.
+_BY_MESSAGE = (OutboxRow, DeliveryAttemptRow, ReceiptRow)
+_BY_CUSTOMER = (MessageRow, EventRow, JourneyEntryRow, ActiveJourneyRow)
+
+
+def _plain(row: Base) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in row.__mapper__.column_attrs}
+
+
+async def export_customer(session: AsyncSession, customer_id: str) -> dict[str, Any] | None:
+    """Everything stored about the customer, contact details decrypted; None if unknown."""
+    customer = await session.get(CustomerRow, customer_id)
+    if customer is None:
+        return None
+    messages = list(
+        await session.scalars(
+            select(MessageRow)
+            .where(MessageRow.customer_id == customer_id)
+            .order_by(MessageRow.created_at)
+        )
+    )
+    ids = [message.message_id for message in messages]
+    export: dict[str, Any] = {
+        "profile": to_customer(customer).model_dump(mode="json"),
+        "messages": [_plain(row) for row in messages],
+    }
+    for table in _BY_MESSAGE:
+        rows = await session.scalars(select(table).where(table.message_id.in_(ids)))
+        export[table.__tablename__] = [_plain(row) for row in rows]
+    for table in _BY_CUSTOMER[1:]:
+        rows = await session.scalars(select(table).where(table.customer_id == customer_id))
+        export[table.__tablename__] = [_plain(row) for row in rows]
+    return export
+
+
+async def erase_customer(
+    sessions: async_sessionmaker[AsyncSession], customer_id: str
+) -> dict[str, int]:
+    """Delete everything stored about the customer in one transaction; rows deleted per table."""
+    counts: dict[str, int] = {}
+    async with sessions.begin() as session:
+        ids = select(MessageRow.message_id).where(MessageRow.customer_id == customer_id)
+        for table in _BY_MESSAGE:
+            result = await session.execute(delete(table).where(table.message_id.in_(ids)))
+            counts[table.__tablename__] = result.rowcount  # type: ignore[attr-defined]
+        for table in (*_BY_CUSTOMER, CustomerRow):
+            result = await session.execute(delete(table).where(table.customer_id == customer_id))
+            counts[table.__tablename__] = result.rowcount  # type: ignore[attr-defined]
+    return counts

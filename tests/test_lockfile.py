@@ -1,0 +1,61 @@
+"""The lockfiles stay in step with pyproject.toml: every dependency it names is pinned, at a
+version its bounds allow, with hashes; the runtime lock holds the development lock's versions.
+After editing pyproject.toml, `scripts/lock.sh` (docs/production.md)."""
+
+import re
+import tomllib
+
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from settings import REPO_ROOT
+
+_PIN = re.compile(r"^([A-Za-z0-9._-]+)==([^ ;\\]+)(?: ; (.+?))?(?: \\)?$")
+
+
+def locked(path: str) -> dict[str, str]:
+    """name -> the version pinned for this interpreter (universal locks fork by Python)."""
+    pins: dict[str, str] = {}
+    lines = (REPO_ROOT / path).read_text().splitlines()
+    for number, line in enumerate(lines):
+        match = _PIN.match(line)
+        if match is None:
+            continue
+        name, version, marker = match.groups()
+        assert lines[number + 1].strip().startswith("--hash=sha256:"), f"{name}: no hash"
+        if marker is None or Requirement(f"x; {marker}").marker.evaluate():  # type: ignore[union-attr]
+            pins[canonicalize_name(name)] = version
+    return pins
+
+
+def declared() -> tuple[list[Requirement], list[Requirement]]:
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    runtime = [Requirement(text) for text in project["dependencies"]]
+    extras = [
+        Requirement(text)
+        for group in project.get("optional-dependencies", {}).values()
+        for text in group
+    ]
+    return runtime, extras
+
+
+def test_every_declared_dependency_is_locked_within_its_bounds() -> None:
+    runtime, extras = declared()
+    development, production = locked("requirements-dev.lock"), locked("requirements.lock")
+    environment = default_environment()
+    for requirement, lock in [(r, development) for r in runtime + extras] + [
+        (r, production) for r in runtime
+    ]:
+        if requirement.marker is not None and not requirement.marker.evaluate(environment):
+            continue
+        name = canonicalize_name(requirement.name)
+        assert name in lock, f"{name} is not locked: run scripts/lock.sh"
+        assert requirement.specifier.contains(lock[name], prereleases=True), (
+            f"{name}=={lock[name]} is outside {requirement.specifier}: run scripts/lock.sh"
+        )
+
+
+def test_the_image_gets_the_versions_the_tests_ran_with() -> None:
+    development, production = locked("requirements-dev.lock"), locked("requirements.lock")
+    assert production and all(development[name] == v for name, v in production.items())
