@@ -74,11 +74,6 @@ class Base(DeclarativeBase):
 
 class CustomerRow(Base):
     __tablename__ = "customers"
-    # Provider callbacks name the customer by address: STOP replies, WeChat unfollows.
-    __table_args__ = (
-        Index("ix_customers_phone", "phone"),
-        Index("ix_customers_wechat_openid", "wechat_openid"),
-    )
 
     customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     timezone: Mapped[str] = mapped_column(String(64))
@@ -90,6 +85,7 @@ class CustomerRow(Base):
     wechat_openid: Mapped[str | None] = mapped_column(EncryptedText("customers.wechat_openid"))
     email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    wechat_openid_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     consent: Mapped[dict[str, Any]]
     attributes: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
@@ -108,6 +104,7 @@ def _lookup_hashes(_mapper: Mapper[CustomerRow], connection: Connection, row: Cu
     keyring = keyring_of(connection.dialect)
     row.email_hash = keyring.lookup_hash(normalise_email(row.email)) if row.email else None
     row.phone_hash = keyring.lookup_hash(normalise_phone(row.phone)) if row.phone else None
+    row.wechat_openid_hash = keyring.lookup_hash(row.wechat_openid) if row.wechat_openid else None
 
 
 class EventRow(Base):

@@ -40,7 +40,7 @@ from models.customers import Customer
 from models.events import EventType
 from models.messages import MessageDecision, MessageStatus
 from models.tables import EventRow, MessageRow
-from storage.contact_addresses import forget_address
+from storage.contacts import forget_address
 from storage.customers import get_customer
 from storage.database import Executor, autocommit, engine_of
 from storage.delivery_attempts import AttemptOutcome, attempts_for_message, record_attempt

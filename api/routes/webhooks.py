@@ -27,7 +27,7 @@ from models.channels import Channel
 from models.receipts import Receipt
 from settings import Settings
 from storage.consent import unsubscribe
-from storage.contact_addresses import customers_with_openid, customers_with_phone
+from storage.contacts import customers_with_openid, customers_with_phone
 from storage.events import mark_routed, store_event
 from storage.feedback import ReceiptOutcome, ReceiptResult, record_receipt
 

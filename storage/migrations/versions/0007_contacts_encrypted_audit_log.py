@@ -1,6 +1,6 @@
 """contact details encrypted at rest, keyed hashes to find them, the audit log
 
-Revision ID: 0012
+Revision ID: 0007
 Revises: 0006
 
 Existing contact details are encrypted here, under the keyring `journeyctl migrate` was given
@@ -15,7 +15,7 @@ from alembic import context, op
 
 from encryption.keyring import Keyring, normalise_email, normalise_phone
 
-revision = "0012"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
@@ -28,6 +28,7 @@ customers = sa.table(
     *(sa.column(name, sa.Text) for name in CONTACTS),
     sa.column("email_hash", sa.String),
     sa.column("phone_hash", sa.String),
+    sa.column("wechat_openid_hash", sa.String),
 )
 
 
@@ -53,8 +54,10 @@ def upgrade() -> None:
             batch.alter_column(name, type_=sa.Text(), existing_type=sa.String(WIDTHS[name]))
         batch.add_column(sa.Column("email_hash", sa.String(64), nullable=True))
         batch.add_column(sa.Column("phone_hash", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("wechat_openid_hash", sa.String(64), nullable=True))
         batch.create_index("ix_customers_email_hash", ["email_hash"])
         batch.create_index("ix_customers_phone_hash", ["phone_hash"])
+        batch.create_index("ix_customers_wechat_openid_hash", ["wechat_openid_hash"])
     keyring = _keyring()
 
     def sealed(row: sa.Row) -> dict[str, str]:
@@ -67,6 +70,8 @@ def upgrade() -> None:
             values["email_hash"] = keyring.lookup_hash(normalise_email(row.email))
         if row.phone is not None:
             values["phone_hash"] = keyring.lookup_hash(normalise_phone(row.phone))
+        if row.wechat_openid is not None:
+            values["wechat_openid_hash"] = keyring.lookup_hash(row.wechat_openid)
         return values
 
     _rewrite_contacts(sealed)
@@ -95,8 +100,10 @@ def downgrade() -> None:
         }
     )
     with op.batch_alter_table("customers") as batch:
+        batch.drop_index("ix_customers_wechat_openid_hash")
         batch.drop_index("ix_customers_phone_hash")
         batch.drop_index("ix_customers_email_hash")
+        batch.drop_column("wechat_openid_hash")
         batch.drop_column("phone_hash")
         batch.drop_column("email_hash")
         for name in CONTACTS:
