@@ -9,7 +9,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from api.auth import require_api_key, resolve_api_keys
-from api.errors import BodySizeLimit, error_responses, install_error_handlers
+from api.errors import error_responses, install_error_handlers
+from api.limits import RequestLimits
 from api.openapi import document_errors
 from api.routes import (
     customers,
@@ -71,7 +72,7 @@ def create_app(
 
     app.state.temporal = TemporalConnection(connect)
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     # Signed by the provider or the link itself instead of the bearer key.
     unavailable = error_responses(503)

@@ -4,6 +4,7 @@ import structlog
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
 from api.deps import SessionsDep, SettingsDep, TemporalDep, utcnow
@@ -32,6 +33,17 @@ class EventAccepted(BaseModel):
     journeys: list[JourneyAction]
 
 
+def _require_transportable(event: Event) -> None:
+    """The event as the journey will read it: encoded for Temporal and decoded again, as the
+    worker does. Nothing is stored for an event that would not come through (a retry with the
+    same id can then succeed)."""
+    converter = pydantic_data_converter.payload_converter
+    try:
+        converter.from_payload(converter.to_payload(event), Event)
+    except Exception as err:  # noqa: BLE001 - whatever the converter raises, it is the input's
+        raise ApiError(422, f"cannot be passed to a journey: {err}", "properties") from err
+
+
 @router.post(
     "",
     status_code=202,
@@ -46,6 +58,7 @@ async def post_event(
 ) -> EventAccepted:
     if errors := validate_properties(event):
         raise ApiError(422, errors[0]["reason"], field=errors[0]["field"])
+    _require_transportable(event)
     now = utcnow()
     if not now - MAX_AGE <= event.occurred_at <= now + MAX_SKEW:
         raise ApiError(422, "must be within the last year and not in the future", "occurred_at")

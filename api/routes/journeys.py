@@ -16,7 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SessionsDep, TemporalDep, utcnow
 from api.errors import ApiError, error_responses, field_errors
-from models.events import Event, EventType
+from models.events import Event, EventType, validate_properties
 from models.journey_runs import EndJourney, JourneyState
 from models.messages import MessageDecision
 from models.search_attributes import CUSTOMER_ID, JOURNEY_KIND, JOURNEY_STEP
@@ -151,10 +151,13 @@ async def signal_journey(
             occurred_at=utcnow(),
             properties=properties,
         )
-        event.typed_properties()
     except ValidationError as err:
         detail = field_errors(list(err.errors()))[0]
         raise ApiError(422, detail["reason"], field=detail["field"]) from err
+    if errors := validate_properties(event):
+        # The body is the event's properties: name the field within it.
+        field = errors[0]["field"].removeprefix("properties").lstrip(".") or "body"
+        raise ApiError(422, errors[0]["reason"], field=field)
     await store_event(sessions, event, utcnow())
     await handle.signal(event_type.value, event)
     return SignalAccepted(workflow_id=workflow_id, signal=event_type, event_id=event.event_id)

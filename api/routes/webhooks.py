@@ -111,7 +111,7 @@ def _parse(body: bytes) -> list[Receipt]:
     """One receipt or a list of them; errors name the field (`2.type` in a list)."""
     try:
         data = json.loads(body)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:  # api/limits.py refuses deep bodies before
         raise ApiError(422, f"body is not valid JSON: {err}", field="body") from err
     if isinstance(data, list) and len(data) > MAX_RECEIPTS:
         raise ApiError(422, f"at most {MAX_RECEIPTS} receipts per request", field="body")
