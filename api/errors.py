@@ -30,7 +30,7 @@ class ErrorBody(BaseModel):
 _MEANING = {
     400: "the input is malformed (field and reason given)",
     401: "the bearer API key (or a webhook signature) is missing or wrong",
-    403: "the signed link is refused",
+    403: "the signed link is refused, or the provider may not act on that message",
     404: "no such resource",
     409: "the resource's state does not allow it",
     422: "a field is missing or invalid (field and reason given)",

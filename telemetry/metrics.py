@@ -34,3 +34,8 @@ events_received = Counter(
     "Business events accepted by the API, by type and whether they were new or a duplicate",
     ["type", "duplicate"],
 )
+receipts_refused = Counter(
+    "journey_receipts_refused",
+    "Provider receipts refused because they named a message that provider did not carry",
+    ["provider"],
+)

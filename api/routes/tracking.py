@@ -19,11 +19,11 @@ from channels.receipts import Receipt, ReceiptType
 from channels.setup import tracking_secret
 from channels.tracking import TrackingClaim, TrackingKind, TrackingTokenError, verify_tracking_token
 from settings import Settings
+from storage.feedback import OWN_LINKS
 
 router = APIRouter(prefix="/t", tags=["tracking"])
 log = structlog.get_logger()
 
-PROVIDER = "tracking"
 # The smallest transparent GIF (1x1, 43 bytes).
 PIXEL = (
     b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
@@ -100,7 +100,7 @@ async def _record(
             sessions,
             temporal,
             settings.task_queue,
-            PROVIDER,
+            OWN_LINKS,
             receipt,
             settings.guardrails,
         )

@@ -2,7 +2,9 @@
 
 No bearer key: each provider signs its body with its own shared secret (channels/signing.py).
 Unknown provider (or one with no secret configured) 404, bad or missing signature 401, a body
-that is not one receipt or a list of them 422 naming the field. Each receipt is applied once
+that is not one receipt or a list of them 422 naming the field, a receipt naming a message that
+provider did not carry 403 (refused and recorded; the others of a list are applied). Each receipt
+is applied once
 (storage/feedback.py); the first open or click of a message is stored and routed as a
 message_opened / message_clicked event to the customer's journeys.
 """
@@ -26,6 +28,7 @@ from channels.signing import SIGNATURE_HEADER, SignatureError, verify_signature
 from guardrails import GuardrailSettings
 from storage.events import mark_routed, store_event
 from storage.feedback import ReceiptOutcome, ReceiptResult, record_receipt
+from telemetry import metrics
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 log = structlog.get_logger()
@@ -54,6 +57,7 @@ class ReceiptsAccepted(BaseModel):
     "`unknown_message` (acknowledged, so the provider stops retrying it).",
     responses={
         401: {"description": "signature missing, stale or wrong"},
+        403: {"description": "a receipt names a message this provider did not carry"},
         404: {"description": "no such provider configured"},
         422: {"description": "not a receipt or a list of receipts (field and reason given)"},
         503: {"description": "database or Temporal unavailable; the provider should retry"},
@@ -79,7 +83,8 @@ async def receive_receipts(
     receipts = _parse(body)
 
     acks = []
-    for receipt in receipts:
+    refused: list[str] = []
+    for position, receipt in enumerate(receipts):
         try:
             result = await apply_receipt(
                 sessions,
@@ -99,11 +104,22 @@ async def receive_receipts(
                 receipt_id=receipt.receipt_id, outcome=result.outcome, message_id=result.message_id
             )
         )
+        if result.outcome == ReceiptOutcome.REFUSED:
+            refused.append(f"{position}.message_id" if len(receipts) > 1 else "message_id")
+            metrics.receipts_refused.labels(provider).inc()
+            log.warning(
+                "receipt refused: the provider did not carry the message",
+                provider=provider,
+                receipt_id=receipt.receipt_id,
+                message_id=result.message_id,
+            )
     log.info(
         "receipts received",
         provider=provider,
         outcomes=[ack.outcome.value for ack in acks],
     )
+    if refused:
+        raise ApiError(403, f"not a message {provider} carried; refused", field=refused[0])
     return ReceiptsAccepted(provider=provider, receipts=acks)
 
 

@@ -88,7 +88,7 @@ async def test_a_mail_carries_message_id_unsubscribe_headers_and_both_parts(
     [mail] = smtp.to(address)
     assert mail["Message-ID"].strip() == reference and message.message_id in reference
     assert mail["X-Journeys-Message-Id"] == message.message_id
-    assert mail["X-Idempotency-Key"] == message.idempotency_key
+    assert mail["X-Idempotency-Key"] == message.message_id  # the key names customer and event
     assert mail["Subject"] == "Still thinking it over?" and mail["Date"]
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     urls = re.findall(r"<([^>]+)>", mail["List-Unsubscribe"])
