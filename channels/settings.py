@@ -69,7 +69,18 @@ class ChannelSettings(BaseModel):
         description="the API as customers reach it: tracked links, open pixel, unsubscribe",
     )
     tracking_secret: SecretStr | None = Field(
-        None, description="HMAC key of tracked links and the open pixel; unset: links untracked"
+        None,
+        description="HMAC key of per-message coupon codes, and of link tokens when "
+        "link_secrets is empty; unset: a dev secret under DATA_DIR",
+    )
+    link_secrets: list[SecretStr] = Field(
+        default_factory=list,
+        description="keys of the tokens in tracked links, the open pixel and unsubscribe links, "
+        "newest first (JSON list): tokens are made with the first and read with any, so a key "
+        "is rotated by putting a new one first and dropping the old one once its links expired",
+    )
+    tracking_link_days: int = Field(
+        400, ge=1, description="how long a tracked link and the open pixel keep working"
     )
     cta_url: str = Field(
         "https://shop.example.com/?utm_source=journeys&utm_medium={channel}&utm_campaign={journey}",

@@ -72,4 +72,3 @@ def _text(value: str, path: str) -> None:
 
 PropertyBag = Annotated[dict[str, Any], AfterValidator(check_bag)]
 Text = Annotated[str, AfterValidator(check_text)]
-
