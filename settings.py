@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         "when empty a development key is generated and stored under data_dir",
     )
     max_body_bytes: int = 256 * 1024
+    temporal_wait_seconds: float = Field(
+        1.5,
+        gt=0,
+        description="how long the API waits for Temporal on a request before it answers 503 "
+        "with Retry-After (the sender's retry is safe: journeys drop a repeated event)",
+    )
 
     smtp_host: str = Field("", description="SMTP relay; empty sends email to the dev outbox")
     smtp_port: int = 25

@@ -70,7 +70,7 @@ def create_app(
         client = temporal_client or await connect_temporal(settings)
         return traced_client(client, tracer_provider) if tracer_provider else client
 
-    app.state.temporal = TemporalConnection(connect)
+    app.state.temporal = TemporalConnection(connect, settings.temporal_wait_seconds)
     install_error_handlers(app)
     app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)

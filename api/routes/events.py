@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -54,7 +54,11 @@ def _require_transportable(event: Event) -> None:
     },
 )
 async def post_event(
-    event: Event, settings: SettingsDep, sessions: SessionsDep, temporal: TemporalDep
+    event: Event,
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    temporal: TemporalDep,
 ) -> EventAccepted:
     if errors := validate_properties(event):
         raise ApiError(422, errors[0]["reason"], field=errors[0]["field"])
@@ -71,7 +75,9 @@ async def post_event(
         log.info("duplicate event", event_id=event.event_id, customer_id=event.customer_id)
         return EventAccepted(event_id=event.event_id, duplicate=True, **(row.routing or {}))
     try:
-        actions = await route_event(temporal, sessions, settings.task_queue, event, active)
+        actions = await request.app.state.temporal.within_deadline(
+            route_event(temporal, sessions, settings.task_queue, event, active)
+        )
     except RPCError as err:
         # The event stays stored and unrouted: the sender's retry with the same id routes it.
         raise temporal_unavailable() from err

@@ -162,7 +162,9 @@ async def apply_receipt(
     if stored.routed_at is not None:
         return result
     try:
-        actions = await route_event(await temporal.client(), sessions, task_queue, event)
+        actions = await temporal.within_deadline(
+            route_event(await temporal.client(), sessions, task_queue, event)
+        )
     except RPCError as err:
         raise temporal_unavailable() from err
     routing = {"journeys": [action.model_dump(mode="json") for action in actions]}
