@@ -11,6 +11,7 @@ from channels import cli as channels_cli
 from cli.durations import parse_duration
 from cli.simulate import simulate_command
 from cli.stack import run_stack
+from cli.temporal_command import run_with_client
 from content import cli as content_cli
 from dormancy import cli as dormancy_cli
 from experiments import cli as experiments_cli
@@ -18,7 +19,7 @@ from guardrails import cli as guardrails_cli
 from logging_setup import configure_logging
 from offers import cli as offers_cli
 from ops.cli import ops_app
-from ops.time_travel import fast_forward_journey
+from ops.time_travel import fast_forward
 from reports import cli as reports_cli
 from scoring import cli as scoring_cli
 from settings import Settings
@@ -79,7 +80,7 @@ def migrate() -> None:
 
 
 @app.command("fast-forward")
-def fast_forward(
+def fast_forward_command(
     workflow_id: str = typer.Argument(..., help="e.g. cart_abandonment:c-1"),
     duration: str = typer.Argument(..., help="how far to move the journey's clock: 30m, 4h, 1d"),
 ) -> None:
@@ -88,11 +89,11 @@ def fast_forward(
         delta = parse_duration(duration)
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="DURATION") from err
-    reached = asyncio.run(fast_forward_journey(Settings(), workflow_id, delta))
+    reached = run_with_client(Settings(), lambda client: fast_forward(client, workflow_id, delta))
     typer.echo(f"{workflow_id}: clock now {reached.isoformat()}")
 
 
 # The same command under `ops`, beside replay and retry; the top-level name keeps working.
-ops_app.command("fast-forward")(fast_forward)
+ops_app.command("fast-forward")(fast_forward_command)
 
 app.command("simulate")(simulate_command)

@@ -24,6 +24,7 @@ from settings import Settings
 from storage.copy_cache import DatabaseCopyCache
 from storage.database import autocommit
 from telemetry.senders import instrument_senders
+from telemetry.workflow_tasks import install_workflow_task_alert
 from workflows.experiment_refresh import ExperimentRefreshWorkflow
 from workflows.journey import JourneyWorkflow
 
@@ -39,6 +40,7 @@ def build_worker(
     `tracer_provider` is for the span around each send (None: the process's global provider).
     `reads` serve the journeys' fact reads (storage.database.read_engine; default: `sessions`
     without transactions)."""
+    install_workflow_task_alert()
     intent_model = IntentModel.load(repo_path(settings.scoring.model_path))
     offers = OfferBook(
         load_catalogue(settings.offers.catalogue_path),
