@@ -11,7 +11,7 @@ import json
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StringConstraints
 
 # Any JSON request body, checked at the edge before it is parsed (api/limits.py).
 MAX_BODY_DEPTH = 32
@@ -71,4 +71,9 @@ def _text(value: str, path: str) -> None:
 
 
 PropertyBag = Annotated[dict[str, Any], AfterValidator(check_bag)]
-Text = Annotated[str, AfterValidator(check_text)]
+
+
+def text(max_length: int) -> Any:
+    """Free text of at most `max_length` characters, checked by `check_text`: `name: text(200)`
+    (the length is checked on the string, so an optional field's error still says characters)."""
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(check_text)]

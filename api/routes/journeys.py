@@ -18,6 +18,7 @@ from api.deps import SessionsDep, TemporalDep, utcnow
 from api.errors import ApiError, error_responses, field_errors
 from models.events import Event, EventType, validate_properties
 from models.journey_runs import EndJourney, JourneyState
+from models.limits import check_text
 from models.messages import MessageDecision
 from models.search_attributes import CUSTOMER_ID, JOURNEY_KIND, JOURNEY_STEP
 from storage.events import store_event
@@ -175,6 +176,10 @@ class EndAccepted(BaseModel):
     responses=error_responses(404, 409),
 )
 async def end_journey(workflow_id: str, request: EndJourney, temporal: TemporalDep) -> EndAccepted:
+    try:
+        check_text(request.reason)  # it goes into the journey's history as written
+    except ValueError as err:
+        raise ApiError(422, str(err), field="reason") from err
     handle = temporal.get_workflow_handle(workflow_id)
     description = await _describe(handle)
     if description.status != WorkflowExecutionStatus.RUNNING:
