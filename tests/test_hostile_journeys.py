@@ -24,7 +24,6 @@ from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from channels.settings import ChannelSettings, EmailChannelSettings
 from channels.signing import SIGNATURE_HEADER, signature_header
 from models.tables import EventRow, MessageRow, RefusedReceiptRow
 from ops.time_travel import fast_forward
@@ -33,9 +32,8 @@ from tests.conftest import Stack, eventually, make_settings, unique
 from tests.journey_helpers import cart, event_body, midday_timezone, post_event, put_customer
 from tests.ops.helpers import cli_env, journeyctl
 from tests.smtp_server import SmtpSink
+from tests.test_webhooks import SECRET, channel_settings, post_receipts
 from workers.build import build_worker
-
-SECRET = "receipt-secret-0123456789abcdef"
 
 
 def stack_settings(sqlite_url: str, tmp_path: Path, smtp: SmtpSink) -> Any:
@@ -45,7 +43,7 @@ def stack_settings(sqlite_url: str, tmp_path: Path, smtp: SmtpSink) -> Any:
         smtp_host=smtp.host,
         smtp_port=smtp.port,
         smtp_timeout_seconds=2.0,
-        channels=ChannelSettings(email=EmailChannelSettings(webhook_secret=SECRET)),
+        channels=channel_settings(),
     )
 
 
@@ -80,17 +78,6 @@ async def ledger(stack: Stack, customer_id: str) -> list[MessageRow]:
         return list(rows)
 
 
-async def post_receipt(stack: Stack, provider: str, body: Any) -> httpx.Response:
-    raw = json.dumps(body).encode()
-    stamp = int(datetime.now(UTC).timestamp())
-    headers = {
-        "Content-Type": "application/json",
-        SIGNATURE_HEADER: signature_header(SECRET, raw, stamp),
-    }
-    async with httpx.AsyncClient(transport=stack.http._transport, base_url="http://api") as bare:
-        return await bare.post(f"/v1/webhooks/{provider}", content=raw, headers=headers)
-
-
 async def test_a_receipt_acts_only_on_a_message_its_provider_carried(
     stack: Stack, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -112,11 +99,14 @@ async def test_a_receipt_acts_only_on_a_message_its_provider_carried(
         "message_id": inapp.message_id,
         "occurred_at": datetime.now(UTC).isoformat(),
     }
-    refused = await post_receipt(stack, "email", unsubscribe)
+    refused = await post_receipts(stack, unsubscribe)
     assert refused.status_code == 403, refused.text
     assert refused.json()["detail"][0]["field"] == "message_id"
-    listed = await post_receipt(stack, "email", [unsubscribe | {"receipt_id": unique("r")}] * 1)
-    assert listed.status_code == 403
+    in_a_list = [
+        {**unsubscribe, "receipt_id": unique("r"), "type": t} for t in ("opened", "bounced")
+    ]
+    listed = await post_receipts(stack, in_a_list)
+    assert listed.status_code == 403 and listed.json()["detail"][0]["field"] == "0.message_id"
 
     profile = (await stack.http.get(f"/v1/customers/{customer_id}")).json()
     assert profile["unsubscribed_channels"] == [] and profile["silence_until"] is None
@@ -129,8 +119,12 @@ async def test_a_receipt_acts_only_on_a_message_its_provider_carried(
             )
         )
     assert [(r.provider, r.type, r.message_channel) for r in kept] == [
-        ("email", "unsubscribed", "inapp")
-    ] * 2
+        ("email", "unsubscribed", "inapp"),
+        ("email", "opened", "inapp"),
+        ("email", "bounced", "inapp"),
+    ]
+    row = (await ledger(stack, customer_id))[0]
+    assert (row.status, row.opened_at, row.bounced_at) == ("sent", None, None)
     await stack.client.get_workflow_handle(workflow_id).terminate("test done")
 
 
