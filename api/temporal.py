@@ -38,7 +38,6 @@ class TemporalConnection:
                         raise temporal_unavailable() from err
         return self._client
 
-
     async def within_deadline(self, call: Awaitable[T]) -> T:
         """The call's result, or 503 once the request has waited its time for Temporal."""
         try:
