@@ -4,9 +4,8 @@ No bearer key: each provider signs its body with its own shared secret (channels
 Unknown provider (or one with no secret configured) 404, bad or missing signature 401, a body
 that is not one receipt or a list of them 422 naming the field, a receipt naming a message that
 provider did not carry 403 (refused and recorded; the others of a list are applied). Each receipt
-is applied once
-(storage/feedback.py); the first open or click of a message is stored and routed as a
-message_opened / message_clicked event to the customer's journeys.
+is applied once (storage/feedback.py); the first open or click of a message is stored and routed
+as a message_opened / message_clicked event to the customer's journeys.
 """
 
 import json
