@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         description="origins of the Temporal Web UI allowed to call the codec server (/codec)",
     )
     max_body_bytes: int = 256 * 1024
+    temporal_wait_seconds: float = Field(
+        1.5,
+        gt=0,
+        description="how long the API waits for Temporal on a request before it answers 503 "
+        "with Retry-After (the sender's retry is safe: journeys drop a repeated event)",
+    )
 
     smtp_host: str = Field("", description="SMTP relay; empty sends email to the dev outbox")
     smtp_port: int = 25

@@ -12,12 +12,17 @@ AES-GCM codec (encryption/payloads.py); failure messages and stack traces are mo
 encoded payload too, so an error that quotes an address is not left in clear in the history.
 """
 
+import asyncio
 import dataclasses
+import gc
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.envconfig import ClientConfig, ClientConnectConfig
+from temporalio.runtime import Runtime, TelemetryConfig
 
 from encryption import Keyring
 from encryption.payloads import EncryptionCodec
@@ -25,6 +30,7 @@ from settings import Settings
 
 DEFAULT_ADDRESS = "localhost:7233"
 DEFAULT_NAMESPACE = "default"
+T = TypeVar("T")
 
 
 def connect_config(settings: Settings) -> ClientConnectConfig:
@@ -56,7 +62,29 @@ def settings_converter(settings: Settings) -> DataConverter:
     return data_converter(settings.keyring(), settings.encrypt_payloads)
 
 
-async def connect_temporal(settings: Settings) -> Client:
+async def connect_temporal(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """`runtime`: a command's own (run_with_client); else the process's default."""
     return await Client.connect(
-        **connect_config(settings), data_converter=settings_converter(settings)
+        **connect_config(settings), data_converter=settings_converter(settings), runtime=runtime
     )
+
+
+def run_with_client(settings: Settings, work: Callable[[Client], Awaitable[T]]) -> T:
+    """`work(client)` to completion, then the client and its runtime shut down: a command's
+    Temporal work, so that the process exits cleanly.
+
+    The SDK's Rust runtime keeps threads that call into Python. Left to the interpreter's
+    finalisation (the default runtime lives in a module global), one of them may find the
+    interpreter half torn down and abort the process with `Fatal Python error:
+    PyGILState_Release` after the command did its work (sdk-python #300). So the command runs
+    on a runtime of its own, dropped, and its threads stopped, before the interpreter exits."""
+    runtimes = [Runtime(telemetry=TelemetryConfig())]
+
+    async def main() -> T:
+        return await work(await connect_temporal(settings, runtime=runtimes[0]))
+
+    try:
+        return asyncio.run(main())
+    finally:
+        runtimes.clear()
+        gc.collect()  # the client and the runtime go now, while the interpreter is whole

@@ -10,7 +10,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from api.auth import CUSTOMERS_READ, EVENTS_WRITE, OPS, authenticate, resolve_api_keys
-from api.errors import BodySizeLimit, error_responses, install_error_handlers
+from api.errors import error_responses, install_error_handlers
+from api.limits import RequestLimits
 from api.openapi import document_errors
 from api.routes import (
     codec,
@@ -19,6 +20,8 @@ from api.routes import (
     events,
     health,
     journeys,
+    metrics,
+    operators,
     reports,
     sms_callbacks,
     timeline,
@@ -81,9 +84,9 @@ def create_app(
         client = temporal_client or await connect_temporal(settings)
         return traced_client(client, tracer_provider) if tracer_provider else client
 
-    app.state.temporal = TemporalConnection(connect)
+    app.state.temporal = TemporalConnection(connect, settings.temporal_wait_seconds)
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     # Signed by the provider or the link itself instead of the bearer key.
     unavailable = error_responses(503)
@@ -101,7 +104,8 @@ def create_app(
     scoped = [
         (events.router, EVENTS_WRITE),
         (timeline.router, CUSTOMERS_READ),
-        (api_telemetry.router, OPS),
+        (metrics.router, OPS),
+        (operators.router, OPS),
         (reports.page_router, CUSTOMERS_READ),
     ]
     for router, scope in scoped:

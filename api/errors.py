@@ -10,7 +10,6 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger()
 RETRY_AFTER = {"Retry-After": "5"}
@@ -31,7 +30,7 @@ class ErrorBody(BaseModel):
 _MEANING = {
     400: "the input is malformed (field and reason given)",
     401: "the bearer API key (or a webhook signature) is missing or wrong",
-    403: "the signed link is refused",
+    403: "the signed link is refused, or the provider may not act on that message",
     404: "no such resource",
     409: "the resource's state does not allow it",
     422: "a field is missing or invalid (field and reason given)",
@@ -104,51 +103,3 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.connection_invalidated:
             return await _database_down(request, exc)
         raise exc
-
-
-class BodySizeLimit:
-    """Refuse request bodies over `max_bytes` with 413, whether or not Content-Length is sent."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _too_large(send, self.max_bytes)
-            return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            await _too_large(send, self.max_bytes)
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-async def _too_large(send: Send, max_bytes: int) -> None:
-    response = JSONResponse(
-        status_code=413,
-        content={"detail": [{"field": "body", "reason": f"body larger than {max_bytes} bytes"}]},
-    )
-    await response({"type": "http"}, _no_receive, send)
-
-
-async def _no_receive() -> Message:
-    return {"type": "http.disconnect"}

@@ -1,13 +1,16 @@
-"""`journeyctl channels ...`: configured providers, signing a test receipt, a message's trail."""
+"""`journeyctl channels ...`: configured providers, signing a test receipt, a message's trail,
+making and reading link tokens."""
 
 import asyncio
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from channels.link_tokens import LinkPurpose, LinkTokenError
 from channels.settings import (
     ChannelSettings,
     HttpProviderSettings,
@@ -15,6 +18,7 @@ from channels.settings import (
     TwilioSettings,
     WeChatSettings,
 )
+from channels.setup import link_tokens
 from channels.signing import SIGNATURE_HEADER, signature_header
 from models.channels import Channel
 from settings import Settings
@@ -125,3 +129,29 @@ async def _trail(settings: Settings, message_id: str) -> None:
         )
     for r in receipts:
         typer.echo(f"  receipt  {r.occurred_at:%Y-%m-%d %H:%M:%S}  {r.provider:8} {r.type}")
+
+
+@app.command("unsubscribe-link")
+def unsubscribe_link(
+    customer_id: Annotated[str, typer.Argument(help="the customer the link unsubscribes")],
+) -> None:
+    """Print a one-click unsubscribe link for a customer, made with the configured link keys,
+    e.g. to try the unsubscribe page by hand."""
+    settings = Settings()
+    expires_at = datetime.now(UTC) + timedelta(days=settings.guardrails.unsubscribe_token_days)
+    token = link_tokens(settings).make(LinkPurpose.UNSUBSCRIBE, expires_at, customer_id=customer_id)
+    typer.echo(f"{settings.channels.public_base_url}/v1/unsubscribe/{token}")
+
+
+@app.command("read-link")
+def read_link(
+    token: Annotated[str, typer.Argument(help="the token of a link (the last part of its path)")],
+    purpose: Annotated[LinkPurpose, typer.Option(help="u: unsubscribe, c: click, o: open")],
+) -> None:
+    """What a link token says, if the configured keys read it (exit code 1 if they do not)."""
+    try:
+        claim = link_tokens(Settings()).read(token, purpose, datetime.now(UTC))
+    except LinkTokenError as err:
+        typer.echo(f"invalid: {err}")
+        raise typer.Exit(1) from err
+    typer.echo(claim.model_dump_json())

@@ -32,7 +32,7 @@ class MessageComposer:
         now: datetime,
     ) -> OutgoingMessage:
         """Raises UnfilledPlaceholderError when the copy asks for a value nobody has."""
-        cta_url = self.links.cta_url(message_id, channel, journey, step)
+        cta_url = self.links.cta_url(message_id, channel, journey, step, now)
         unsubscribe_url = self.links.unsubscribe_url(customer.customer_id, channel, now)
         values = personal_values(
             customer,
@@ -52,6 +52,6 @@ class MessageComposer:
             cta=fill(cta, values),
             disclaimers=[fill(line, values) for line in disclaimers],
             cta_url=cta_url,
-            open_pixel_url=self.links.open_pixel_url(message_id, channel),
+            open_pixel_url=self.links.open_pixel_url(message_id, channel, now),
             unsubscribe_url=unsubscribe_url,
         )

@@ -2,11 +2,8 @@
 
 from datetime import datetime, timedelta
 
-from pydantic import SecretStr
-
+from channels.link_tokens import LinkPurpose, LinkTokens
 from channels.settings import ChannelSettings
-from channels.tracking import TrackingKind, make_tracking_token
-from guardrails import make_unsubscribe_token
 from models.channels import Channel
 
 # Channels whose copy can show a link the customer opens in a browser or web view.
@@ -17,35 +14,39 @@ UNSUBSCRIBE_PLACEHOLDER = "{{unsubscribe_url}}"
 
 class MessageLinks:
     def __init__(
-        self,
-        settings: ChannelSettings,
-        tracking_secret: SecretStr,
-        unsubscribe_secret: SecretStr,
-        unsubscribe_days: int = 60,
+        self, settings: ChannelSettings, tokens: LinkTokens, unsubscribe_days: int = 60
     ) -> None:
         self._settings = settings
-        self._tracking_secret = tracking_secret.get_secret_value()
-        self._unsubscribe_secret = unsubscribe_secret.get_secret_value()
+        self._tokens = tokens
         self._unsubscribe_days = unsubscribe_days
 
     @property
     def base(self) -> str:
         return self._settings.public_base_url
 
-    def cta_url(self, message_id: str, channel: Channel, journey: str, step: str) -> str:
+    def cta_url(
+        self, message_id: str, channel: Channel, journey: str, step: str, now: datetime
+    ) -> str:
         if channel not in LINKED_CHANNELS:
             return ""
         target = self._settings.cta_url.format(
             channel=channel.value, journey=journey, step=step, message_id=message_id
         )
-        token = make_tracking_token(self._tracking_secret, message_id, TrackingKind.CLICK, target)
+        token = self._tokens.make(
+            LinkPurpose.CLICK, self._tracking_expiry(now), message_id=message_id, url=target
+        )
         return f"{self.base}/t/c/{token}"
 
-    def open_pixel_url(self, message_id: str, channel: Channel) -> str | None:
+    def open_pixel_url(self, message_id: str, channel: Channel, now: datetime) -> str | None:
         if channel != Channel.EMAIL:
             return None
-        token = make_tracking_token(self._tracking_secret, message_id, TrackingKind.OPEN)
+        token = self._tokens.make(
+            LinkPurpose.OPEN, self._tracking_expiry(now), message_id=message_id
+        )
         return f"{self.base}/t/o/{token}.gif"
+
+    def _tracking_expiry(self, now: datetime) -> datetime:
+        return now + timedelta(days=self._settings.tracking_link_days)
 
     def unsubscribe_url(self, customer_id: str, channel: Channel, now: datetime) -> str | None:
         """The one-click link, served by `GET/POST /v1/unsubscribe/{token}`, for the channels
@@ -53,9 +54,9 @@ class MessageLinks:
         as the product asks."""
         if channel not in UNSUBSCRIBE_CHANNELS:
             return None
-        token = make_unsubscribe_token(
-            customer_id,
-            self._unsubscribe_secret,
-            expires_at=now + timedelta(days=self._unsubscribe_days),
+        token = self._tokens.make(
+            LinkPurpose.UNSUBSCRIBE,
+            now + timedelta(days=self._unsubscribe_days),
+            customer_id=customer_id,
         )
         return f"{self.base}/v1/unsubscribe/{token}"

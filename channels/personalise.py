@@ -2,8 +2,10 @@
 
 The copy keeps `{{first_name}}`, `{{coupon_code}}`, `{{unsubscribe_url}}` and `{{store_map_link}}`
 open (content/placeholders.py); delivery fills them from the customer, the trigger event and the
-message's links. A placeholder nobody can fill fails the message (reason
-`unfilled_placeholder`) rather than showing braces to a customer.
+message's links, in one pass, so a value is inserted as it is and never read as a placeholder.
+Text that came from data (a product name) has its braces as `{{lbrace}}`, filled with `{`.
+A placeholder nobody can fill fails the message (reason `unfilled_placeholder`) rather than
+showing braces to a customer.
 """
 
 import base64
@@ -11,9 +13,9 @@ import hashlib
 import hmac
 import re
 
+from content.placeholders import LITERAL_VALUES, PLACEHOLDER
 from models.customers import Customer
 
-PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 # Widths the content checks reserved for each value (content.placeholders.PERSONAL_PLACEHOLDERS).
 FIRST_NAME_WIDTH = 8
 COUPON_CODE_WIDTH = 12
@@ -26,6 +28,8 @@ class UnfilledPlaceholderError(ValueError):
 
 
 def fill(text: str, values: dict[str, str]) -> str:
+    values = values | LITERAL_VALUES
+
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values:

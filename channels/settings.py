@@ -271,7 +271,18 @@ class ChannelSettings(BaseModel):
         "unsubscribe, and the callback URLs given to providers (Twilio signs the full URL)",
     )
     tracking_secret: SecretStr | None = Field(
-        None, description="HMAC key of tracked links and the open pixel; unset: links untracked"
+        None,
+        description="HMAC key of per-message coupon codes, and of link tokens when "
+        "link_secrets is empty; unset: a dev secret under DATA_DIR",
+    )
+    link_secrets: list[SecretStr] = Field(
+        default_factory=list,
+        description="keys of the tokens in tracked links, the open pixel and unsubscribe links, "
+        "newest first (JSON list): tokens are made with the first and read with any, so a key "
+        "is rotated by putting a new one first and dropping the old one once its links expired",
+    )
+    tracking_link_days: int = Field(
+        400, ge=1, description="how long a tracked link and the open pixel keep working"
     )
     cta_url: str = Field(
         "https://shop.example.com/?utm_source=journeys&utm_medium={channel}&utm_campaign={journey}",

@@ -11,6 +11,7 @@ from channels.base import Sender
 from channels.compose import MessageComposer
 from channels.fcm import FcmSender
 from channels.inapp import InboxSender
+from channels.link_tokens import LinkPurpose, LinkTokens
 from channels.links import MessageLinks
 from channels.outbox import OutboxSender
 from channels.push import PushSender
@@ -97,14 +98,26 @@ def http_sender(channel: Channel, provider: AnyProvider, public_base_url: str) -
 def composer_from_settings(settings: Settings) -> MessageComposer:
     """Tracked links and unsubscribe links are always on: without configured secrets a dev stack
     uses secrets it generates under data_dir, shared by its worker and API."""
-    tracking = tracking_secret(settings)
     links = MessageLinks(
         settings.channels,
-        tracking_secret=tracking,
-        unsubscribe_secret=SecretStr(unsubscribe_secret(settings)),
+        link_tokens(settings),
         unsubscribe_days=settings.guardrails.unsubscribe_token_days,
     )
-    return MessageComposer(links, coupon_secret=tracking.get_secret_value())
+    return MessageComposer(links, coupon_secret=tracking_secret(settings).get_secret_value())
+
+
+def link_tokens(settings: Settings) -> LinkTokens:
+    """The tokens of every link a recipient holds (channels/link_tokens.py): made and read with
+    CHANNELS__LINK_SECRETS (newest first), else the tracking secret. The secrets of the signed
+    links made before still read those until they expire."""
+    tracking = tracking_secret(settings).get_secret_value()
+    keys = [secret.get_secret_value() for secret in settings.channels.link_secrets] or [tracking]
+    legacy = {
+        LinkPurpose.OPEN: tracking,
+        LinkPurpose.CLICK: tracking,
+        LinkPurpose.UNSUBSCRIBE: unsubscribe_secret(settings),
+    }
+    return LinkTokens(keys, legacy)
 
 
 def tracking_secret(settings: Settings) -> SecretStr:

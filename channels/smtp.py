@@ -1,9 +1,15 @@
 """Email over SMTP (aiosmtplib): a text and an HTML part, one-click unsubscribe, tracked links.
 
 Headers: `Message-ID` carries the ledger's message id (relays and receipt webhooks name the
-message by it; `X-Journeys-Message-Id` repeats it bare), `X-Idempotency-Key` the ledger key, and
+message by it; `X-Journeys-Message-Id` repeats it bare), `X-Idempotency-Key` the message id as
+well (the same on every attempt; the ledger key itself names the customer and the event, and a
+recipient sees headers), and
 `List-Unsubscribe` / `List-Unsubscribe-Post` (RFC 8058) when an unsubscribe link is configured.
 The HTML part links the call to action through the tracked link and loads the open pixel.
+
+An internationalised address (`用户@例子.中国`) goes out with SMTPUTF8 (RFC 6531) when the relay
+offers it; a relay that does not is a refusal for good (the next channel, or `failed`), never an
+attempt of unknown outcome: nothing was sent.
 """
 
 from datetime import UTC, datetime
@@ -25,6 +31,8 @@ MESSAGE_ID_HEADER = "X-Journeys-Message-Id"
 # 78 and, finding no space in a List-Unsubscribe URL, turns it into an RFC 2047 encoded word
 # that mail clients do not read as a link.
 _POLICY = policy.default.clone(max_line_length=998)
+# Headers in raw UTF-8, for relays that take SMTPUTF8.
+_UTF8_POLICY = _POLICY.clone(utf8=True)
 
 _UNSUBSCRIBE_LINE = {"en": "Unsubscribe", "zh": "退订"}
 
@@ -38,15 +46,15 @@ class SmtpSender:
         self._settings = settings
 
     def build(self, message: OutgoingMessage) -> EmailMessage:
-        email = EmailMessage(policy=_POLICY)
+        email = EmailMessage(policy=_UTF8_POLICY if _needs_smtputf8(message) else _POLICY)
         email["From"] = self._settings.email_from
         email["To"] = message.address
-        email["Subject"] = message.title
+        email["Subject"] = " ".join(message.title.split())  # no line break may end a header
         email["Date"] = format_datetime(datetime.now(UTC))
         domain = self._settings.email_from.rsplit("@", 1)[-1].rstrip(">")
         email["Message-ID"] = make_msgid(idstring=message.message_id, domain=domain)
         email[MESSAGE_ID_HEADER] = message.message_id
-        email["X-Idempotency-Key"] = message.idempotency_key
+        email["X-Idempotency-Key"] = message.message_id
         # Let the sender's event webhook name our message (channels/*_events.py).
         events = self._settings.channels.email
         if events.sendgrid is not None:
@@ -65,12 +73,17 @@ class SmtpSender:
         return email
 
     async def send(self, message: OutgoingMessage) -> str:
-        email = self.build(message)
+        utf8 = _needs_smtputf8(message)
+        try:
+            email = self.build(message)
+            # Sent as bytes flattened with our policy: aiosmtplib would re-fold with its own.
+            raw = email.as_bytes(policy=email.policy.clone(linesep="\r\n"))
+        except (ValueError, TypeError, UnicodeError) as err:  # nothing left the worker
+            raise DeliveryError("unsendable_message", final=True) from err
         s = self._settings
         try:
-            # Sent as bytes flattened with our policy: aiosmtplib would re-fold with its own.
             await aiosmtplib.send(
-                email.as_bytes(policy=_POLICY.clone(linesep="\r\n")),
+                raw,
                 sender=parseaddr(s.email_from)[1],
                 recipients=[message.address],
                 hostname=s.smtp_host,
@@ -80,7 +93,10 @@ class SmtpSender:
                 start_tls=s.smtp_start_tls,
                 use_tls=s.smtp_use_tls,
                 timeout=s.smtp_timeout_seconds,
+                mail_options=["SMTPUTF8"] if utf8 else None,
             )
+        except aiosmtplib.SMTPNotSupported as err:  # checked before MAIL FROM: nothing was sent
+            raise DeliveryError("smtputf8_not_offered", final=True) from err
         except aiosmtplib.SMTPConnectError as err:  # connection never made, connect timeouts too
             raise DeliveryError("smtp_unreachable", final=False) from err
         except aiosmtplib.SMTPRecipientsRefused as err:
@@ -92,6 +108,10 @@ class SmtpSender:
         # Anything else (a timeout or disconnect mid-conversation) may come after the server took
         # the message: it propagates as an unknown outcome.
         return str(email["Message-ID"])
+
+
+def _needs_smtputf8(message: OutgoingMessage) -> bool:
+    return not message.address.isascii()
 
 
 def _unsubscribe_word(locale: str) -> str:

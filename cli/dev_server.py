@@ -30,6 +30,10 @@ def dev_server_args(db_file: Path, port: int = 7233, ui_port: int = 8233) -> lis
         str(db_file),
         "--dynamic-config-value",
         "frontend.WorkflowTimeSkippingEnabled=true",
+        # Marks a run whose workflow task failed twice in a row (TemporalReportedProblems):
+        # how `journeyctl ops wedged` and the API's journey_wedged_runs find wedged journeys.
+        "--dynamic-config-value",
+        "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2",
         # WAL + normal sync: fast; a crash loses nothing, a power cut the last writes.
         "--sqlite-pragma",
         "journal_mode=wal",

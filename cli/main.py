@@ -8,6 +8,7 @@ import asyncio
 from datetime import datetime
 
 import typer
+from temporalio.client import Client
 
 from catalog import cli as catalog_cli
 from channels import cli as channels_cli
@@ -23,12 +24,13 @@ from offers import cli as offers_cli
 from ops.audit import audited_command
 from ops.cli import ops_app
 from ops.customers import customers_app
-from ops.time_travel import fast_forward_journey
+from ops.time_travel import fast_forward
 from reports import cli as reports_cli
 from scoring import cli as scoring_cli
 from settings import Settings
 from storage.database import migrate as run_migrations
 from telemetry.tracing import configure_tracing
+from temporal_client import run_with_client
 
 app = typer.Typer(help="Durable customer journeys on Temporal.", no_args_is_help=True)
 app.add_typer(ops_app, name="ops")
@@ -93,7 +95,7 @@ def migrate() -> None:
 
 
 @app.command("fast-forward")
-def fast_forward(
+def fast_forward_command(
     workflow_id: str = typer.Argument(..., help="e.g. cart_abandonment:c-1"),
     duration: str = typer.Argument(..., help="how far to move the journey's clock: 30m, 4h, 1d"),
 ) -> None:
@@ -103,17 +105,18 @@ def fast_forward(
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="DURATION") from err
 
-    async def forward() -> datetime:
-        settings = Settings()
+    settings = Settings()
+
+    async def forward(client: Client) -> datetime:
         async with audited_command(settings, "journey.fast_forward", workflow_id) as audit:
             audit.detail = {"by": duration}
-            return await fast_forward_journey(settings, workflow_id, delta)
+            return await fast_forward(client, workflow_id, delta)
 
-    reached = asyncio.run(forward())
+    reached = run_with_client(settings, forward)
     typer.echo(f"{workflow_id}: clock now {reached.isoformat()}")
 
 
 # The same command under `ops`, beside replay and retry; the top-level name keeps working.
-ops_app.command("fast-forward")(fast_forward)
+ops_app.command("fast-forward")(fast_forward_command)
 
 app.command("simulate")(simulate_command)

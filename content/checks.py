@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from content.copy_text import Copy, sms_text
 from content.figures import check_figures
-from content.placeholders import measured_length, placeholders_in, render_copy
+from content.placeholders import as_text, measured_length, placeholders_in, render_copy
 from content.reasons import CheckFailure, CheckResult, Reason
 from content.request import ContentRequest
 from content.settings import ContentSettings
@@ -53,7 +53,7 @@ def check_copy(
     allowed = set(slots) | allowed_personal_placeholders(request)
     failures = check_placeholders(draft, allowed)
     failures += check_banned_terms(draft.full_text(), settings.banned_terms.values())
-    rendered = render_copy(draft, slots)
+    rendered = render_copy(draft, {name: as_text(value) for name, value in slots.items()})
     failures += check_links(rendered.full_text(), settings)
     failures += check_channel_rules(rendered, request, settings, slots)
     failures += check_figures(rendered.full_text(), request.recent_items, request.offer)

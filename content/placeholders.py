@@ -4,6 +4,11 @@ Two kinds. Slots (item prices, stock notes, the offer's value and validity, the 
 filled by the content step from the sources of truth before the checks run. Personal
 placeholders stay open in the checked copy and are filled by `fill_placeholders` just before
 sending, so that no name or code ever reaches the LLM.
+
+A slot's value is text, never template: a product named `Shirt {{first_name}}` must reach the
+customer as written. So every `{` of a value goes into the copy as `{{lbrace}}`, a placeholder
+that delivery fills with `{` in the same single pass as the personal ones (a value inserted by a
+pass is not read again), and nothing from data can become a placeholder.
 """
 
 import re
@@ -20,6 +25,11 @@ PERSONAL_PLACEHOLDERS: dict[str, int] = {
     "unsubscribe_url": 40,
     "store_map_link": 40,
 }
+
+
+# Stands for a literal "{" that came from data (see above); filled with "{" at delivery.
+LBRACE = "lbrace"
+LITERAL_VALUES = {LBRACE: "{"}
 
 
 class MissingPlaceholderError(ValueError):
@@ -40,6 +50,11 @@ def render(text: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
+def as_text(value: str) -> str:
+    """A value from data, made safe to put into copy: no placeholder can come out of it."""
+    return value.replace("{", token(LBRACE))
+
+
 def render_copy(copy: Copy, values: dict[str, str]) -> Copy:
     return Copy(
         title=render(copy.title, values),
@@ -52,7 +67,7 @@ def render_copy(copy: Copy, values: dict[str, str]) -> Copy:
 def measured_length(text: str) -> int:
     """Length once personal placeholders are filled, counting each at its reserved width."""
     widths = {name: "x" * width for name, width in PERSONAL_PLACEHOLDERS.items()}
-    return len(render(text, widths))
+    return len(render(text, widths | LITERAL_VALUES))
 
 
 def fill_placeholders(copy: Copy, values: dict[str, str]) -> Copy:
@@ -62,11 +77,11 @@ def fill_placeholders(copy: Copy, values: dict[str, str]) -> Copy:
     the customer's values. A first name is cut to its reserved width so the checked length holds.
     Raises MissingPlaceholderError if the copy uses a placeholder that `values` lacks.
     """
-    needed = set().union(*(placeholders_in(part) for part in _parts(copy)))
+    needed = set().union(*(placeholders_in(part) for part in _parts(copy))) - set(LITERAL_VALUES)
     missing = sorted(needed - set(values))
     if missing:
         raise MissingPlaceholderError(f"no value for placeholder(s): {', '.join(missing)}")
-    filled = dict(values)
+    filled = values | LITERAL_VALUES
     if "first_name" in filled:
         filled["first_name"] = filled["first_name"][: PERSONAL_PLACEHOLDERS["first_name"]]
     return render_copy(copy, filled)

@@ -137,7 +137,9 @@ def retry_messages(
 
 
 def scrub(text: str) -> str:
-    """Mask anything shaped like an e-mail address or phone number."""
+    """Mask anything shaped like an e-mail address or phone number, and break up braces: a
+    product name must not hand the model a placeholder to copy into its answer."""
+    text = text.replace("{", "( ").replace("}", " )")
     return _PHONE.sub("[removed]", _EMAIL.sub("[removed]", text))
 
 

@@ -1,4 +1,5 @@
-"""Guardrails: the pure send/defer/suppress decision, negative feedback, one-click unsubscribe.
+"""Guardrails: the pure send/defer/suppress decision, negative feedback, one-click unsubscribe
+headers and SMS opt-out.
 
 No I/O and no clock: the caller passes the customer, their contact history and `now`.
 """
@@ -23,47 +24,33 @@ from guardrails.inputs import (
 )
 from guardrails.settings import GuardrailSettings
 from guardrails.unsubscribe import (
-    BadSignatureError,
-    ExpiredTokenError,
-    MalformedTokenError,
-    UnsubscribeClaim,
-    UnsubscribeTokenError,
     is_sms_opt_out_reply,
     list_unsubscribe_headers,
-    make_unsubscribe_token,
     sms_opt_out_line,
-    verify_unsubscribe_token,
 )
 
 __all__ = [
     "CONTACT_STATUSES",
-    "BadSignatureError",
     "ChannelRefusal",
     "ContactRecord",
     "CustomerSnapshot",
-    "ExpiredTokenError",
     "FeedbackRules",
     "FeedbackState",
     "GuardrailDecision",
     "GuardrailSettings",
     "Importance",
     "JourneyKind",
-    "MalformedTokenError",
     "Outcome",
     "Reason",
     "Rule",
     "SendRequest",
     "SilenceCause",
-    "UnsubscribeClaim",
-    "UnsubscribeTokenError",
     "WinbackTier",
     "decide",
     "feedback_state",
     "history_window_start",
     "is_sms_opt_out_reply",
     "list_unsubscribe_headers",
-    "make_unsubscribe_token",
     "silence_end",
     "sms_opt_out_line",
-    "verify_unsubscribe_token",
 ]

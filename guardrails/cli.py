@@ -1,7 +1,6 @@
-"""`journeyctl guardrails ...`: the rule table, one decision explained, unsubscribe tokens."""
+"""`journeyctl guardrails ...`: the rule table and one decision explained."""
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -13,16 +12,8 @@ from guardrails.decisions import Reason, Rule
 from guardrails.feedback import feedback_state
 from guardrails.inputs import ContactRecord, CustomerSnapshot, SendRequest
 from guardrails.settings import GuardrailSettings
-from guardrails.unsubscribe import (
-    UnsubscribeTokenError,
-    make_unsubscribe_token,
-    verify_unsubscribe_token,
-)
-from models.channels import Channel
 
 app = typer.Typer(no_args_is_help=True)
-
-SECRET_ENV = "GUARDRAILS__UNSUBSCRIBE_SECRET"
 
 
 @app.callback()
@@ -168,35 +159,3 @@ def decide_command(
     typer.echo(f"feedback: {state.model_dump_json()}")
     decision = decide(case.request, case.customer, case.history, case.now, rules)
     typer.echo(json.dumps(decision.model_dump(mode="json"), indent=2))
-
-
-@app.command()
-def token(
-    customer_id: Annotated[str, typer.Argument(help="The customer the link unsubscribes.")],
-    secret: Annotated[str, typer.Option(envvar=SECRET_ENV, help="HMAC key, >= 16 bytes.")],
-    channel: Annotated[
-        Channel | None, typer.Option(help="Only this channel; all channels when left out.")
-    ] = None,
-    days: Annotated[
-        int | None, typer.Option(help="Days until the link expires (default: the setting).")
-    ] = None,
-) -> None:
-    """Mint a signed unsubscribe token, e.g. to test the unsubscribe endpoint by hand."""
-    lifetime = days if days is not None else GuardrailSettings().unsubscribe_token_days
-    expires_at = datetime.now(UTC) + timedelta(days=lifetime)
-    typer.echo(make_unsubscribe_token(customer_id, secret, expires_at, channel))
-    typer.echo(f"expires {expires_at:%Y-%m-%dT%H:%M:%SZ}", err=True)
-
-
-@app.command(name="verify-token")
-def verify_token(
-    token_text: Annotated[str, typer.Argument(metavar="TOKEN", help="The token to check.")],
-    secret: Annotated[str, typer.Option(envvar=SECRET_ENV, help="HMAC key, >= 16 bytes.")],
-) -> None:
-    """Check a token's signature and expiry and print what it claims (exit code 1 if invalid)."""
-    try:
-        claim = verify_unsubscribe_token(token_text, secret, datetime.now(UTC))
-    except UnsubscribeTokenError as err:
-        typer.echo(f"invalid: {type(err).__name__}: {err}")
-        raise typer.Exit(1) from err
-    typer.echo(claim.model_dump_json())

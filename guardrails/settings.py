@@ -53,7 +53,9 @@ class GuardrailSettings(BaseModel):
     benefit_repeat_days: float = Field(default=30, ge=0)
 
     unsubscribe_secret: SecretStr | None = Field(
-        default=None, description="HMAC key of unsubscribe links, at least 16 bytes"
+        default=None,
+        description="HMAC key of the signed unsubscribe links made before link tokens "
+        "(channels/link_tokens.py), honoured until they expire",
     )
     # Not in the product: links must keep working at least 30 days after the message (CAN-SPAM).
     unsubscribe_token_days: int = Field(default=60, ge=30)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, EmailStr, Field
 
 from models.channels import Channel
+from models.limits import PropertyBag, text
 
 
 def _iana_timezone(name: str) -> str:
@@ -21,7 +22,7 @@ Timezone = Annotated[str, Field(max_length=64), AfterValidator(_iana_timezone)]
 
 
 class CustomerProfile(BaseModel):
-    """What `PUT /v1/customers/{id}` accepts; every field may be left out."""
+    """A customer's profile; every field may be left out."""
 
     timezone: Timezone = "UTC"
     locale: str = Field("en", max_length=16, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
@@ -45,6 +46,16 @@ class CustomerProfile(BaseModel):
                 return self.wechat_openid
             case Channel.INAPP:
                 return "inbox"
+
+
+class ProfileInput(CustomerProfile):
+    """What `PUT /v1/customers/{id}` accepts: the profile, its free text and attributes within
+    the limits of models/limits.py. Checked when it comes in, not when a journey reads it back
+    (a profile stored before a limit existed still loads)."""
+
+    push_token: text(512) | None = None
+    wechat_openid: text(128) | None = None
+    attributes: PropertyBag = Field(default_factory=dict)
 
 
 class Customer(CustomerProfile):

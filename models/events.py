@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from models.limits import check_bag, text
+
 Identifier = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@\-]+$")
 ]
@@ -34,7 +36,7 @@ class _Properties(BaseModel):
 
 class CartItem(BaseModel):
     sku: Identifier
-    name: str = Field(max_length=200)
+    name: text(200)
     price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
     quantity: int = Field(ge=1, le=10_000)
 
@@ -57,12 +59,12 @@ class MessageFeedback(_Properties):
 
 
 class Signup(_Properties):
-    interest_categories: list[str] = Field(default_factory=list, max_length=50)
+    interest_categories: list[text(100)] = Field(default_factory=list, max_length=50)
 
 
 class ProductViewed(_Properties):
     sku: Identifier
-    category: str | None = Field(None, max_length=100)
+    category: text(100) | None = None
     price: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
     in_stock: bool | None = None
     session_id: Identifier | None = None
@@ -71,8 +73,8 @@ class ProductViewed(_Properties):
 class PageViewed(_Properties):
     """A page other than a product page; the scoring and dormancy packages read its extras."""
 
-    page_type: str | None = Field(None, max_length=40, description="e.g. category, sale, help")
-    category: str | None = Field(None, max_length=100)
+    page_type: text(40) | None = Field(None, description="e.g. category, sale, help")
+    category: text(100) | None = None
     price_filter: bool = Field(False, description="the customer filtered by price on this page")
     session_id: Identifier | None = None
 
@@ -151,7 +153,13 @@ class Event(BaseModel):
 
 
 def validate_properties(event: Event) -> list[dict[str, str]]:
-    """The property errors of an event, as `{"field", "reason"}` pairs (empty when valid)."""
+    """The property errors of an event, as `{"field", "reason"}` pairs (empty when valid): the
+    schema of its type, and the limits of a property bag (models/limits.py). Checked where
+    events come in, not when a journey reads them back."""
+    try:
+        check_bag(event.properties)
+    except ValueError as err:
+        return [{"field": "properties", "reason": str(err)}]
     try:
         event.typed_properties()
     except ValidationError as err:

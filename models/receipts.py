@@ -14,6 +14,8 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from models.limits import text
+
 
 class ReceiptType(StrEnum):
     DELIVERED = "delivered"
@@ -27,15 +29,15 @@ class ReceiptType(StrEnum):
 class Receipt(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    receipt_id: str = Field(min_length=1, max_length=200)
+    receipt_id: text(200) = Field(min_length=1)
     type: ReceiptType
-    message_id: str | None = Field(None, min_length=1, max_length=64)
-    provider_ref: str | None = Field(None, min_length=1, max_length=256)
+    message_id: text(64) | None = None
+    provider_ref: text(256) | None = None
     occurred_at: AwareDatetime
-    reason: str | None = Field(None, max_length=200, description="e.g. the bounce code")
+    reason: text(200) | None = Field(None, description="e.g. the bounce code")
 
     @model_validator(mode="after")
     def _names_a_message(self) -> "Receipt":
-        if self.message_id is None and self.provider_ref is None:
+        if not self.message_id and not self.provider_ref:
             raise ValueError("a receipt needs message_id or provider_ref")
         return self

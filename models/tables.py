@@ -240,6 +240,22 @@ class ReceiptRow(Base):
     event_id: Mapped[str | None] = mapped_column(String(128))
 
 
+class RefusedReceiptRow(Base):
+    """A receipt that named a message its provider did not carry (an email provider's
+    "unsubscribed" for an in-app message): refused, and kept here for whoever looks into it."""
+
+    __tablename__ = "refused_receipts"
+    __table_args__ = (Index("ix_refused_receipts_message", "message_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    receipt_id: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str] = mapped_column(String(64))
+    message_channel: Mapped[str | None] = mapped_column(String(16))
+    received_at: Mapped[datetime]
+
+
 class JourneyEntryRow(Base):
     """Each time a customer entered a journey, for its re-entry rule; one row per workflow chain
     (keyed by its first run), so a retried or replayed entry check records nothing twice."""

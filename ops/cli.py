@@ -6,23 +6,26 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated
 
 import typer
+from temporalio.client import Client
 
 from models.durations import parse_duration
 from ops.audit import cli_actor
 from ops.history_export import HISTORIES, export_history
-from ops.patches import PatchCensus, patch_census
+from ops.patches import patch_census
 from ops.queries import started_since
 from ops.replay import ReplayOutcome, replay_matching, replay_run
 from ops.retry import Action, RetryResult, carry_out, find_failed, plan_retry
 from ops.search_attributes import connect_when_ready, register_search_attributes
 from ops.timeline import customer_timeline
+from ops.wedged import WedgedRun, find_wedged, reset, terminate
 from settings import Settings
 from storage.active_journeys import claim_restarts
 from storage.audit import audited
 from storage.database import create_engine, session_factory
-from temporal_client import connect_temporal
+from temporal_client import run_with_client
 
 ops_app = typer.Typer(
     help="Operate journeys: replay and retry runs, export histories, customer timelines.",
@@ -65,7 +68,9 @@ def replay(
     if sum(x is not None for x in (workflow_id, query, since)) != 1:
         raise typer.BadParameter("give exactly one of WORKFLOW_ID, --query or --since")
     if workflow_id is not None:
-        outcome = asyncio.run(_replay_one(workflow_id, run_id))
+        outcome = run_with_client(
+            Settings(), lambda client: replay_run(client, workflow_id, run_id)
+        )
         if outcome.deterministic:
             typer.echo(f"deterministic: {outcome.workflow_id} run {outcome.run_id}")
             return
@@ -74,7 +79,7 @@ def replay(
         raise typer.Exit(1)
     visibility = query if query is not None else started_since(_duration(since or "", "--since"))
     typer.echo(f"replaying runs matching: {visibility}")
-    outcomes = asyncio.run(_replay_bulk(visibility, limit))
+    outcomes = run_with_client(Settings(), lambda client: _replay_bulk(client, visibility, limit))
     failed = [o for o in outcomes if not o.deterministic]
     typer.echo(
         f"\n{len(outcomes)} runs replayed: {len(outcomes) - len(failed)} deterministic, "
@@ -97,12 +102,7 @@ def replay(
         raise typer.Exit(1)
 
 
-async def _replay_one(workflow_id: str, run_id: str | None) -> ReplayOutcome:
-    return await replay_run(await connect_temporal(Settings()), workflow_id, run_id)
-
-
-async def _replay_bulk(query: str, limit: int | None) -> list[ReplayOutcome]:
-    client = await connect_temporal(Settings())
+async def _replay_bulk(client: Client, query: str, limit: int | None) -> list[ReplayOutcome]:
     count = 0
 
     def progress(outcome: ReplayOutcome) -> None:
@@ -124,13 +124,17 @@ def retry_failed(
     """Reset failed or timed-out journeys to their last good point, or restart them with their
     original input and signals when a reset cannot help. Safe to run twice: retried runs are
     skipped."""
-    results = asyncio.run(_retry(journey, _duration(since, "--since"), dry_run, yes))
+    since_at = _duration(since, "--since")
+    results = run_with_client(
+        Settings(), lambda client: _retry(client, journey, since_at, dry_run, yes)
+    )
     if any(result.error for result in results):
         raise typer.Exit(1)
 
 
-async def _retry(journey: str, since: datetime, dry_run: bool, yes: bool) -> list[RetryResult]:
-    client = await connect_temporal(Settings())
+async def _retry(
+    client: Client, journey: str, since: datetime, dry_run: bool, yes: bool
+) -> list[RetryResult]:
     failed = await find_failed(client, journey, since)
     typer.echo(f"{len(failed)} failed or timed-out {journey} journeys since {since:%F %T} UTC")
     plans = []
@@ -189,8 +193,7 @@ def export_history_command(
     tests/test_replay.py then replays it against every future change. Check the file for
     personal data before committing it."""
 
-    async def run() -> Path:
-        client = await connect_temporal(Settings())
+    async def run(client: Client) -> Path:
         return await export_history(
             client,
             workflow_id,
@@ -201,7 +204,7 @@ def export_history_command(
         )
 
     try:
-        path = asyncio.run(run())
+        path = run_with_client(Settings(), run)
     except FileExistsError as err:
         raise typer.BadParameter(str(err), param_hint="--name") from err
     typer.echo(f"wrote {path}")
@@ -214,11 +217,11 @@ def timeline(
 ) -> None:
     """A customer's events, journeys, steps and message decisions, in time order."""
 
-    async def run() -> str:
-        settings = Settings()
+    settings = Settings()
+
+    async def run(client: Client) -> str:
         engine = create_engine(settings.resolved_database_url, settings.keyring())
         try:
-            client = await connect_temporal(settings)
             found = await customer_timeline(client, session_factory(engine), customer_id)
         finally:
             await engine.dispose()
@@ -230,7 +233,7 @@ def timeline(
         ]
         return _table(["at (UTC)", "what", "journey", "detail"], rows) if rows else "nothing yet"
 
-    typer.echo(asyncio.run(run()))
+    typer.echo(run_with_client(settings, run))
 
 
 @ops_app.command("register-search-attributes")
@@ -259,10 +262,7 @@ def patches(
     """Count the open journey runs per recorded interpreter patch, and those lacking each: a
     patch's old branch may be removed once none lacks it (docs/patches.md)."""
 
-    async def run() -> tuple[int, list[PatchCensus]]:
-        return await patch_census(await connect_temporal(Settings()), where)
-
-    total, census = asyncio.run(run())
+    total, census = run_with_client(Settings(), lambda client: patch_census(client, where))
     if as_json:
         rows = [
             {
@@ -281,3 +281,70 @@ def patches(
         for c in census
     ]
     typer.echo(_table(["patch", "recorded", "lacking", "old branch"], rows))
+
+
+@ops_app.command()
+def wedged(
+    scan: bool = typer.Option(
+        False, help="describe every running journey (servers without TemporalReportedProblems)"
+    ),
+    terminate_runs: bool = typer.Option(
+        False, "--terminate", help="end the listed runs (their next trigger starts afresh)"
+    ),
+    reset_runs: bool = typer.Option(
+        False, "--reset", help="reset each listed run to its last completed workflow task"
+    ),
+    drop_signals: bool = typer.Option(
+        False, help="with --reset: leave out the signals received after that point"
+    ),
+    workflow_id: Annotated[
+        list[str] | None,
+        typer.Option("--workflow-id", help="act on these runs only (repeatable)"),
+    ] = None,
+    yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation"),
+) -> None:
+    """List journeys whose every workflow task fails (an event the worker cannot decode, a
+    non-determinism error), with the cause; then terminate or reset them. Exits 1 while any
+    listed run is left wedged. See docs/wedged-journeys.md."""
+    if terminate_runs and reset_runs:
+        raise typer.BadParameter("give --terminate or --reset, not both")
+    if drop_signals and not reset_runs:
+        raise typer.BadParameter("--drop-signals goes with --reset")
+
+    async def run(client: Client) -> int:
+        typer.echo("looking for wedged journeys" + (" (describing every one)" if scan else ""))
+        runs = await find_wedged(client, scan=scan)
+        if workflow_id:
+            runs = [r for r in runs if r.workflow_id in workflow_id]
+        if not runs:
+            typer.echo("no wedged journeys")
+            return 0
+        rows = [[r.workflow_id, str(r.attempts), _since(r), r.cause, r.error[:80]] for r in runs]
+        typer.echo(_table(["workflow id", "attempts", "failing since", "cause", "error"], rows))
+        if not (terminate_runs or reset_runs):
+            return len(runs)
+        verb = "terminate" if terminate_runs else "reset"
+        if not yes and not typer.confirm(f"{verb} {len(runs)} journeys?"):
+            typer.echo("nothing changed")
+            return len(runs)
+        left = 0
+        for position, wedged_run in enumerate(runs, 1):
+            try:
+                if terminate_runs:
+                    await terminate(client, wedged_run, "journeyctl ops wedged --terminate")
+                    outcome = "terminated"
+                else:
+                    new_run = await reset(client, wedged_run, drop_signals=drop_signals)
+                    outcome = f"new run {new_run}"
+            except Exception as err:  # noqa: BLE001 - one run's error must not stop the others
+                left += 1
+                outcome = f"{type(err).__name__}: {err}"
+            typer.echo(f"  [{position}/{len(runs)}] {verb} {wedged_run.workflow_id}: {outcome}")
+        return left
+
+    if run_with_client(Settings(), run):
+        raise typer.Exit(1)
+
+
+def _since(run: WedgedRun) -> str:
+    return f"{run.failing_since:%F %T}" if run.failing_since else "?"

@@ -5,9 +5,6 @@ from datetime import datetime, timedelta
 from temporalio.client import Client
 from temporalio.testing import TimeSkipper
 
-from settings import Settings
-from temporal_client import connect_temporal
-
 
 async def fast_forward(client: Client, workflow_id: str, duration: timedelta) -> datetime:
     """Advance the workflow's virtual clock by `duration`, wait until it got there, return it."""
@@ -15,9 +12,3 @@ async def fast_forward(client: Client, workflow_id: str, duration: timedelta) ->
     handle = client.get_workflow_handle(workflow_id)
     await skipper.fast_forward(handle, duration)
     return await skipper.get_current_time(handle)
-
-
-async def fast_forward_journey(
-    settings: Settings, workflow_id: str, duration: timedelta
-) -> datetime:
-    return await fast_forward(await connect_temporal(settings), workflow_id, duration)

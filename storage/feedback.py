@@ -11,6 +11,10 @@ complained → `complained_at` through storage.consent.record_complaint (silence
 the second, as the guardrails' FeedbackRules decide); bounced → the message failed (`bounced_at`,
 reason `bounced`), so it no longer counts as a contact; unsubscribed → `unsubscribed_at`, and
 storage.consent.unsubscribe from every channel at once, as the product asks of any unsubscribe.
+
+A receipt acts only on a message its own provider carried (the provider is the channel's name;
+our own tracked links, provider "tracking", name messages of any channel): one naming a message
+of another channel is refused and kept in `refused_receipts`, and changes nothing.
 """
 
 import hashlib
@@ -25,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models.events import Event, EventType
 from models.messages import MessageStatus
 from models.receipts import Receipt, ReceiptType
-from models.tables import MessageRow, ReceiptRow
+from models.tables import MessageRow, ReceiptRow, RefusedReceiptRow
 from storage.consent import FeedbackRules, record_complaint, unsubscribe
 from storage.ledger import mark_engagement
 
@@ -35,10 +39,16 @@ _EVENT_TYPES = {
 }
 
 
+# Our own tracked links and open pixel (api/routes/tracking.py): they name the message they
+# were made for, whatever channel carried it.
+OWN_LINKS = "tracking"
+
+
 class ReceiptOutcome(StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
     UNKNOWN_MESSAGE = "unknown_message"
+    REFUSED = "refused"  # the message went by another provider
 
 
 @dataclass(frozen=True)
@@ -62,9 +72,21 @@ async def record_receipt(
             stored = await _stored(session, key)
             if stored is not None:
                 return _duplicate(stored)
-            row = await _find_message(session, receipt)
+            row = await _find_message(session, provider, receipt)
             if row is None:
                 return ReceiptResult(ReceiptOutcome.UNKNOWN_MESSAGE)
+            if not _carried_by(row, provider):
+                session.add(
+                    RefusedReceiptRow(
+                        provider=provider,
+                        receipt_id=receipt.receipt_id,
+                        type=receipt.type,
+                        message_id=row.message_id,
+                        message_channel=row.channel,
+                        received_at=now,
+                    )
+                )
+                return ReceiptResult(ReceiptOutcome.REFUSED, row.message_id)
             event = await _apply(session, row, receipt, rules)
             session.add(
                 ReceiptRow(
@@ -144,12 +166,21 @@ async def _stored(session: AsyncSession, key: str) -> ReceiptRow | None:
     return await session.scalar(select(ReceiptRow).where(ReceiptRow.receipt_key == key))
 
 
-async def _find_message(session: AsyncSession, receipt: Receipt) -> MessageRow | None:
+async def _find_message(
+    session: AsyncSession, provider: str, receipt: Receipt
+) -> MessageRow | None:
+    """The message a receipt names: by our message id, or by the provider's own reference among
+    the messages that provider carried (two providers may use the same reference)."""
     if receipt.message_id is not None:
         return await session.get(MessageRow, receipt.message_id)
-    return await session.scalar(
-        select(MessageRow).where(MessageRow.provider_ref == receipt.provider_ref).limit(1)
-    )
+    query = select(MessageRow).where(MessageRow.provider_ref == receipt.provider_ref)
+    if provider != OWN_LINKS:
+        query = query.where(MessageRow.channel == provider)
+    return await session.scalar(query.limit(1))
+
+
+def _carried_by(row: MessageRow, provider: str) -> bool:
+    return provider == OWN_LINKS or row.channel == provider
 
 
 async def receipts_for_message(session: AsyncSession, message_id: str) -> list[ReceiptRow]:

@@ -1,5 +1,5 @@
-"""Where Prometheus scrapes the worker: its two metrics ports (the API's /metrics route is in
-telemetry/web.py)."""
+"""Where Prometheus scrapes the worker: its two metrics ports (the API's /metrics route is
+api/routes/metrics.py)."""
 
 from wsgiref.simple_server import WSGIServer
 

@@ -4,7 +4,7 @@ Increment them where the thing happens, once per thing: an activity that is retr
 its decision already recorded must not count it again.
 """
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 messages_decided = Counter(
     "journey_messages_decided",
@@ -33,4 +33,20 @@ events_received = Counter(
     "journey_events_received",
     "Business events accepted by the API, by type and whether they were new or a duplicate",
     ["type", "duplicate"],
+)
+receipts_refused = Counter(
+    "journey_receipts_refused",
+    "Provider receipts refused because they named a message that provider did not carry",
+    ["provider"],
+)
+workflow_task_failures = Counter(
+    "journey_workflow_task_failures",
+    "Workflow tasks that failed in this worker (undecodable payload, non-determinism): each "
+    "one leaves its journey stuck until repaired; alert on any increase",
+    ["workflow_type"],
+)
+wedged_journeys = Gauge(
+    "journey_wedged_runs",
+    "Running journeys Temporal marks with workflow task problems (TemporalReportedProblems), "
+    "counted when the API's /metrics is scraped",
 )

@@ -1,21 +1,9 @@
-"""The API's telemetry: its /metrics route and the tracing of its requests (the web framework's
-part, kept apart so that a worker starts without importing the framework)."""
+"""The API's request tracing (the web framework's part, kept apart so that a worker starts without
+importing the framework; the API's /metrics route is api/routes/metrics.py)."""
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-router = APIRouter(tags=["operations"])
-
-
-@router.get(
-    "/metrics",
-    summary="Application counters in the Prometheus text format (bearer key required)",
-    response_class=Response,
-)
-async def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 def instrument_app(app: FastAPI, provider: TracerProvider) -> None:

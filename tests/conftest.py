@@ -41,6 +41,8 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_extra_args=[
             "--dynamic-config-value",
             "frontend.WorkflowTimeSkippingEnabled=true",
+            "--dynamic-config-value",  # wedged journeys marked (ops/wedged.py)
+            "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2",
         ],
         search_attributes=SEARCH_ATTRIBUTES,
     )

@@ -10,8 +10,10 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 
 class SmtpSink:
-    def __init__(self) -> None:
+    def __init__(self, smtputf8: bool = False) -> None:
         self.messages: list[Message] = []
+        # Every envelope recipient, as given (internationalised addresses included).
+        self.recipients: list[str] = []
         # Recipients whose next DATA is held past the client's timeout, *after* it was stored:
         # the client cannot tell whether the message went through.
         self.stall_once: set[str] = set()
@@ -19,7 +21,9 @@ class SmtpSink:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.host, self.port = probe.getsockname()
-        self._controller = Controller(self, hostname=self.host, port=self.port)
+        self._controller = Controller(
+            self, hostname=self.host, port=self.port, enable_SMTPUTF8=smtputf8
+        )
 
     def start(self) -> None:
         self._controller.start()
@@ -30,6 +34,7 @@ class SmtpSink:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         message = message_from_bytes(envelope.content)  # type: ignore[arg-type]
         self.messages.append(message)
+        self.recipients.extend(envelope.rcpt_tos)
         stalled = self.stall_once.intersection(envelope.rcpt_tos)
         if stalled:
             self.stall_once.difference_update(stalled)

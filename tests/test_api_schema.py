@@ -126,3 +126,19 @@ def test_every_route_answers_as_its_schema_says(
         except (Exception, BaseExceptionGroup) as failure:  # failed checks, with their cases
             failures[operation.label] = str(failure)[:2000]
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
+
+
+def test_a_streamed_body_over_the_limit_gets_413_as_a_declared_one_does(api_url: str) -> None:
+    """Sent without Content-Length (chunked), 1 MB gets the 413 a declared size gets, in the
+    same shape, from the API served by uvicorn."""
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(16):
+            yield b"x" * 65536
+
+    headers = {**HEADERS, "Content-Type": "application/json"}
+    streamed = httpx.post(f"{api_url}/v1/events", content=chunks(), headers=headers, timeout=30)
+    declared = httpx.post(f"{api_url}/v1/events", content=b"x" * 2**20, headers=headers)
+    for response in (streamed, declared):
+        assert response.status_code == 413, response.text
+        assert response.json()["detail"][0]["field"] == "body"

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from channels.setup import unsubscribe_secret
-from guardrails import make_unsubscribe_token
+from channels.link_tokens import LinkPurpose
+from channels.setup import link_tokens
 from tests.conftest import Stack, unique
 
 
@@ -17,12 +17,9 @@ async def new_customer(api: Stack) -> str:
     return customer_id
 
 
-def link(api: Stack, customer_id: str, days: int = 30, channel=None) -> str:  # type: ignore[no-untyped-def]
-    token = make_unsubscribe_token(
-        customer_id,
-        unsubscribe_secret(api.settings),
-        datetime.now(UTC) + timedelta(days=days),
-        channel,
+def link(api: Stack, customer_id: str, days: int = 30) -> str:
+    token = link_tokens(api.settings).make(
+        LinkPurpose.UNSUBSCRIBE, datetime.now(UTC) + timedelta(days=days), customer_id=customer_id
     )
     return f"/v1/unsubscribe/{token}"
 

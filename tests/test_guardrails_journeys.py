@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from channels.setup import unsubscribe_secret
-from guardrails import make_unsubscribe_token
+from channels.link_tokens import LinkPurpose
+from channels.setup import link_tokens
 from journeys.runs import JourneyState
 from tests.conftest import Stack, unique
 from tests.journey_helpers import cart, midday_timezone, post_event, put_customer
@@ -64,8 +64,8 @@ async def test_unsubscribing_by_link_stops_the_journeys_next_sends(
     )
     await temporal_env.fast_forward(handle, timedelta(hours=1))
 
-    token = make_unsubscribe_token(
-        customer_id, unsubscribe_secret(stack.settings), datetime.now(UTC) + timedelta(days=30)
+    token = link_tokens(stack.settings).make(
+        LinkPurpose.UNSUBSCRIBE, datetime.now(UTC) + timedelta(days=30), customer_id=customer_id
     )
     async with httpx.AsyncClient(transport=stack.http._transport, base_url="http://api") as mail:
         response = await mail.post(

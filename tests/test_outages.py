@@ -1,6 +1,7 @@
 """An event is never accepted when it cannot be stored or routed; the sender's retry works once."""
 
 import socket
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -8,6 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import Stack, make_settings, unique
 from tests.journey_helpers import cart
+from tests.test_server_restart import DevServer
 
 
 def closed_port() -> int:
@@ -81,3 +83,34 @@ async def test_every_route_answers_503_while_the_database_is_unreachable(
         assert response.headers["Retry-After"] == "5"
         assert response.json()["detail"][0]["reason"] == "database unavailable; retry later"
     await stack.close()
+
+
+async def test_a_killed_temporal_gets_the_sender_a_503_within_two_seconds(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The API's client was connected when the server died: the SDK would retry for 10 s behind
+    a 30 s timeout; the sender hears 503 (with Retry-After) within 2 s instead, and its retry
+    with the same event id routes the event once the server is back."""
+    server = DevServer(tmp_path / "temporal.db")
+    await server.start()
+    settings = make_settings(sqlite_url, tmp_path, temporal_address=server.address)
+    stack = Stack(settings, None)  # the API's own client, as in production
+    try:
+        first = await stack.http.post("/v1/events", json=cart_event(unique("c")))
+        assert first.status_code == 202, first.text
+        server.kill()
+        body = cart_event(unique("c"))
+        for _ in range(3):
+            started = time.monotonic()
+            response = await stack.http.post("/v1/events", json=body)
+            waited = time.monotonic() - started
+            assert response.status_code == 503, response.text
+            assert response.headers["Retry-After"] == "5"
+            assert waited < 2.0, f"answered after {waited:.1f} s"
+        await server.start()
+        retried = await stack.http.post("/v1/events", json=body)
+        assert retried.status_code == 202 and retried.json()["duplicate"] is False
+    finally:
+        await stack.close()
+        if server.process is not None and server.process.poll() is None:
+            server.kill()

@@ -17,6 +17,7 @@ from sending.setup import build_send_path
 from settings import Settings
 from storage.database import autocommit
 from telemetry.senders import instrument_senders
+from telemetry.workflow_tasks import install_workflow_task_alert
 from workflows.experiment_refresh import ExperimentRefreshWorkflow
 from workflows.journey import JourneyWorkflow
 
@@ -32,6 +33,7 @@ def build_worker(
     `tracer_provider` is for the span around each send (None: the process's global provider).
     `reads` serve the journeys' fact reads (storage.database.read_engine; default: `sessions`
     without transactions)."""
+    install_workflow_task_alert()
     intent_model = IntentModel.load(repo_path(settings.scoring.model_path))
     # Providers by settings (channels/setup.py): HTTP providers, SMTP, else the dev outbox.
     channels = build_channels(settings, sessions)

@@ -8,7 +8,7 @@ from api.deps import SessionsDep, utcnow
 from api.errors import ApiError, error_responses
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page
 from models.channels import Channel
-from models.customers import Customer, CustomerProfile
+from models.customers import Customer, ProfileInput
 from models.events import Identifier
 from models.messages import MessageDecision
 from storage.consent import set_consent
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/customers", tags=["customers"])
     summary="Create or replace a customer's profile and consent",
 )
 async def put_customer(
-    customer_id: Identifier, profile: CustomerProfile, sessions: SessionsDep
+    customer_id: Identifier, profile: ProfileInput, sessions: SessionsDep
 ) -> Customer:
     async with sessions.begin() as session:
         return await upsert_customer(session, customer_id, profile, utcnow())

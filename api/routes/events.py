@@ -1,9 +1,10 @@
 from datetime import timedelta
 
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
 from api.deps import SessionsDep, SettingsDep, TemporalDep, utcnow
@@ -32,6 +33,17 @@ class EventAccepted(BaseModel):
     journeys: list[JourneyAction]
 
 
+def _require_transportable(event: Event) -> None:
+    """The event as the journey will read it: encoded for Temporal and decoded again, as the
+    worker does. Nothing is stored for an event that would not come through (a retry with the
+    same id can then succeed)."""
+    converter = pydantic_data_converter.payload_converter
+    try:
+        converter.from_payload(converter.to_payload(event), Event)
+    except Exception as err:  # noqa: BLE001 - whatever the converter raises, it is the input's
+        raise ApiError(422, f"cannot be passed to a journey: {err}", "properties") from err
+
+
 @router.post(
     "",
     status_code=202,
@@ -42,10 +54,15 @@ class EventAccepted(BaseModel):
     },
 )
 async def post_event(
-    event: Event, settings: SettingsDep, sessions: SessionsDep, temporal: TemporalDep
+    event: Event,
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    temporal: TemporalDep,
 ) -> EventAccepted:
     if errors := validate_properties(event):
         raise ApiError(422, errors[0]["reason"], field=errors[0]["field"])
+    _require_transportable(event)
     now = utcnow()
     if not now - MAX_AGE <= event.occurred_at <= now + MAX_SKEW:
         raise ApiError(422, "must be within the last year and not in the future", "occurred_at")
@@ -58,7 +75,9 @@ async def post_event(
         log.info("duplicate event", event_id=event.event_id, customer_id=event.customer_id)
         return EventAccepted(event_id=event.event_id, duplicate=True, **(row.routing or {}))
     try:
-        actions = await route_event(temporal, sessions, settings.task_queue, event, active)
+        actions = await request.app.state.temporal.within_deadline(
+            route_event(temporal, sessions, settings.task_queue, event, active)
+        )
     except RPCError as err:
         # The event stays stored and unrouted: the sender's retry with the same id routes it.
         raise temporal_unavailable() from err

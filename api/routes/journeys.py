@@ -21,7 +21,8 @@ from api.auth import CUSTOMERS_READ
 from api.deps import SessionsDep, TemporalDep, utcnow
 from api.errors import ApiError, error_responses, field_errors
 from journeys.runs import EndJourney, JourneyState
-from models.events import Event, EventType
+from models.events import Event, EventType, validate_properties
+from models.limits import check_text
 from models.messages import MessageDecision
 from models.search_attributes import CUSTOMER_ID, JOURNEY_KIND, JOURNEY_STEP
 from storage.events import store_event
@@ -168,10 +169,13 @@ async def _signal(
             occurred_at=utcnow(),
             properties=properties,
         )
-        event.typed_properties()
     except ValidationError as err:
         detail = field_errors(list(err.errors()))[0]
         raise ApiError(422, detail["reason"], field=detail["field"]) from err
+    if errors := validate_properties(event):
+        # The body is the event's properties: name the field within it.
+        field = errors[0]["field"].removeprefix("properties").lstrip(".") or "body"
+        raise ApiError(422, errors[0]["reason"], field=field)
     await store_event(sessions, event, utcnow())
     await handle.signal(event_type.value, event)
     return SignalAccepted(workflow_id=workflow_id, signal=event_type, event_id=event.event_id)
@@ -191,6 +195,10 @@ class EndAccepted(BaseModel):
 async def end_journey(
     workflow_id: str, request: EndJourney, temporal: TemporalDep, audit: AuditorDep
 ) -> EndAccepted:
+    try:
+        check_text(request.reason)  # it goes into the journey's history as written
+    except ValueError as err:
+        raise ApiError(422, str(err), field="reason") from err
     async with audit("journey.end", workflow_id) as entry:
         entry.detail = {"reason": request.reason}
         return await _end(workflow_id, request, temporal)

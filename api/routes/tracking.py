@@ -1,7 +1,8 @@
 """Tracked links and the email open pixel: `GET /t/c/{token}` and `GET /t/o/{token}.gif`.
 
-No bearer key, since customers' mail clients call them; the signed token (channels/tracking.py)
-is what makes them unforgeable. A bad token answers 404. A good one always gets its redirect or
+No bearer key, since customers' mail clients call them; the encrypted token
+(channels/link_tokens.py) is what makes them unforgeable and unreadable. A bad or expired token
+answers 404. A good one always gets its redirect or
 pixel: recording the click or open (the first per message counts, as a receipt of the provider
 "tracking") happens after the response, and a failure there is logged, never shown.
 """
@@ -15,15 +16,15 @@ from api.deps import SessionsDep, SettingsDep, utcnow
 from api.errors import ApiError, error_responses
 from api.routes.webhooks import apply_receipt
 from api.temporal import TemporalConnection
-from channels.setup import tracking_secret
-from channels.tracking import TrackingClaim, TrackingKind, TrackingTokenError, verify_tracking_token
+from channels.link_tokens import LinkClaim, LinkPurpose, LinkTokenError
+from channels.setup import link_tokens
 from models.receipts import Receipt, ReceiptType
 from settings import Settings
+from storage.feedback import OWN_LINKS
 
 router = APIRouter(prefix="/t", tags=["tracking"])
 log = structlog.get_logger()
 
-PROVIDER = "tracking"
 # The smallest transparent GIF (1x1, 43 bytes).
 PIXEL = (
     b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
@@ -45,7 +46,7 @@ async def click(
     sessions: SessionsDep,
     background: BackgroundTasks,
 ) -> RedirectResponse:
-    claim = _claim(settings, token, TrackingKind.CLICK)
+    claim = _claim(settings, token, LinkPurpose.CLICK)
     background.add_task(
         _record, request.app.state.temporal, sessions, settings, claim, ReceiptType.CLICKED
     )
@@ -65,28 +66,25 @@ async def open_pixel(
     sessions: SessionsDep,
     background: BackgroundTasks,
 ) -> Response:
-    claim = _claim(settings, token, TrackingKind.OPEN)
+    claim = _claim(settings, token, LinkPurpose.OPEN)
     background.add_task(
         _record, request.app.state.temporal, sessions, settings, claim, ReceiptType.OPENED
     )
     return Response(PIXEL, media_type="image/gif", headers=_NO_CACHE)
 
 
-def _claim(settings: Settings, token: str, kind: TrackingKind) -> TrackingClaim:
+def _claim(settings: Settings, token: str, purpose: LinkPurpose) -> LinkClaim:
     try:
-        claim = verify_tracking_token(tracking_secret(settings).get_secret_value(), token)
-    except TrackingTokenError as err:
+        return link_tokens(settings).read(token, purpose, utcnow())
+    except LinkTokenError as err:
         raise ApiError(404, "unknown link", field="token") from err
-    if claim.kind != kind:
-        raise ApiError(404, "unknown link", field="token")
-    return claim
 
 
 async def _record(
     temporal: TemporalConnection,
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
-    claim: TrackingClaim,
+    claim: LinkClaim,
     kind: ReceiptType,
 ) -> None:
     receipt = Receipt(
@@ -100,7 +98,7 @@ async def _record(
             sessions,
             temporal,
             settings.task_queue,
-            PROVIDER,
+            OWN_LINKS,
             receipt,
             settings.guardrails,
         )

@@ -1,4 +1,4 @@
-"""One-click unsubscribe (RFC 8058): the signed, expiring link in every email and SMS.
+"""One-click unsubscribe (RFC 8058): the encrypted, expiring link in every email and SMS.
 
 No API key: the token itself is the authority. GET shows a confirmation page (mail scanners
 follow links, and a GET must not unsubscribe anyone); POST — the page's button or a mail
@@ -12,13 +12,9 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import SessionsDep, SettingsDep, utcnow
 from api.errors import ApiError, error_responses
-from channels.setup import unsubscribe_secret
-from guardrails import (
-    FeedbackRules,
-    UnsubscribeClaim,
-    UnsubscribeTokenError,
-    verify_unsubscribe_token,
-)
+from channels.link_tokens import LinkClaim, LinkPurpose, LinkTokenError
+from channels.setup import link_tokens
+from guardrails import FeedbackRules
 from settings import Settings
 from storage.consent import unsubscribe
 
@@ -30,15 +26,11 @@ _PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
 <h1>{title}</h1><p>{text}</p>{form}</body></html>"""
 
 
-def _claim(token: str, settings: Settings) -> UnsubscribeClaim:
+def _claim(token: str, settings: Settings) -> LinkClaim:
     try:
-        return verify_unsubscribe_token(token, unsubscribe_secret(settings), utcnow())
-    except UnsubscribeTokenError as err:
+        return link_tokens(settings).read(token, LinkPurpose.UNSUBSCRIBE, utcnow())
+    except LinkTokenError as err:
         raise ApiError(400, f"invalid unsubscribe link: {err}", field="token") from err
-
-
-def _scope(claim: UnsubscribeClaim) -> str:
-    return f"{claim.channel.value} messages" if claim.channel else "all messages"
 
 
 @router.get(
@@ -48,13 +40,13 @@ def _scope(claim: UnsubscribeClaim) -> str:
     responses=error_responses(400),
 )
 async def confirm_page(token: str, settings: SettingsDep) -> HTMLResponse:
-    claim = _claim(token, settings)
+    _claim(token, settings)  # a bad or expired link gets its 400 here, before any button
     form = (
         f'<form method="post" action="/v1/unsubscribe/{escape(token)}">'
         '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
         '<button type="submit">Unsubscribe</button></form>'
     )
-    text = f"Stop receiving {_scope(claim)} from us?"
+    text = "Stop receiving all messages from us?"
     return HTMLResponse(_PAGE.format(title="Unsubscribe", text=text, form=form))
 
 
@@ -66,15 +58,12 @@ async def confirm_page(token: str, settings: SettingsDep) -> HTMLResponse:
 )
 async def one_click(token: str, settings: SettingsDep, sessions: SessionsDep) -> HTMLResponse:
     claim = _claim(token, settings)
+    assert claim.customer_id is not None  # an unsubscribe token always names one
     async with sessions.begin() as session:
         known = await unsubscribe(
-            session,
-            claim.customer_id,
-            claim.channel,
-            utcnow(),
-            FeedbackRules(settings.guardrails),
+            session, claim.customer_id, None, utcnow(), FeedbackRules(settings.guardrails)
         )
     if not known:
         raise ApiError(404, "unknown customer", field="token")
-    text = f"You will no longer receive {_scope(claim)} from us."
+    text = "You will no longer receive any messages from us."
     return HTMLResponse(_PAGE.format(title="Unsubscribed", text=text, form=""))

@@ -2,9 +2,10 @@
 
 No bearer key: each provider signs its body with its own shared secret (channels/signing.py).
 Unknown provider (or one with no secret configured) 404, bad or missing signature 401, a body
-that is not one receipt or a list of them 422 naming the field. Each receipt is applied once
-(storage/feedback.py); the first open or click of a message is stored and routed as a
-message_opened / message_clicked event to the customer's journeys.
+that is not one receipt or a list of them 422 naming the field, a receipt naming a message that
+provider did not carry 403 (refused and recorded; the others of a list are applied). Each receipt
+is applied once (storage/feedback.py); the first open or click of a message is stored and routed
+as a message_opened / message_clicked event to the customer's journeys.
 """
 
 import json
@@ -30,6 +31,7 @@ from storage.consent import unsubscribe
 from storage.contacts import customers_with_openid, customers_with_phone
 from storage.events import mark_routed, store_event
 from storage.feedback import ReceiptOutcome, ReceiptResult, record_receipt
+from telemetry import metrics
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 log = structlog.get_logger()
@@ -58,6 +60,7 @@ class ReceiptsAccepted(BaseModel):
     "`unknown_message` (acknowledged, so the provider stops retrying it).",
     responses={
         401: {"description": "signature missing, stale or wrong"},
+        403: {"description": "a receipt names a message this provider did not carry"},
         404: {"description": "no such provider configured"},
         422: {"description": "not a receipt or a list of receipts (field and reason given)"},
         503: {"description": "database or Temporal unavailable; the provider should retry"},
@@ -95,7 +98,8 @@ async def apply_receipts(
     """Apply a request's receipts in order; 503 when the database is down (the provider
     retries, and the receipts applied so far are then duplicates)."""
     acks = []
-    for receipt in receipts:
+    refused: list[str] = []
+    for position, receipt in enumerate(receipts):
         try:
             result = await apply_receipt(
                 sessions,
@@ -112,7 +116,18 @@ async def apply_receipts(
                 receipt_id=receipt.receipt_id, outcome=result.outcome, message_id=result.message_id
             )
         )
+        if result.outcome == ReceiptOutcome.REFUSED:
+            refused.append(f"{position}.message_id" if len(receipts) > 1 else "message_id")
+            metrics.receipts_refused.labels(provider).inc()
+            log.warning(
+                "receipt refused: the provider did not carry the message",
+                provider=provider,
+                receipt_id=receipt.receipt_id,
+                message_id=result.message_id,
+            )
     log.info("receipts received", provider=provider, outcomes=[ack.outcome.value for ack in acks])
+    if refused:
+        raise ApiError(403, f"not a message {provider} carried; refused", field=refused[0])
     return acks
 
 
@@ -154,7 +169,7 @@ def _parse(body: bytes) -> list[Receipt]:
     """One receipt or a list of them; errors name the field (`2.type` in a list)."""
     try:
         data = json.loads(body)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:  # api/limits.py refuses deep bodies before
         raise ApiError(422, f"body is not valid JSON: {err}", field="body") from err
     if isinstance(data, list) and len(data) > MAX_RECEIPTS:
         raise ApiError(422, f"at most {MAX_RECEIPTS} receipts per request", field="body")
@@ -191,7 +206,9 @@ async def apply_receipt(
     if stored.routed_at is not None:
         return result
     try:
-        actions = await route_event(await temporal.client(), sessions, task_queue, event)
+        actions = await temporal.within_deadline(
+            route_event(await temporal.client(), sessions, task_queue, event)
+        )
     except RPCError as err:
         raise temporal_unavailable() from err
     routing = {"journeys": [action.model_dump(mode="json") for action in actions]}

@@ -1,13 +1,12 @@
 """`journeyctl guardrails ...` through typer's test runner."""
 
 import json
-import secrets
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from guardrails import Rule
-from guardrails.cli import SECRET_ENV, app
+from guardrails.cli import app
 from tests.guardrails.cases import SHANGHAI, contact, customer, local, request
 
 runner = CliRunner()
@@ -41,23 +40,6 @@ def test_decide_explains_a_case_file(tmp_path: Path) -> None:
     assert decision["outcome"] == "defer"
     assert decision["rule"] == "daily_cap"
     assert decision["until"] == "2026-06-11T01:00:00Z"
-
-
-def test_token_then_verify_token() -> None:
-    env = {SECRET_ENV: secrets.token_urlsafe(32)}
-
-    minted = runner.invoke(app, ["token", "cust-1", "--channel", "email", "--days", "30"], env=env)
-    token = minted.stdout.strip()
-    valid = runner.invoke(app, ["verify-token", token], env=env)
-    other_key = runner.invoke(
-        app, ["verify-token", token], env={SECRET_ENV: secrets.token_urlsafe(32)}
-    )
-
-    assert minted.exit_code == 0, minted.output
-    assert valid.exit_code == 0, valid.output
-    assert json.loads(valid.stdout)["channel"] == "email"
-    assert other_key.exit_code == 1
-    assert "invalid: BadSignatureError" in other_key.stdout
 
 
 def test_the_readme_table_is_the_one_the_cli_prints() -> None:
