@@ -20,6 +20,15 @@ from workers.build import build_worker
 PUBLIC = {
     "healthz",
     "receive_receipts",
+    # Providers' callbacks, each signed the provider's own way (docs/channels.md).
+    "twilio_status",
+    "twilio_inbound",
+    "tencent_status",
+    "tencent_reply",
+    "check_url",
+    "receive_event",
+    "sendgrid_events",
+    "ses_notifications",
     "click",
     "open_pixel",
     "confirm_page",
