@@ -22,7 +22,7 @@ from settings import Settings
 from storage.contacts import rekey_contacts
 from storage.data_subject import erase_customer, export_customer
 from storage.database import create_engine, session_factory
-from temporal_client import connect_temporal
+from temporal_client import run_with_client
 
 customers_app = typer.Typer(
     help="Data-subject requests for one customer, and re-encrypting contact details.",
@@ -68,8 +68,9 @@ def export_command(
     """Everything held about one customer, as JSON: profile with contact details, consent,
     events, messages and their delivery, outbox, receipts, journey entries, Temporal runs."""
 
-    async def run() -> dict[str, Any] | None:
-        settings = Settings()
+    settings = Settings()
+
+    async def run(client: Client) -> dict[str, Any] | None:
         async with audited_command(settings, "customer.export", customer_id) as audit:
             engine = create_engine(settings.resolved_database_url, settings.keyring())
             try:
@@ -80,10 +81,10 @@ def export_command(
             if found is None:
                 audit.outcome = "unknown customer"
                 return None
-            found["journeys"] = await customer_runs(await connect_temporal(settings), customer_id)
+            found["journeys"] = await customer_runs(client, customer_id)
             return found
 
-    found = asyncio.run(run())
+    found = run_with_client(settings, run)
     if found is None:
         typer.echo(f"no customer {customer_id}", err=True)
         raise typer.Exit(1)
@@ -105,10 +106,11 @@ def erase_command(
     if not yes and not typer.confirm(f"erase everything about {customer_id}?"):
         raise typer.Exit(1)
 
-    async def run() -> dict[str, int]:
-        settings = Settings()
+    settings = Settings()
+
+    async def run(client: Client) -> dict[str, int]:
         async with audited_command(settings, "customer.erase", customer_id) as audit:
-            runs = await forget_in_temporal(await connect_temporal(settings), customer_id)
+            runs = await forget_in_temporal(client, customer_id)
             engine = create_engine(settings.resolved_database_url, settings.keyring())
             try:
                 counts = await erase_customer(session_factory(engine), customer_id)
@@ -118,7 +120,7 @@ def erase_command(
             audit.detail = counts
             return counts
 
-    counts = asyncio.run(run())
+    counts = run_with_client(settings, run)
     typer.echo(", ".join(f"{table} {n}" for table, n in counts.items() if n) or "nothing held")
 
 
