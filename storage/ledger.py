@@ -153,4 +153,6 @@ def to_decision(row: MessageRow) -> MessageDecision:
         fallback_channels=row.fallback_channels or [],
         created_at=row.created_at,
         content=content,
+        content_path=row.content_path,
+        content_reasons=[reason for reason in (row.content_notes or "").split(",") if reason],
     )

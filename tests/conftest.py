@@ -4,6 +4,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -119,6 +120,18 @@ class Stack:
         await self.reader.dispose()
 
 
+@asynccontextmanager
+async def worker_stack(
+    temporal_env: WorkflowEnvironment, settings: Settings
+) -> AsyncIterator[Stack]:
+    """The API and a worker with `settings`, on the session's Temporal server."""
+    stack = Stack(settings, temporal_env.client)
+    reads = session_factory(stack.reader)
+    async with build_worker(temporal_env.client, settings, stack.sessions, reads=reads):
+        yield stack
+    await stack.close()
+
+
 @pytest.fixture
 async def stack(
     temporal_env: WorkflowEnvironment, sqlite_url: str, smtp: SmtpSink, tmp_path: Path
@@ -126,11 +139,8 @@ async def stack(
     settings = make_settings(
         sqlite_url, tmp_path, smtp_host=smtp.host, smtp_port=smtp.port, smtp_timeout_seconds=2.0
     )
-    stack = Stack(settings, temporal_env.client)
-    reads = session_factory(stack.reader)
-    async with build_worker(temporal_env.client, settings, stack.sessions, reads=reads):
+    async with worker_stack(temporal_env, settings) as stack:
         yield stack
-    await stack.close()
 
 
 @pytest.fixture

@@ -3,15 +3,13 @@
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-import pytest_asyncio
 from pydantic import ValidationError
 
-from catalog import CatalogClient, CatalogSettings, ProductSnapshot
+from catalog import CatalogClient, ProductSnapshot
 from content import (
     ContentRequest,
     ContentSettings,
@@ -61,15 +59,6 @@ def settings_for(llm: FakeLLM | None) -> ContentSettings:
     )
 
 
-@pytest_asyncio.fixture
-async def catalog(fake_catalog: FakeCatalog) -> AsyncIterator[CatalogClient]:
-    fake_catalog.set_product("SHOE-1", price="599", stock=3, name="Trail shoe", category="shoes")
-    async with CatalogClient(
-        CatalogSettings(base_url=fake_catalog.base_url, timeout_seconds=0.5)
-    ) as client:
-        yield client
-
-
 async def write(
     request: ContentRequest,
     fake_llm: FakeLLM | None,
@@ -88,7 +77,7 @@ async def test_good_llm_copy_is_used_with_live_figures(
     assert (result.path, result.reasons, result.checks.ok) == ("llm", [], True)
     assert "Trail shoe: ¥599" in result.content.body  # live price, not the cart's 650
     assert result.items[0].price == Decimal("599")
-    assert result.template_version == "prompt-v1"
+    assert result.template_version == "prompt-v2"
     assert result.model == "gpt-4o-mini"
     assert len(fake_llm.requests) == 1
     schema_request = fake_llm.requests[0]["response_format"]
@@ -221,7 +210,7 @@ async def test_two_variants_per_send(fake_llm: FakeLLM, catalog: CatalogClient) 
     }
     assert results["rational"].context_hash != results["emotional"].context_hash
     systems = sorted(r["messages"][0]["content"] for r in fake_llm.requests)
-    assert "Variant: emotional" in systems[0] and "Variant: rational" in systems[1]
+    assert "Style: warm and personal" in systems[1] and "Style: factual" in systems[0]
 
 
 async def test_price_changed_since_generation_fails_the_send_time_recheck(

@@ -1,0 +1,97 @@
+"""Who wrote a message's copy, as the customer, the API and the timeline see it: the LLM's copy
+when it passes every check, else the template, with the reason recorded."""
+
+from pathlib import Path
+from typing import Any
+
+from temporalio.testing import WorkflowEnvironment
+
+from content import ContentSettings, LLMSettings
+from models.journey_runs import JourneyState
+from tests.conftest import eventually, make_settings, unique, worker_stack
+from tests.fakes.llm_server import FakeLLM, fake_llm
+from tests.journey_helpers import midday_timezone, post_event, put_customer
+from tests.smtp_server import SmtpSink
+
+__all__ = ["fake_llm"]  # the fixture
+
+# What SmolLM2 wrote for a cart through llama-cpp-python's schema-constrained mode: the right
+# shape, every channel rule kept, and nonsense to a customer.
+NONSENSE = {
+    "title": "Journey: Cart Abandonment",
+    "body": "Your {{item1_name}} is waiting.\nFAQ: {{faq_link}}\nUnsubscribe: {{unsubscribe_url}}",
+    "cta": "Back to my cart",
+    "disclaimers": [],
+}
+
+
+async def abandon_a_cart(stack: Any, smtp: SmtpSink, item: str) -> tuple[str, JourneyState]:
+    customer_id = unique("c")
+    email = f"{customer_id}@example.com"
+    await put_customer(
+        stack,
+        customer_id,
+        email=email,
+        locale="en-GB",
+        consent={"email": True},
+        timezone=midday_timezone(),
+    )
+    cart = {
+        "cart_id": unique("cart"),
+        "items": [{"sku": unique("sku"), "name": item, "price": 59.0, "quantity": 1}],
+        "total": 59.0,
+    }
+    await post_event(stack, customer_id, "cart_updated", cart)
+    handle = stack.client.get_workflow_handle(
+        f"cart_abandonment:{customer_id}", result_type=JourneyState
+    )
+    return customer_id, await handle.result()
+
+
+async def test_the_api_and_the_timeline_say_who_wrote_each_message(
+    temporal_env: WorkflowEnvironment,
+    sqlite_url: str,
+    smtp: SmtpSink,
+    tmp_path: Path,
+    fake_llm: FakeLLM,
+) -> None:
+    settings = make_settings(
+        sqlite_url,
+        tmp_path,
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        smtp_timeout_seconds=2.0,
+        content=ContentSettings(llm=LLMSettings(base_url=fake_llm.base_url, timeout_seconds=2)),
+    )
+    async with worker_stack(temporal_env, settings) as stack:
+        fake_llm.default = NONSENSE
+        fooled, _ = await abandon_a_cart(stack, smtp, "Linen shirt")
+        fake_llm.default = "good"
+        served, _ = await abandon_a_cart(stack, smtp, "Wool scarf")
+
+        fallbacks = (await stack.http.get(f"/v1/customers/{fooled}/messages")).json()
+        llm_copy = (await stack.http.get(f"/v1/customers/{served}/messages")).json()
+        assert [(m["content_path"], m["content_reasons"]) for m in fallbacks] == [
+            ("template", ["internal_term"])
+        ] * 3
+        assert [(m["content_path"], m["content_reasons"]) for m in llm_copy] == [("llm", [])] * 3
+
+        # What the customers received.
+        fooled_subjects = {m["Subject"] for m in smtp.to(f"{fooled}@example.com")}
+        assert "Journey: Cart Abandonment" not in fooled_subjects
+        assert fooled_subjects == {m["content"]["title"] for m in fallbacks}
+        assert {m["Subject"] for m in smtp.to(f"{served}@example.com")} == {
+            "Your picks are waiting"
+        }
+
+        async def decided() -> list[dict[str, Any]]:
+            entries = (await stack.http.get(f"/v1/customers/{fooled}/timeline")).json()["entries"]
+            return [e for e in entries if e["kind"] == "message_decided"]
+
+        decisions = await eventually(decided)
+        assert [d["detail"]["content_path"] for d in decisions] == ["template"] * 3
+        assert all(d["detail"]["content_reasons"] == ["internal_term"] for d in decisions)
+        assert all(d["summary"].endswith("copy by template (internal_term)") for d in decisions)
+
+    prompts = "\n".join(fake_llm.prompts())
+    assert "Linen shirt" in prompts and "@example.com" not in prompts and fooled not in prompts
