@@ -1,7 +1,8 @@
 """A client for any OpenAI-compatible chat-completions endpoint (POST {base_url}/chat/completions).
 
 Structured output is negotiated once per endpoint: `response_format` json_schema, else
-json_object, else none (a plain prompt whose answer `parse_copy` reads strictly). Servers refuse
+json_object (carrying the schema too, which llama-cpp-python enforces), else none (a plain
+prompt whose answer `parse_copy` reads strictly). Servers refuse
 a format in different ways: OpenAI and vLLM answer 400, gateways 422, llama-cpp-python 500. An
 error whose message names the format means "unsupported" whatever its status: the client steps
 down and keeps the mode the endpoint took for as long as it lives (one client per endpoint).
@@ -176,6 +177,7 @@ class LLMClient:
     ) -> dict[str, Any]:
         settings = self._settings
         payload: dict[str, Any] = {
+            **settings.extra_body,
             "model": settings.model,
             "messages": messages,
             "temperature": settings.temperature,
@@ -190,7 +192,9 @@ class LLMClient:
                 "json_schema": {"name": "message_copy", "strict": True, "schema": COPY_SCHEMA},
             }
         elif mode == "json_object":
-            payload["response_format"] = {"type": "json_object"}
+            # `schema` is llama-cpp-python's extension (it constrains decoding to the schema);
+            # servers without it ignore the key.
+            payload["response_format"] = {"type": "json_object", "schema": COPY_SCHEMA}
         return payload
 
 

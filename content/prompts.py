@@ -5,12 +5,14 @@ from elsewhere (product names, categories) is still scrubbed of anything that lo
 e-mail address or a phone number before it is sent.
 """
 
+import json
 import re
 from string import Template
 
 from pydantic import BaseModel, ConfigDict
 
 from catalog.models import Availability
+from content.fallback import render_fallback
 from content.library import load_library
 from content.placeholders import PERSONAL_PLACEHOLDERS, token
 from content.reasons import CheckFailure
@@ -31,10 +33,10 @@ class PromptTemplate(BaseModel):
     retry: str
 
 
+# The system message is the same for every message of a deployment, so servers that cache a
+# prompt's prefix (llama.cpp, vLLM, OpenAI) evaluate it once; what varies is in the user message.
 _SYSTEM_V2 = """\
-You write one short marketing message from $brand_name, a shop selling online and in stores, \
-to one customer.
-Language: $language. Channel: $channel. Style: $variant_style.
+You write short messages from $brand_name, a shop selling online and in stores, to one customer.
 Brand tone: $brand_tone.
 
 Rules:
@@ -46,19 +48,20 @@ figure yourself, never change or invent one, and mention no offer that has no pl
 4. Write only what the customer reads: name the item or topic the message is about, in plain \
 words. Never write our internal words (journey, stage, segment, intent, variant, placeholder, \
 SKU), field names or labels.
-5. $channel_rules
-6. Answer with exactly one JSON object and nothing else:
+5. Answer with exactly one JSON object and nothing else:
 {"title": string, "body": string, "cta": string, "disclaimers": [string]}"""
 
 _USER_V2 = """\
+Language: $language. Channel: $channel. Style: $variant_style.
+$channel_rules
 What the message is for: $purpose
 What we know (anonymous): $context
 Items (live catalog):
 $items
 Offer:
 $offer
-A call to action that fits: "$cta"
-Placeholders you may use: $placeholders"""
+Placeholders you may use: $placeholders
+Our usual message, to write afresh in your own words: $example"""
 
 _RETRY_V2 = """\
 Your answer failed these checks:
@@ -124,23 +127,23 @@ def build_messages(request: ContentRequest, settings: ContentSettings) -> list[M
     system = Template(prompt.system).substitute(
         brand_name=settings.brand_name,
         brand_tone=settings.brand_tone,
-        language=_LANGUAGE_NAMES[request.language],
-        channel=request.channel.value,
-        variant_style=_VARIANT_STYLES[request.variant],
         banned_examples=", ".join(
             f'"{t}"' for terms in settings.banned_terms.values() for t in terms[:4]
         ),
-        channel_rules=_channel_rules(request, settings, slots),
     )
     user = Template(prompt.user).substitute(
+        language=_LANGUAGE_NAMES[request.language],
+        channel=request.channel.value,
+        variant_style=_VARIANT_STYLES[request.variant],
+        channel_rules=_channel_rules(request, settings, slots),
         purpose=PURPOSES[request.template_id],
         context=_context(request),
         items=_items(request, settings, slots),
         offer=_offer(request, slots),
-        cta=_call_to_action(request),
         placeholders=", ".join(
             token(name) for name in [*slots, *sorted(allowed_personal_placeholders(request))]
         ),
+        example=json.dumps(render_fallback(request, settings).model_dump(), ensure_ascii=False),
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
@@ -180,13 +183,6 @@ def _context(request: ContentRequest) -> str:
     if request.support_topic:
         facts.append(f"their support request was about {request.support_topic}")
     return "; ".join(facts) or "nothing"
-
-
-def _call_to_action(request: ContentRequest) -> str:
-    library = load_library(request.language)
-    if request.channel is Channel.WECHAT:
-        return library.phrases.view_details
-    return library.templates[request.template_id].cta
 
 
 def _channel_rules(

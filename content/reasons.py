@@ -23,6 +23,8 @@ class Reason(StrEnum):
     UNKNOWN_LINK = "unknown_link"
     # sense: would a customer understand it
     WRONG_LANGUAGE = "wrong_language"
+    UNFINISHED_TEXT = "unfinished_text"
+    INVENTED_NUMBER = "invented_number"
     NAMES_NOTHING_GIVEN = "names_nothing_given"
     INTERNAL_TERM = "internal_term"
     CTA_MISMATCH = "cta_mismatch"

@@ -2,6 +2,8 @@
 code each, so the ledger says which one an answer failed.
 
 - language: written in the customer's language;
+- finished: no text left hanging on a comma, a bracket or a label with nothing after it;
+- numbers: none the sources did not give (a return window, a delivery time);
 - subject: names at least one of the things the message was given to talk about;
 - internal terms: none of our identifiers, field names or trade jargon ("Journey: Cart
   Abandonment", `cart_abandonment`, a SKU, "CTA:");
@@ -16,14 +18,19 @@ from collections.abc import Iterable
 from functools import cache
 
 from content.copy_text import Copy, sms_text
+from content.fallback import render_fallback
+from content.figures import extract_figures
+from content.library import load_library
 from content.placeholders import PLACEHOLDER, token
 from content.reasons import CheckFailure, Reason
 from content.request import ContentRequest
 from content.settings import ContentSettings
+from content.slots import slot_values
 from models.channels import Channel
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 # Words nearly every English sentence has: a few Latin words with none of them are not English.
 _ENGLISH_WORDS = frozenset(
@@ -43,6 +50,9 @@ _BUTTON_WORDS = re.compile(r"(?<![A-Za-z])(?:tap|click|button)(?![A-Za-z])|点�
 _SMS_ACTIONS = re.compile(
     r"(?<![A-Za-z])(?:reply|text back|opt[\s-]?out|unsubscribe)(?![A-Za-z])|回复|退订", re.I
 )
+_HANGING = ",:;，：；、{[(<"
+# A button's words: letters, digits, spaces and a little punctuation; no symbols or braces.
+_CTA_CHARACTERS = re.compile(r"[\w\s'’!?.,&+-]+")
 _CTA_MAX_WORDS = 5
 _CTA_MAX_CJK = 10
 
@@ -52,6 +62,8 @@ def check_sense(
 ) -> list[CheckFailure]:
     return [
         *check_language(draft, request),
+        *check_finished(draft),
+        *check_numbers(draft, request, settings),
         *check_subject(draft, request, settings),
         *check_internal_terms(draft, request, settings),
         *check_call_to_action(draft, request, settings),
@@ -84,6 +96,46 @@ def check_language(draft: Copy, request: ContentRequest) -> list[CheckFailure]:
             f"Latin words and {other} other letters",
         )
     ]
+
+
+def check_finished(draft: Copy) -> list[CheckFailure]:
+    """No part left hanging: ending on a comma, an opening bracket, or a label ("Code:") with
+    nothing after it."""
+    ends = [part.strip() for part in draft.parts()]
+    hanging = [part for part in ends if part and part[-1] in _HANGING]
+    if not hanging:
+        return []
+    return [
+        CheckFailure(
+            reason=Reason.UNFINISHED_TEXT, detail=f"text left unfinished: {hanging[0][-40:]!r}"
+        )
+    ]
+
+
+def check_numbers(
+    draft: Copy, request: ContentRequest, settings: ContentSettings
+) -> list[CheckFailure]:
+    """Every number the copy writes itself comes from a source: the reviewed wording of this
+    message (its template: "7-day returns"), a figure it was given, or a product's name. A
+    return window or a delivery time the model made up is a promise nobody made. (Prices,
+    discounts and stock levels are left to the figure checks.)"""
+    library = load_library(request.language)
+    sources = [
+        library.templates[request.template_id].model_dump_json(),  # every channel's wording
+        render_fallback(request, settings).full_text(),
+        *slot_values(request, settings).values(),
+        *(item.name or "" for item in request.recent_items),
+    ]
+    given = {number for text in sources for number in _NUMBER.findall(text)}
+    prose = _prose(draft.full_text(), [])
+    # Prices, discounts and stock levels are the figure checks' to judge, against the catalog.
+    for figure in extract_figures(prose):
+        prose = prose.replace(figure.text, " ")
+    made_up = [n for n in _NUMBER.findall(prose) if n not in given]
+    if not made_up:
+        return []
+    listed = ", ".join(dict.fromkeys(made_up))
+    return [CheckFailure(reason=Reason.INVENTED_NUMBER, detail=f"numbers no source gave: {listed}")]
 
 
 def subjects(request: ContentRequest, settings: ContentSettings) -> list[tuple[str, list[str]]]:
@@ -158,6 +210,8 @@ def check_call_to_action(
     if not cta:
         return []  # an empty field fails the shape check
     problems = []
+    if not _CTA_CHARACTERS.fullmatch(cta) or not any(c.isalpha() for c in cta):
+        problems.append(f"call to action {cta!r} is not words")
     if len(_LATIN_WORD.findall(cta)) > _CTA_MAX_WORDS or len(_CJK.findall(cta)) > _CTA_MAX_CJK:
         problems.append(f"call to action {cta!r} is a sentence, not a button")
     if _SMS_ACTIONS.search(cta):

@@ -1,6 +1,6 @@
 """Settings of the content step; the app nests this model (e.g. `CONTENT__LLM__BASE_URL`)."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
@@ -114,6 +114,11 @@ class LLMSettings(BaseModel):
         description="Stop sequences sent to the server (at most 4, OpenAI's limit): what a model "
         "writes after the JSON object, never inside it. The client also stops reading, and "
         "closes the stream, as soon as the object is complete.",
+    )
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Fields added to every request, for options a server has beyond OpenAI's "
+        '(llama.cpp: {"repeat_penalty": 1.1, "min_p": 0.05}; vLLM: {"top_k": 20}).',
     )
     response_format: Literal["json_schema", "json_object", "plain"] = Field(
         "json_schema",

@@ -57,6 +57,8 @@ async def test_an_error_naming_the_format_steps_down_whatever_its_status(
     assert (first.path, second.path) == ("llm", "llm")
     # Negotiated once: the second message goes straight to the mode that worked.
     assert formats(fake_llm) == ["json_schema", "json_object", "json_object"]
+    # json_object carries the schema too (llama-cpp-python constrains decoding to it).
+    assert fake_llm.requests[1]["response_format"]["schema"]["additionalProperties"] is False
 
 
 async def test_a_server_without_structured_output_gets_a_plain_prompt(

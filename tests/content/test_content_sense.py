@@ -115,12 +115,46 @@ def test_copy_names_an_item_or_the_topic_it_was_given() -> None:
         ),
         ("wechat", GOOD.model_copy(update={"body": GOOD.body + " View details"}), "WeChat"),
         ("sms", Copy(title="", body="Tap the button below. Reply TD to opt out", cta=""), "SMS"),
+        ("push", GOOD.model_copy(update={"cta": "※⁍{% }{}"}), "is not words"),
     ],
 )
 def test_the_call_to_action_fits_the_channel(channel: str, copy: Copy, detail: str) -> None:
     found = failures(copy, request(channel))
     assert [reason for reason, _ in found] == [Reason.CTA_MISMATCH]
     assert detail in found[0][1]
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        GOOD.model_copy(update={"body": "Your {{item1_name}} is waiting.\nCode:"}),
+        GOOD.model_copy(update={"body": "Your {{item1_name}} is waiting,"}),
+        GOOD.model_copy(update={"body": "Your code: {{coupon_code}}, {"}),
+        GOOD.model_copy(update={"title": "你的{{item1_name}}："}),
+    ],
+)
+def test_text_left_hanging_is_unfinished(copy: Copy) -> None:
+    assert Reason.UNFINISHED_TEXT in reasons(copy, request())
+
+
+def test_a_label_followed_by_its_value_is_finished() -> None:
+    body = "Your {{item1_name}} is waiting.\nAvailability:\n{{item1_name}}: {{item1_stock_note}}"
+    assert failures(GOOD.model_copy(update={"body": body}), request()) == []
+
+
+def test_numbers_come_from_a_source() -> None:
+    # The stage 1 template offers returns within 7 days; a model's 30 days is a new promise.
+    promise = GOOD.model_copy(update={"body": "Your {{item1_name}} waits: returns within 30 days."})
+    assert failures(promise, request()) == [(Reason.INVENTED_NUMBER, "numbers no source gave: 30")]
+    sourced = GOOD.model_copy(update={"body": "Your {{item1_name}} waits: returns within 7 days."})
+    assert failures(sourced, request()) == []
+    named = ProductSnapshot(sku="S-42", name="Trail shoe 42", price=Decimal("599"))
+    size = GOOD.model_copy(update={"body": "Your Trail shoe 42 is waiting."})
+    assert failures(size, request(recent_items=[named])) == []
+    chinese = Copy(
+        title="购物车", body="你的{{item1_name}}还在，30天日新闪护卫。", cta="回到购物车"
+    )
+    assert reasons(chinese, request(locale="zh-CN")) == [Reason.INVENTED_NUMBER]
 
 
 async def test_the_writer_records_the_failed_sense_check_and_falls_back(

@@ -209,11 +209,10 @@ def reply_content(reply: str | dict[str, Any], messages: list[dict[str, str]]) -
         return "Sure! Here is your copy: {title: 'Your picks', body: 'are waiting'"
     if reply == "truncated":
         return '{"title": "Your picks are waiting", "body": "Your picks are still'
-    system = messages[0]["content"]
-    user = messages[1]["content"] if len(messages) > 1 else ""
-    copy = good_copy(system, user)
-    chinese = "Language: Simplified Chinese" in system
-    opt_out = _quoted_after(system, "must end with the opt-out line") or ""
+    prompt = "\n".join(m["content"] for m in messages[:2])
+    copy = good_copy(prompt)
+    chinese = "Language: Simplified Chinese" in prompt
+    opt_out = _quoted_after(prompt, "must end with the opt-out line") or ""
     if reply == "wrong_price":
         copy["body"] = ("现价¥1.99。" if chinese else "Now only ¥1.99. ") + copy["body"]
     elif reply == "banned_word":
@@ -232,12 +231,13 @@ def reply_content(reply: str | dict[str, Any], messages: list[dict[str, str]]) -
     return json.dumps(copy, ensure_ascii=False)
 
 
-def good_copy(system: str, user: str) -> dict[str, Any]:
+def good_copy(prompt: str) -> dict[str, Any]:
     """Copy that follows the prompt's channel rules and uses only the placeholders it lists."""
-    chinese = "Language: Simplified Chinese" in system
-    channel = re.search(r"Channel: (\w+)\.", system)
+    chinese = "Language: Simplified Chinese" in prompt
+    channel = re.search(r"Channel: (\w+)\.", prompt)
     channel_name = channel.group(1) if channel else "inapp"
-    available = set(re.findall(r"\{\{(\w+)\}\}", user.split("Placeholders you may use:")[-1]))
+    listed = re.search(r"Placeholders you may use: (.*)", prompt)
+    available = set(re.findall(r"\{\{(\w+)\}\}", listed.group(1) if listed else ""))
     lines = ["你的心仪好物还在等你。" if chinese else "Your picks are still waiting for you."]
     if {"item1_name", "item1_price"} <= available:
         sep = "：" if chinese else ": "
@@ -253,17 +253,17 @@ def good_copy(system: str, user: str) -> dict[str, Any]:
         "disclaimers": [],
     }
     if channel_name == "sms":
-        opt_out = _quoted_after(system, "must end with the opt-out line") or ""
+        opt_out = _quoted_after(prompt, "must end with the opt-out line") or ""
         base = "你的心仪好物还在等你。" if chinese else "Your picks are still waiting."
         return {"title": "", "body": f"{base} {opt_out}", "cta": "", "disclaimers": []}
     if channel_name == "email":
-        unsubscribe = _quoted_after(system, "on its own last line,") or ""
+        unsubscribe = _quoted_after(prompt, "on its own last line,") or ""
         copy["body"] += (
             "\n" + ("常见问题：" if chinese else "FAQ: ") + "{{faq_link}}\n" + unsubscribe
         )
     if channel_name == "wechat":
-        copy["cta"] = _quoted_after(system, "cta is exactly") or ""
-        validity = _quoted_after(system, "the offer's validity")
+        copy["cta"] = _quoted_after(prompt, "cta is exactly") or ""
+        validity = _quoted_after(prompt, "the offer's validity")
         if validity:
             copy["body"] += "\n" + validity
     return copy
