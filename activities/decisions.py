@@ -255,7 +255,13 @@ class DecisionActivities:
             result.path,
             notes,
         )
-        return decision.model_copy(update={"content": content})
+        return decision.model_copy(
+            update={
+                "content": content,
+                "content_path": result.path,
+                "content_reasons": [reason.value for reason in result.reasons],
+            }
+        )
 
 
 async def _experiment_arm(

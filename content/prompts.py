@@ -60,8 +60,7 @@ Items (live catalog):
 $items
 Offer:
 $offer
-Placeholders you may use: $placeholders
-Our usual message, to write afresh in your own words: $example"""
+Placeholders you may use: $placeholders$example"""
 
 _RETRY_V2 = """\
 Your answer failed these checks:
@@ -143,7 +142,7 @@ def build_messages(request: ContentRequest, settings: ContentSettings) -> list[M
         placeholders=", ".join(
             token(name) for name in [*slots, *sorted(allowed_personal_placeholders(request))]
         ),
-        example=json.dumps(render_fallback(request, settings).model_dump(), ensure_ascii=False),
+        example=_example(request, settings),
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
@@ -167,6 +166,13 @@ def retry_messages(
 def scrub(text: str) -> str:
     """Mask anything shaped like an e-mail address or phone number."""
     return _PHONE.sub("[removed]", _EMAIL.sub("[removed]", text))
+
+
+def _example(request: ContentRequest, settings: ContentSettings) -> str:
+    if not settings.prompt_example:
+        return ""
+    usual = json.dumps(render_fallback(request, settings).model_dump(), ensure_ascii=False)
+    return f"\nOur usual message, to write afresh in your own words: {usual}"
 
 
 def _context(request: ContentRequest) -> str:

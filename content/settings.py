@@ -131,6 +131,12 @@ class LLMSettings(BaseModel):
 class ContentSettings(BaseModel):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     prompt_version: Literal["v2"] = "v2"
+    prompt_example: bool = Field(
+        True,
+        description="Show the model our usual wording for the message (the template's) as an "
+        "example to write afresh: small models need it (SmolLM2-135M passes the checks only by "
+        "copying it), capable ones vary more without it.",
+    )
     brand_name: str = "our store"
     brand_tone: str = "warm, clear and honest; short sentences; helpful rather than pushy"
     faq_url: str = "https://shop.example.com/help/faq"

@@ -122,6 +122,10 @@ async def test_copy_from_the_real_model_is_checked_or_falls_back(
             live = await with_live_items(request, catalog)
             examples.append(check_copy(render_fallback(live, settings), live, settings)[0])
         negotiated = llm.mode
+        # The same messages without our usual wording in the prompt: what the model writes
+        # on its own.
+        alone = settings.model_copy(update={"prompt_example": False})
+        unaided = [await write_copy(r, llm, catalog, None, alone) for r in requests]
     calls = real_llm.requests()[started:]
     formats = [(json.loads(c["body"]).get("response_format") or {}).get("type") for c in calls]
     answered = [c for c in calls if c["status"] == 200]
@@ -134,21 +138,25 @@ async def test_copy_from_the_real_model_is_checked_or_falls_back(
     print(
         f"\nreal model, {len(requests)} messages one by one: {figures(results)}; "
         f"{verbatim} of the {len(from_llm)} LLM copies are the prompt's example word for word; "
-        f"format {negotiated} (asked: {formats[:2]}, then the same); {len(calls)} calls, "
-        f"{seconds(answered)}"
+        f"without the example: {figures(unaided)}; format {negotiated} (asked: {formats[:2]}, "
+        f"then the same); {len(calls)} calls, {seconds(answered)}"
     )
-    for request, result in zip(requests, results, strict=True):
+    for request, result, own in zip(requests, results, unaided, strict=True):
         print(f"  {request.channel.value} {request.locale}: {result.path} {result.reasons}")
         if result.path != "template":
             print(f"    {result.content.model_dump_json()}")
+        print(f"    without the example: {own.path} {own.reasons}")
+        if own.path != "template":
+            print(f"    {own.content.model_dump_json()}")
 
     # Negotiated once, to a structured mode, and kept.
     assert negotiated in ("json_schema", "json_object")
     first = formats.index(negotiated)
     assert formats[first:] == [negotiated] * (len(formats) - first)
-    assert not any(Reason.LLM_HTTP_ERROR in r.reasons for r in results)
+    assert not any(Reason.LLM_HTTP_ERROR in r.reasons for r in [*results, *unaided])
     assert ended_by_deadline(answered, settings.llm.timeout_seconds)
-    assert all(sound(r) for r in results), [r.model_dump() for r in results if not sound(r)]
+    unsound = [r.model_dump() for r in [*results, *unaided] if not sound(r)]
+    assert not unsound, unsound
     assert from_llm, figures(results)
 
 
@@ -182,7 +190,9 @@ async def test_an_abandoned_call_does_not_hold_the_server(real_llm: RealLLM) -> 
         started = time.monotonic()
         await llm.complete(hello, max_tokens=20)
         after = time.monotonic() - started
-    abandoned = next(r for r in real_llm.requests()[before:] if '"min_tokens": 3000' in r["body"])
+    abandoned = next(
+        r for r in real_llm.requests()[before:] if json.loads(r["body"])["max_tokens"] == 3000
+    )
     ran = abandoned["ended"] - abandoned["received"]
     would_run = 3000 / rate
     print(
