@@ -7,10 +7,9 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from content import ContentSettings, LLMSettings
-from models.journey_runs import JourneyState
-from tests.conftest import eventually, make_settings, unique, worker_stack
+from tests.conftest import Stack, eventually, make_settings, unique, worker_stack
 from tests.fakes.llm_server import FakeLLM, fake_llm
-from tests.journey_helpers import midday_timezone, post_event, put_customer
+from tests.journey_helpers import abandon_a_cart
 from tests.smtp_server import SmtpSink
 
 __all__ = ["fake_llm"]  # the fixture
@@ -25,27 +24,13 @@ NONSENSE = {
 }
 
 
-async def abandon_a_cart(stack: Any, smtp: SmtpSink, item: str) -> tuple[str, JourneyState]:
-    customer_id = unique("c")
-    email = f"{customer_id}@example.com"
-    await put_customer(
-        stack,
-        customer_id,
-        email=email,
-        locale="en-GB",
-        consent={"email": True},
-        timezone=midday_timezone(),
+async def abandon(stack: Stack, item: str) -> tuple[str, str]:
+    """The customer id and email address of a customer whose cart journey ran to its end."""
+    email = f"{unique('c')}@example.com"
+    customer_id, _ = await abandon_a_cart(
+        stack, item, locale="en-GB", consent={"email": True}, email=email
     )
-    cart = {
-        "cart_id": unique("cart"),
-        "items": [{"sku": unique("sku"), "name": item, "price": 59.0, "quantity": 1}],
-        "total": 59.0,
-    }
-    await post_event(stack, customer_id, "cart_updated", cart)
-    handle = stack.client.get_workflow_handle(
-        f"cart_abandonment:{customer_id}", result_type=JourneyState
-    )
-    return customer_id, await handle.result()
+    return customer_id, email
 
 
 async def test_the_api_and_the_timeline_say_who_wrote_each_message(
@@ -65,9 +50,9 @@ async def test_the_api_and_the_timeline_say_who_wrote_each_message(
     )
     async with worker_stack(temporal_env, settings) as stack:
         fake_llm.default = NONSENSE
-        fooled, _ = await abandon_a_cart(stack, smtp, "Linen shirt")
+        fooled, fooled_email = await abandon(stack, "Linen shirt")
         fake_llm.default = "good"
-        served, _ = await abandon_a_cart(stack, smtp, "Wool scarf")
+        served, served_email = await abandon(stack, "Wool scarf")
 
         fallbacks = (await stack.http.get(f"/v1/customers/{fooled}/messages")).json()
         llm_copy = (await stack.http.get(f"/v1/customers/{served}/messages")).json()
@@ -77,12 +62,10 @@ async def test_the_api_and_the_timeline_say_who_wrote_each_message(
         assert [(m["content_path"], m["content_reasons"]) for m in llm_copy] == [("llm", [])] * 3
 
         # What the customers received.
-        fooled_subjects = {m["Subject"] for m in smtp.to(f"{fooled}@example.com")}
+        fooled_subjects = {m["Subject"] for m in smtp.to(fooled_email)}
         assert "Journey: Cart Abandonment" not in fooled_subjects
         assert fooled_subjects == {m["content"]["title"] for m in fallbacks}
-        assert {m["Subject"] for m in smtp.to(f"{served}@example.com")} == {
-            "Your picks are waiting"
-        }
+        assert {m["Subject"] for m in smtp.to(served_email)} == {"Your picks are waiting"}
 
         async def decided() -> list[dict[str, Any]]:
             entries = (await stack.http.get(f"/v1/customers/{fooled}/timeline")).json()["entries"]

@@ -164,19 +164,6 @@ async def test_llm_down_or_absent_uses_the_template(catalog: CatalogClient) -> N
     assert (absent.path, absent.reasons) == ("template", [Reason.LLM_NOT_CONFIGURED])
 
 
-async def test_server_without_structured_output_gets_json_object_then_plain(
-    fake_llm: FakeLLM, catalog: CatalogClient
-) -> None:
-    fake_llm.rejected_formats = {"json_schema", "json_object"}
-    settings = settings_for(fake_llm)
-    async with LLMClient(settings.llm) as llm:
-        first = await write_copy(make_request(), llm, catalog, None, settings)
-        second = await write_copy(make_request("inapp"), llm, catalog, None, settings)
-    assert first.path == second.path == "llm"
-    formats = [(r.get("response_format") or {}).get("type") for r in fake_llm.requests]
-    assert formats == ["json_schema", "json_object", None, None]  # the client remembers
-
-
 async def test_prompts_carry_no_personal_data(fake_llm: FakeLLM, catalog: CatalogClient) -> None:
     customer = {"name": "Zhang Wei", "email": "zhang.wei@example.com", "phone": "+86 138 0013 8000"}
     with pytest.raises(ValidationError):

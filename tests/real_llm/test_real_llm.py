@@ -35,10 +35,9 @@ from content import (
     with_live_items,
     write_copy,
 )
-from models.journey_runs import JourneyState
-from tests.conftest import make_settings, unique, worker_stack
+from tests.conftest import make_settings, worker_stack
 from tests.fakes.catalog_server import FakeCatalog
-from tests.journey_helpers import midday_timezone, post_event, put_customer
+from tests.journey_helpers import abandon_a_cart
 from tests.real_llm.conftest import RealLLM
 from tests.smtp_server import SmtpSink
 
@@ -235,27 +234,16 @@ async def test_cart_journeys_through_the_real_model(
 
         async def abandon(person: tuple[str, str, str, str], item: str) -> str:
             name, email, phone, locale = person
-            customer_id = unique("rl")
-            await put_customer(
+            first, last = name.split()
+            customer_id, _ = await abandon_a_cart(
                 stack,
-                customer_id,
+                item,
                 email=email,
                 phone=phone,
                 locale=locale,
                 consent={"email": True},
-                timezone=midday_timezone(),
-                attributes={"first_name": name.split()[0], "last_name": name.split()[1]},
+                attributes={"first_name": first, "last_name": last},
             )
-            cart = {
-                "cart_id": unique("cart"),
-                "items": [{"sku": unique("sku"), "name": item, "price": 59.0, "quantity": 1}],
-                "total": 59.0,
-            }
-            await post_event(stack, customer_id, "cart_updated", cart)
-            handle = stack.client.get_workflow_handle(
-                f"cart_abandonment:{customer_id}", result_type=JourneyState
-            )
-            await handle.result()
             return customer_id
 
         # One after another: llama-cpp-python serves one request at a time, and journeys sending
