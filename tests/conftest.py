@@ -95,6 +95,20 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
     )
 
 
+def mail_settings(
+    database_url: str, data_dir: Path, smtp: SmtpSink, **overrides: object
+) -> Settings:
+    """make_settings with email going to the session's SMTP server."""
+    return make_settings(
+        database_url,
+        data_dir,
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        smtp_timeout_seconds=2.0,
+        **overrides,
+    )
+
+
 class Stack:
     """API + worker against the session's Temporal server, one fresh task queue per test."""
 
@@ -139,10 +153,7 @@ async def worker_stack(
 async def stack(
     temporal_env: WorkflowEnvironment, sqlite_url: str, smtp: SmtpSink, tmp_path: Path
 ) -> AsyncIterator[Stack]:
-    settings = make_settings(
-        sqlite_url, tmp_path, smtp_host=smtp.host, smtp_port=smtp.port, smtp_timeout_seconds=2.0
-    )
-    async with worker_stack(temporal_env, settings) as stack:
+    async with worker_stack(temporal_env, mail_settings(sqlite_url, tmp_path, smtp)) as stack:
         yield stack
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from content import ContentSettings, LLMSettings
-from tests.conftest import Stack, eventually, make_settings, unique, worker_stack
+from tests.conftest import Stack, eventually, mail_settings, unique, worker_stack
 from tests.fakes.llm_server import FakeLLM, fake_llm
 from tests.journey_helpers import abandon_a_cart
 from tests.smtp_server import SmtpSink
@@ -40,14 +40,8 @@ async def test_the_api_and_the_timeline_say_who_wrote_each_message(
     tmp_path: Path,
     fake_llm: FakeLLM,
 ) -> None:
-    settings = make_settings(
-        sqlite_url,
-        tmp_path,
-        smtp_host=smtp.host,
-        smtp_port=smtp.port,
-        smtp_timeout_seconds=2.0,
-        content=ContentSettings(llm=LLMSettings(base_url=fake_llm.base_url, timeout_seconds=2)),
-    )
+    llm = LLMSettings(base_url=fake_llm.base_url, timeout_seconds=2)
+    settings = mail_settings(sqlite_url, tmp_path, smtp, content=ContentSettings(llm=llm))
     async with worker_stack(temporal_env, settings) as stack:
         fake_llm.default = NONSENSE
         fooled, fooled_email = await abandon(stack, "Linen shirt")

@@ -35,7 +35,7 @@ from content import (
     with_live_items,
     write_copy,
 )
-from tests.conftest import make_settings, worker_stack
+from tests.conftest import mail_settings, worker_stack
 from tests.fakes.catalog_server import FakeCatalog
 from tests.journey_helpers import abandon_a_cart
 from tests.real_llm.conftest import RealLLM
@@ -213,14 +213,7 @@ async def test_cart_journeys_through_the_real_model(
     """Five customers abandon carts; every message of their journeys is the model's checked
     copy or the template with its reason, and the server never saw who they are."""
     content = ContentSettings(llm=llm_settings(real_llm, timeout_seconds=20, temperature=0.0))
-    settings = make_settings(
-        sqlite_url,
-        tmp_path,
-        smtp_host=smtp.host,
-        smtp_port=smtp.port,
-        smtp_timeout_seconds=2.0,
-        content=content,
-    )
+    settings = mail_settings(sqlite_url, tmp_path, smtp, content=content)
     people = [
         ("Zhang Wei", "zhang.wei@example.com", "+86 138 0013 8000", "zh-CN"),
         ("Ada Lovelace", "ada.lovelace@example.com", "+44 7700 900123", "en-GB"),
