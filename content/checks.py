@@ -3,7 +3,6 @@
 import json
 import re
 from collections.abc import Iterable
-from functools import cache
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -13,6 +12,7 @@ from content.figures import check_figures
 from content.placeholders import as_text, measured_length, placeholders_in, render_copy
 from content.reasons import CheckFailure, CheckResult, Reason
 from content.request import ContentRequest
+from content.sense import check_sense, word_pattern
 from content.settings import ContentSettings
 from content.slots import allowed_personal_placeholders, slot_values
 from models.channels import Channel
@@ -21,7 +21,9 @@ _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'）)，。]+", re.IGNORECASE)
 
 
 def parse_copy(raw: str) -> Copy | CheckFailure:
-    """The LLM's answer as Copy; tolerates a Markdown fence or chatter around one JSON object."""
+    """The LLM's answer as Copy, read strictly: one JSON object with exactly the four fields,
+    each of its type (a Markdown fence or a line of chatter around it is tolerated, nothing is
+    guessed or repaired)."""
     start, end = raw.find("{"), raw.rfind("}")
     if start < 0 or end < start:
         return CheckFailure(reason=Reason.INVALID_JSON, detail="no JSON object in the answer")
@@ -29,15 +31,18 @@ def parse_copy(raw: str) -> Copy | CheckFailure:
         data = json.loads(raw[start : end + 1])
     except json.JSONDecodeError as exc:
         return CheckFailure(reason=Reason.INVALID_JSON, detail=f"not valid JSON: {exc.msg}")
-    if isinstance(data, dict) and isinstance(data.get("disclaimers"), str):
-        data["disclaimers"] = [data["disclaimers"]] if data["disclaimers"] else []
+    expected = "expected {title, body, cta, disclaimers}"
+    unexpected = sorted(set(data) - set(Copy.model_fields)) if isinstance(data, dict) else []
+    if unexpected:
+        return CheckFailure(
+            reason=Reason.INVALID_SHAPE, detail=f"{expected}; unexpected: {', '.join(unexpected)}"
+        )
     try:
         return Copy.model_validate(data)
     except ValidationError as exc:
         fields = ", ".join(".".join(map(str, e["loc"])) or "root" for e in exc.errors())
         return CheckFailure(
-            reason=Reason.INVALID_SHAPE,
-            detail=f"expected {{title, body, cta, disclaimers}}; wrong or missing: {fields}",
+            reason=Reason.INVALID_SHAPE, detail=f"{expected}; wrong or missing: {fields}"
         )
 
 
@@ -60,6 +65,15 @@ def check_copy(
     return rendered, CheckResult(failures=failures)
 
 
+def check_llm_copy(
+    draft: Copy, request: ContentRequest, settings: ContentSettings
+) -> tuple[Copy, CheckResult]:
+    """check_copy, then whether the copy makes sense to its reader (content.sense): what a model
+    wrote is judged for that too, the templates' wording and subject were chosen by people."""
+    copy, result = check_copy(draft, request, settings)
+    return copy, CheckResult(failures=[*result.failures, *check_sense(draft, request, settings)])
+
+
 def check_placeholders(copy: Copy, allowed: set[str]) -> list[CheckFailure]:
     unknown = sorted(placeholders_in(copy.full_text()) - allowed)
     if not unknown:
@@ -73,7 +87,7 @@ def check_placeholders(copy: Copy, allowed: set[str]) -> list[CheckFailure]:
 
 
 def check_banned_terms(text: str, term_lists: Iterable[list[str]]) -> list[CheckFailure]:
-    hits = [term for terms in term_lists for term in terms if _term_pattern(term).search(text)]
+    hits = [term for terms in term_lists for term in terms if word_pattern(term).search(text)]
     return [
         CheckFailure(reason=Reason.BANNED_WORD, detail=f"banned or exaggerated term {term!r}")
         for term in dict.fromkeys(hits)
@@ -162,12 +176,3 @@ def check_channel_rules(
 def _contains_any(text: str, terms: Iterable[str]) -> bool:
     lowered = text.lower()
     return any(term.lower() in lowered for term in terms)
-
-
-@cache
-def _term_pattern(term: str) -> re.Pattern[str]:
-    # Word boundaries only where the term starts or ends with a Latin letter or digit, so that
-    # "#1" and Chinese terms still match inside running text.
-    before = r"(?<![A-Za-z0-9])" if term[:1].isascii() and term[:1].isalnum() else ""
-    after = r"(?![A-Za-z0-9])" if term[-1:].isascii() and term[-1:].isalnum() else ""
-    return re.compile(before + re.escape(term) + after, re.IGNORECASE)

@@ -22,8 +22,11 @@ class Copy(BaseModel):
     cta: str
     disclaimers: list[str] = Field(default_factory=list)
 
+    def parts(self) -> list[str]:
+        return [self.title, self.body, self.cta, *self.disclaimers]
+
     def full_text(self) -> str:
-        return "\n".join([self.title, self.body, self.cta, *self.disclaimers])
+        return "\n".join(self.parts())
 
     def content_hash(self) -> str:
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
@@ -31,8 +34,7 @@ class Copy(BaseModel):
 
 def sms_text(copy: Copy) -> str:
     """The exact SMS to send: every non-empty part on one line (the length limit applies to it)."""
-    parts = [copy.title, copy.body, copy.cta, *copy.disclaimers]
-    return " ".join(part.strip() for part in parts if part.strip())
+    return " ".join(part.strip() for part in copy.parts() if part.strip())
 
 
 class Attempt(BaseModel):

@@ -77,7 +77,7 @@ def fill_placeholders(copy: Copy, values: dict[str, str]) -> Copy:
     the customer's values. A first name is cut to its reserved width so the checked length holds.
     Raises MissingPlaceholderError if the copy uses a placeholder that `values` lacks.
     """
-    needed = set().union(*(placeholders_in(part) for part in _parts(copy))) - set(LITERAL_VALUES)
+    needed = set().union(*(placeholders_in(part) for part in copy.parts())) - set(LITERAL_VALUES)
     missing = sorted(needed - set(values))
     if missing:
         raise MissingPlaceholderError(f"no value for placeholder(s): {', '.join(missing)}")
@@ -85,7 +85,3 @@ def fill_placeholders(copy: Copy, values: dict[str, str]) -> Copy:
     if "first_name" in filled:
         filled["first_name"] = filled["first_name"][: PERSONAL_PLACEHOLDERS["first_name"]]
     return render_copy(copy, filled)
-
-
-def _parts(copy: Copy) -> list[str]:
-    return [copy.title, copy.body, copy.cta, *copy.disclaimers]

@@ -5,12 +5,14 @@ from elsewhere (product names, categories) is still scrubbed of anything that lo
 e-mail address or a phone number before it is sent.
 """
 
+import json
 import re
 from string import Template
 
 from pydantic import BaseModel, ConfigDict
 
 from catalog.models import Availability
+from content.fallback import render_fallback
 from content.library import load_library
 from content.placeholders import PERSONAL_PLACEHOLDERS, token
 from content.reasons import CheckFailure
@@ -31,52 +33,84 @@ class PromptTemplate(BaseModel):
     retry: str
 
 
-_SYSTEM_V1 = """\
-You write short marketing messages for $brand_name, a retailer selling online and in stores.
+# The system message is the same for every message of a deployment, so servers that cache a
+# prompt's prefix (llama.cpp, vLLM, OpenAI) evaluate it once; what varies is in the user message.
+_SYSTEM_V2 = """\
+You write short messages from $brand_name, a shop selling online and in stores, to one customer.
 Brand tone: $brand_tone.
-Language: $language. Channel: $channel. Variant: $variant ($variant_style).
 
 Rules:
-1. Prices, discounts, stock levels and offers come only from the placeholders listed in the user \
-message, written exactly as given (for example {{item1_price}}). Never write such a figure \
-yourself, never change, compute or invent one, and do not mention a price, discount, stock level \
-or offer that has no placeholder.
-2. No exaggerated or absolute claims, no superlatives, no promises beyond the context \
-(forbidden for example: $banned_examples).
-3. You know nothing personal about the customer. Greet them only with {{first_name}}, if at all. \
-A coupon code appears only as its placeholder.
-4. No links except the placeholders given.
-5. $channel_rules
-6. Answer with exactly one JSON object and nothing else:
+1. Prices, discounts, stock levels, offers, codes and links appear only as the placeholders \
+listed in the user message, copied exactly (for example {{item1_price}}). Never write such a \
+figure yourself, never change or invent one, and mention no offer that has no placeholder.
+2. No exaggerated or absolute claims, no superlatives (forbidden for example: $banned_examples).
+3. You know nothing personal about the customer. Greet them only with {{first_name}}, if at all.
+4. Write only what the customer reads: name the item or topic the message is about, in plain \
+words. Never write our internal words (journey, stage, segment, intent, variant, placeholder, \
+SKU), field names or labels.
+5. Answer with exactly one JSON object and nothing else:
 {"title": string, "body": string, "cta": string, "disclaimers": [string]}"""
 
-_USER_V1 = """\
-Write the $variant copy for this message.
-Journey: $journey, stage $stage. Purchase intent: $intent.
-Customer context (anonymous):
-- interest categories: $interests
-- price sensitivity: $price_sensitivity
-- active hours: $active_hours
-- support topic: $support_topic
+_USER_V2 = """\
+Language: $language. Channel: $channel. Style: $variant_style.
+$channel_rules
+What the message is for: $purpose
+What we know (anonymous): $context
 Items (live catalog):
 $items
 Offer:
 $offer
-Placeholders you may use: $placeholders"""
+Placeholders you may use: $placeholders$example"""
 
-_RETRY_V1 = """\
+_RETRY_V2 = """\
 Your answer failed these checks:
 $failures
-Write the copy again, following every rule. Answer with the JSON object only."""
+Write the message again, following every rule. Answer with the JSON object only."""
 
 PROMPTS: dict[str, PromptTemplate] = {
-    "v1": PromptTemplate(version="v1", system=_SYSTEM_V1, user=_USER_V1, retry=_RETRY_V1),
+    "v2": PromptTemplate(version="v2", system=_SYSTEM_V2, user=_USER_V2, retry=_RETRY_V2),
+}
+
+# What each message is for, in words a customer could read: the prompt never shows our ids.
+PURPOSES: dict[str, str] = {
+    "welcome": "welcome a new customer; point them to picks from the categories they like and "
+    "to their first-order benefit",
+    "browse_abandonment": "the customer looked at an item but did not add it to the cart; "
+    "remind them of it with its current price and availability",
+    "cart_abandonment.stage1": "the customer left items in the cart without paying; remind "
+    "them and help with what may hold them back: size, returns, payment",
+    "cart_abandonment.stage2": "the items are still in the cart hours later; remind them and "
+    "present the benefit below",
+    "cart_abandonment.stage3": "a last reminder a day later: the items are still in the cart "
+    "and a personal code is valid for a limited time",
+    "price_drop": "an item the customer viewed or put in the cart has a new price; tell them, "
+    "with the current price",
+    "low_stock": "an item the customer viewed or put in the cart is running low; tell them, "
+    "with the current availability",
+    "post_support": "the customer's support request was just resolved; thank them, give help "
+    "on its topic, and suggest the items below",
+    "offer_expiry": "the customer's coupon expires soon; remind them, with its validity",
+    "winback.price": "the customer has not shopped for a while and cares about price; invite "
+    "them back with the benefit below",
+    "winback.category": "the customer has not shopped for a while; invite them back with new "
+    "arrivals in the categories they like",
+    "winback.service": "the customer has not shopped since a disappointing experience; "
+    "apologise and present the benefit below, as care rather than a sales push",
+    "store_reminder": "a member who visits our stores regularly; remind them that their "
+    "benefits work in store and online with one code, and offer the store map",
+    "cross_sell": "after a recent purchase, suggest items that go well with it; members get "
+    "early access to new arrivals",
 }
 
 _LANGUAGE_NAMES = {"en": "English", "zh": "Simplified Chinese"}
 _VARIANT_STYLES = {
     "rational": "factual: current price, availability and practical benefits",
     "emotional": "warm and personal: how it feels to own or use it, still without exaggeration",
+}
+_INTENT = {
+    "cold": "just browsing",
+    "warm": "interested",
+    "hot": "close to buying",
 }
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
@@ -92,30 +126,23 @@ def build_messages(request: ContentRequest, settings: ContentSettings) -> list[M
     system = Template(prompt.system).substitute(
         brand_name=settings.brand_name,
         brand_tone=settings.brand_tone,
-        language=_LANGUAGE_NAMES[request.language],
-        channel=request.channel.value,
-        variant=request.variant,
-        variant_style=_VARIANT_STYLES[request.variant],
         banned_examples=", ".join(
             f'"{t}"' for terms in settings.banned_terms.values() for t in terms[:4]
         ),
-        channel_rules=_channel_rules(request, settings, slots),
     )
-    window = request.active_window
     user = Template(prompt.user).substitute(
-        variant=request.variant,
-        journey=scrub(request.journey),
-        stage=scrub(request.stage),
-        intent=request.intent_segment or "unknown",
-        interests=", ".join(scrub(c) for c in request.interest_categories) or "unknown",
-        price_sensitivity=request.price_sensitivity or "unknown",
-        active_hours=f"{window.start:%H:%M}-{window.end:%H:%M}" if window else "unknown",
-        support_topic=request.support_topic or "none",
+        language=_LANGUAGE_NAMES[request.language],
+        channel=request.channel.value,
+        variant_style=_VARIANT_STYLES[request.variant],
+        channel_rules=_channel_rules(request, settings, slots),
+        purpose=PURPOSES[request.template_id],
+        context=_context(request),
         items=_items(request, settings, slots),
         offer=_offer(request, slots),
         placeholders=", ".join(
             token(name) for name in [*slots, *sorted(allowed_personal_placeholders(request))]
         ),
+        example=_example(request, settings),
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
@@ -143,6 +170,29 @@ def scrub(text: str) -> str:
     return _PHONE.sub("[removed]", _EMAIL.sub("[removed]", text))
 
 
+def _example(request: ContentRequest, settings: ContentSettings) -> str:
+    if not settings.prompt_example:
+        return ""
+    usual = json.dumps(render_fallback(request, settings).model_dump(), ensure_ascii=False)
+    return f"\nOur usual message, to write afresh in your own words: {usual}"
+
+
+def _context(request: ContentRequest) -> str:
+    facts = []
+    if request.intent_segment:
+        facts.append(_INTENT[request.intent_segment])
+    if request.interest_categories:
+        facts.append("likes " + ", ".join(scrub(c) for c in request.interest_categories))
+    if request.price_sensitivity:
+        facts.append(f"{request.price_sensitivity} price sensitivity")
+    if request.active_window:
+        window = request.active_window
+        facts.append(f"usually shops {window.start:%H:%M}-{window.end:%H:%M}")
+    if request.support_topic:
+        facts.append(f"their support request was about {request.support_topic}")
+    return "; ".join(facts) or "nothing"
+
+
 def _channel_rules(
     request: ContentRequest, settings: ContentSettings, slots: dict[str, str]
 ) -> str:
@@ -164,20 +214,19 @@ def _channel_rules(
             )
         case Channel.EMAIL:
             return (
-                "Email: title is the subject line. The body must contain the FAQ link "
-                f'{token("faq_link")} and, on its own last line, "{phrases.unsubscribe_line}".'
+                "Email: title is the subject line; cta a few words for the button. The body must "
+                f"contain the FAQ link {token('faq_link')} and, on its own last line, "
+                f'"{phrases.unsubscribe_line}".'
             )
         case Channel.WECHAT:
             validity = (
-                f' and the offer\'s validity "{phrases.valid_until_line}"'
+                f'; the body states the offer\'s validity "{phrases.valid_until_line}"'
                 if "offer_valid_until" in slots
                 else ""
             )
-            return (
-                f'WeChat service message: the text must contain "{phrases.view_details}"{validity}.'
-            )
+            return f'WeChat service message: cta is exactly "{phrases.view_details}"{validity}.'
         case _:
-            return "In-app message: short title, two or three sentences of body, a clear cta."
+            return "In-app message: short title, two or three sentences of body, cta a few words."
 
 
 def _items(request: ContentRequest, settings: ContentSettings, slots: dict[str, str]) -> str:

@@ -21,6 +21,13 @@ class Reason(StrEnum):
     # wording
     BANNED_WORD = "banned_word"
     UNKNOWN_LINK = "unknown_link"
+    # sense: would a customer understand it
+    WRONG_LANGUAGE = "wrong_language"
+    UNFINISHED_TEXT = "unfinished_text"
+    INVENTED_NUMBER = "invented_number"
+    NAMES_NOTHING_GIVEN = "names_nothing_given"
+    INTERNAL_TERM = "internal_term"
+    CTA_MISMATCH = "cta_mismatch"
     # figures against the live catalog and the offer's source of truth
     PRICE_MISMATCH = "price_mismatch"
     PRICE_UNVERIFIABLE = "price_unverifiable"
@@ -33,6 +40,7 @@ class Reason(StrEnum):
     LLM_TIMEOUT = "llm_timeout"
     LLM_HTTP_ERROR = "llm_http_error"
     LLM_BAD_RESPONSE = "llm_bad_response"
+    LLM_TRUNCATED = "llm_truncated"
 
 
 class CheckFailure(BaseModel):

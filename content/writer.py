@@ -12,7 +12,7 @@ import structlog
 from catalog.client import CatalogClient
 from catalog.models import ProductSnapshot, unknown_product
 from content.cache import CopyCache
-from content.checks import check_copy, parse_copy
+from content.checks import check_copy, check_llm_copy, parse_copy
 from content.copy_text import Attempt, Copy, CopyPath, CopyResult
 from content.fallback import fallback_version, render_fallback
 from content.figures import check_figures
@@ -22,6 +22,7 @@ from content.prompts import build_messages, prompt_version, retry_messages
 from content.reasons import CheckFailure, CheckResult, Reason
 from content.request import VARIANTS, ContentRequest, OfferTerms, Variant
 from content.settings import ContentSettings
+from telemetry import metrics
 
 log = structlog.get_logger(__name__)
 
@@ -120,10 +121,11 @@ async def _generate(
         attempts.append(Attempt(path="llm", failures=[not_configured]))
     else:
         messages = build_messages(request, settings)
+        max_tokens = settings.llm.max_tokens.for_channel(request.channel)
         path: CopyPath
         for path in ("llm", "llm_retry"):
             try:
-                answer = await llm.complete(messages)
+                answer = await llm.complete(messages, max_tokens=max_tokens)
             except LLMError as exc:
                 attempts.append(Attempt(path=path, failures=[exc.failure]))
                 break
@@ -131,10 +133,12 @@ async def _generate(
             if isinstance(parsed, CheckFailure):
                 failures = [parsed]
             else:
-                copy, checks = check_copy(parsed, request, settings)
+                copy, checks = check_llm_copy(parsed, request, settings)
                 if checks.ok:
+                    metrics.llm_copy.labels("passed").inc()
                     return _result(request, copy, path, attempts, checks, settings, key, llm.model)
                 failures = checks.failures
+            metrics.llm_copy.labels(failures[0].reason.value).inc()
             attempts.append(Attempt(path=path, failures=failures))
             messages = retry_messages(messages, answer, failures, settings)
     copy, checks = check_copy(render_fallback(request, settings), request, settings)

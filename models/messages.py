@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from models.channels import Channel
 
@@ -45,3 +45,11 @@ class MessageDecision(BaseModel):
     fallback_channels: list[Channel] = []
     created_at: datetime
     content: MessageContent | None = None
+    content_path: str | None = Field(
+        None, description="Who wrote the copy: llm, llm_retry (after one failed check) or template"
+    )
+    content_reasons: list[str] = Field(
+        default_factory=list,
+        description="Why the LLM's answers were not used, as reason codes (llm_timeout, "
+        "wrong_language, price_mismatch, ...); empty for LLM copy on its first try",
+    )

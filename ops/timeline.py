@@ -17,6 +17,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecution
 from temporalio.converter import decode_typed_search_attributes
 
+from models.messages import MessageDecision
 from models.search_attributes import JOURNEY_KIND, JOURNEY_STEP
 from ops.queries import literal
 from storage.events import events_for_customer
@@ -75,7 +76,8 @@ async def _record_entries(
             at=message.created_at,
             kind=EntryKind.MESSAGE_DECIDED,
             summary=f"{message.step}: {message.status} ({message.reason})"
-            + (f" via {message.channel}" if message.channel else ""),
+            + (f" via {message.channel}" if message.channel else "")
+            + _copy_summary(message),
             journey=message.journey,
             workflow_id=message.workflow_id,
             detail={
@@ -85,11 +87,21 @@ async def _record_entries(
                 "status": message.status,
                 "reason": message.reason,
                 "trigger_event_id": message.trigger_event_id,
+                "content_path": message.content_path,
+                "content_reasons": message.content_reasons,
             },
         )
         for message in messages
     ]
     return entries
+
+
+def _copy_summary(message: MessageDecision) -> str:
+    """ ", copy by llm" or ", copy by template (llm_timeout)"; nothing before the copy exists."""
+    if message.content_path is None:
+        return ""
+    reasons = f" ({', '.join(message.content_reasons)})" if message.content_reasons else ""
+    return f", copy by {message.content_path}{reasons}"
 
 
 async def _run_entries(client: Client, execution: WorkflowExecution) -> list[TimelineEntry]:

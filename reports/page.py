@@ -1,5 +1,6 @@
-"""The report page: KPIs against targets, the funnel, experiments — server-rendered HTML with
-inline SVG charts, readable without JavaScript. Every value from the records is escaped."""
+"""The report page: KPIs against targets, the funnel, experiments, who wrote the copy —
+server-rendered HTML with inline SVG charts, readable without JavaScript. Every value from the
+records is escaped."""
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from experiments.definitions import Experiment
 from experiments.lift import Lift
 from offers.catalogue import Offer
+from reports.copy_sources import CopySources, copy_sources
 from reports.experiment_results import (
     ExperimentReport,
     ExperimentResult,
@@ -31,7 +33,7 @@ DASH = "—"
 
 
 def render_report_page(
-    kpis: KpiReport, funnel_report: Funnel, experiments: ExperimentReport
+    kpis: KpiReport, funnel_report: Funnel, experiments: ExperimentReport, copy: CopySources
 ) -> str:
     journey = (
         f"&middot; journey <b>{escape(funnel_report.journey)}</b>" if funnel_report.journey else ""
@@ -51,6 +53,7 @@ def render_report_page(
         funnel_table=_funnel_table(funnel_report),
         experiments="".join(_experiment(result) for result in experiments.experiments)
         or "<p>No experiment defined or recorded.</p>",
+        copy_sources=_copy_sources(copy),
     )
 
 
@@ -144,6 +147,37 @@ def _funnel_table(funnel: Funnel) -> str:
         footer=f"Total: {total.sent} sent, {total.delivered} delivered, {total.opened} opened, "
         f"{total.clicked} clicked, {total.converted} converted; {total.held_out} held out, "
         f"{total.held_out_converted} of them converted.",
+    )
+
+
+def _copy_sources(copy: CopySources) -> str:
+    rows = [
+        f'<tr data-journey="{escape(row.journey)}" data-channel="{escape(row.channel or "")}">'
+        f"<td>{escape(row.journey)}</td><td>{escape(row.channel or DASH)}</td>"
+        f'<td class="num">{row.written}</td><td class="num">{row.llm}</td>'
+        f'<td class="num">{row.llm_retry}</td><td class="num">{row.template}</td>'
+        f'<td class="num fallback-rate">{_share(row.fallback_rate)}</td></tr>'
+        for row in copy.rows
+    ]
+    total = copy.total
+    table = _table(
+        "copy-table",
+        ["Journey", "Channel", "Written", "LLM", "LLM after a retry", "Template", "Fallback rate"],
+        rows,
+    )
+    reasons = _table(
+        "fallback-reasons",
+        ["Why the template was used", "Messages"],
+        [
+            f'<tr data-reason="{escape(reason)}"><td><code>{escape(reason)}</code></td>'
+            f'<td class="num">{count}</td></tr>'
+            for reason, count in copy.fallback_reasons.items()
+        ],
+    )
+    return (
+        f'<p class="lift" id="fallback-rate">Fallback rate <b>{_share(total.fallback_rate)}</b>: '
+        f"{total.template} of {total.written} messages from the template, {total.llm} from the "
+        f"LLM on its first try, {total.llm_retry} after a retry.</p>{table}{reasons}"
     )
 
 
@@ -264,9 +298,10 @@ async def build_report_page(
     experiments: Mapping[str, Experiment],
     offers: Mapping[str, Offer],
 ) -> str:
-    """Compute the three reports over `period` and render them as one page."""
+    """Compute the reports over `period` and render them as one page."""
     return render_report_page(
         await kpi_report(session, period, now, settings, offers),
         await funnel(session, period, experiments, settings.conversion_window, journey),
         await experiment_report(session, period, experiments, settings.conversion_window),
+        await copy_sources(session, period, journey),
     )

@@ -331,7 +331,7 @@ def _settled(
     _log_settled(decision, channel, MessageStatus.SENT, reason)
     update: dict[str, object] = {"status": MessageStatus.SENT, "reason": reason, "channel": channel}
     if copy is not None:
-        update["content"] = copy.content
+        update |= copy.on_decision()
     return decision.model_copy(update=update)
 
 

@@ -50,7 +50,7 @@ class SendPath:
         parcel = await self._parcel(request, decided)
         assert parcel.copy is not None
         await set_content(self._single_statements, decision.message_id, parcel.copy)
-        return decision.model_copy(update={"content": parcel.copy.content})
+        return decision.model_copy(update=parcel.copy.on_decision())
 
     async def deliver(self, request: DeliverMessage) -> MessageDecision:
         """Deliver a message decided (with its copy) by `prepare`."""

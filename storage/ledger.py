@@ -47,6 +47,14 @@ class StoredCopy:
             "content_notes": self.notes[:400],
         }
 
+    def on_decision(self) -> dict[str, Any]:
+        """The decision's fields this copy sets (as to_decision reads them back from the row)."""
+        return {
+            "content": self.content,
+            "content_path": self.path,
+            "content_reasons": _reasons(self.notes[:400]),
+        }
+
 
 def message_id_for(idempotency_key: str) -> str:
     """A short id derived from the key, so every retry of a step names the same message."""
@@ -301,4 +309,10 @@ def to_decision(row: MessageRow | Row) -> MessageDecision:
         fallback_channels=row.fallback_channels or [],
         created_at=row.created_at,
         content=content,
+        content_path=row.content_path,
+        content_reasons=_reasons(row.content_notes or ""),
     )
+
+
+def _reasons(notes: str) -> list[str]:
+    return [reason for reason in notes.split(",") if reason]

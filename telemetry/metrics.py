@@ -4,7 +4,7 @@ Increment them where the thing happens, once per thing: an activity that is retr
 its decision already recorded must not count it again.
 """
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 messages_decided = Counter(
     "journey_messages_decided",
@@ -23,6 +23,18 @@ llm_fallbacks = Counter(
     "Copy written by the deterministic template instead of the LLM, by reason "
     "(e.g. unavailable, invalid_output, check_failed)",
     ["reason"],
+)
+llm_requests = Histogram(
+    "journey_llm_request_seconds",
+    "Calls to the LLM endpoint, by outcome (ok, format_rejected, llm_timeout, llm_http_error, "
+    "llm_unavailable, llm_bad_response, llm_truncated): seconds until the answer was complete",
+    ["outcome"],
+    buckets=(0.25, 0.5, 1, 2, 4, 8, 16),
+)
+llm_copy = Counter(
+    "journey_llm_copy",
+    "Answers of the LLM judged by the checks: passed, or the reason of the first failed check",
+    ["result"],
 )
 guardrail_deferrals = Counter(
     "journey_guardrail_deferrals",

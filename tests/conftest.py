@@ -4,6 +4,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -31,6 +32,9 @@ API_KEY = "test-key"
 # through payloads recorded without it: the committed histories); under the development keys,
 # which the suite's settings resolve to as well, so the API's codec server reads them.
 DATA_CONVERTER = data_converter(Keyring.development())
+# The real-model tests need the `llm-test` extra (llama-cpp-python, built from source):
+# scripts/test-llm.sh installs it and runs them, as a CI step of their own.
+collect_ignore = [] if os.environ.get("REAL_LLM_TESTS") == "1" else ["real_llm"]
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +101,20 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
     )
 
 
+def mail_settings(
+    database_url: str, data_dir: Path, smtp: SmtpSink, **overrides: object
+) -> Settings:
+    """make_settings with email going to the session's SMTP server."""
+    return make_settings(
+        database_url,
+        data_dir,
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        smtp_timeout_seconds=2.0,
+        **overrides,
+    )
+
+
 class Stack:
     """API + worker against the session's Temporal server, one fresh task queue per test."""
 
@@ -125,18 +143,24 @@ class Stack:
         await self.reader.dispose()
 
 
-@pytest.fixture
-async def stack(
-    temporal_env: WorkflowEnvironment, sqlite_url: str, smtp: SmtpSink, tmp_path: Path
+@asynccontextmanager
+async def worker_stack(
+    temporal_env: WorkflowEnvironment, settings: Settings
 ) -> AsyncIterator[Stack]:
-    settings = make_settings(
-        sqlite_url, tmp_path, smtp_host=smtp.host, smtp_port=smtp.port, smtp_timeout_seconds=2.0
-    )
+    """The API and a worker with `settings`, on the session's Temporal server."""
     stack = Stack(settings, temporal_env.client)
     reads = session_factory(stack.reader)
     async with build_worker(temporal_env.client, settings, stack.sessions, reads=reads):
         yield stack
     await stack.close()
+
+
+@pytest.fixture
+async def stack(
+    temporal_env: WorkflowEnvironment, sqlite_url: str, smtp: SmtpSink, tmp_path: Path
+) -> AsyncIterator[Stack]:
+    async with worker_stack(temporal_env, mail_settings(sqlite_url, tmp_path, smtp)) as stack:
+        yield stack
 
 
 @pytest.fixture

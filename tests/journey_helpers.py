@@ -103,6 +103,21 @@ def full_cart(cart_id: str = "cart-1") -> dict[str, Any]:
     return {"cart_id": cart_id, "items": items, "total": 90.0}
 
 
+async def abandon_a_cart(stack: Stack, item: str, **profile: Any) -> tuple[str, JourneyState]:
+    """A new customer with `profile` leaves one `item` in a cart; their cart journey, run to its
+    end (time skipping on)."""
+    customer_id = unique("c")
+    await put_customer(stack, customer_id, timezone=midday_timezone(), **profile)
+    cart = {
+        "cart_id": unique("cart"),
+        "items": [{"sku": unique("sku"), "name": item, "price": 59.0, "quantity": 1}],
+        "total": 59.0,
+    }
+    await post_event(stack, customer_id, "cart_updated", cart)
+    handle = journey(stack, "cart_abandonment", customer_id)
+    return customer_id, await handle.result()
+
+
 def journey(stack: Stack, kind: str, customer_id: str) -> WorkflowHandle[Any, JourneyState]:
     return stack.client.get_workflow_handle(f"{kind}:{customer_id}", result_type=JourneyState)
 

@@ -120,13 +120,14 @@ def bandit() -> Experiment:
 async def seed_records(
     sessions: async_sessionmaker[AsyncSession], experiment: Experiment
 ) -> tuple[str, str]:
-    """Six cart messages in a two-arm bandit (three clicks, all on `rational`), two carts, two
-    signups, a winback send and a held-out customer; returns the period as query strings."""
+    """Six cart messages in a two-arm bandit (three clicks, all on `rational`; two with template
+    copy after an LLM timeout), two carts, two signups, a winback send and a held-out customer;
+    returns the period as query strings."""
     t0 = period_start()
     at = t0 + timedelta(hours=1)
     c = [unique("page") for _ in range(8)]
 
-    def cart_message(customer: str, arm: str, clicked: bool) -> MessageRow:
+    def cart_message(customer: str, arm: str, clicked: bool, copy: str = "llm") -> MessageRow:
         return message(
             customer,
             at,
@@ -136,12 +137,15 @@ async def seed_records(
             clicked_at=at + timedelta(minutes=5) if clicked else None,
             experiment_id=experiment.id,
             arm_id=arm,
+            content_path=copy,
+            content_notes="llm_timeout" if copy == "template" else "",
         )
 
     await seed(
         sessions,
         *[cart_message(c[i], "rational", clicked=True) for i in range(3)],
-        *[cart_message(c[i], "emotional", clicked=False) for i in range(3, 6)],
+        *[cart_message(c[i], "emotional", clicked=False, copy="template") for i in range(3, 5)],
+        cart_message(c[5], "emotional", clicked=False),
         cart_started(c[0], t0, "cart-0"),
         order(c[0], t0 + DAY, cart_id="cart-0"),
         cart_started(c[1], t0, "cart-1"),
@@ -221,6 +225,13 @@ async def test_the_report_page_renders_in_chromium_with_charts_and_figures(
     assert holdout is not None
     assert "Treated 1/1 (100.0%) vs holdout 0/1 (0.0%)" in holdout.group(1)
     assert 'class="estimate" data-difference="1"' in holdout.group(1)
+
+    # Who wrote the copy: 2 of the 6 cart messages fell back to the template.
+    fallback = re.search(r'<p class="lift" id="fallback-rate">(.*?)</p>', dom, re.S)
+    assert fallback is not None and "Fallback rate <b>33.3%</b>" in fallback.group(1)
+    push = re.search(r'<tr data-journey="cart_abandonment" data-channel="push">(.*?)</tr>', dom)
+    assert push is not None and '<td class="num fallback-rate">33.3%</td>' in push.group(1)
+    assert re.search(r'<tr data-reason="llm_timeout">.*?<td class="num">2</td>', dom)
 
     screenshot = tmp_path / "report.png"
     await chromium(tmp_path, f"--screenshot={screenshot}", "--window-size=1280,2400", url)

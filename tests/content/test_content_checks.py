@@ -184,8 +184,8 @@ def test_placeholders_and_links_must_be_the_ones_offered() -> None:
     assert reasons(link, request("inapp")) == [Reason.UNKNOWN_LINK]
 
 
-def test_parse_copy_accepts_fenced_json_and_rejects_the_rest() -> None:
-    fenced = '```json\n{"title": "t", "body": "b", "cta": "c", "disclaimers": "d"}\n```'
+def test_parse_copy_reads_one_object_strictly() -> None:
+    fenced = '```json\n{"title": "t", "body": "b", "cta": "c", "disclaimers": ["d"]}\n```'
     assert parse_copy(fenced) == Copy(title="t", body="b", cta="c", disclaimers=["d"])
     bad_json = parse_copy('{"title": "t", body: b}')
     assert isinstance(bad_json, CheckFailure) and bad_json.reason is Reason.INVALID_JSON
@@ -193,6 +193,12 @@ def test_parse_copy_accepts_fenced_json_and_rejects_the_rest() -> None:
     assert isinstance(no_json, CheckFailure) and no_json.reason is Reason.INVALID_JSON
     wrong_shape = parse_copy('{"title": "t", "text": "b"}')
     assert isinstance(wrong_shape, CheckFailure) and wrong_shape.reason is Reason.INVALID_SHAPE
+    # Nothing is guessed: an extra field or a field of the wrong type is not copy.
+    extra = parse_copy('{"title": "t", "body": "b", "cta": "c", "disclaimers": [], "sku": "x"}')
+    assert isinstance(extra, CheckFailure) and extra.reason is Reason.INVALID_SHAPE
+    assert "unexpected: sku" in extra.detail
+    as_text = parse_copy('{"title": "t", "body": "b", "cta": "c", "disclaimers": "d"}')
+    assert isinstance(as_text, CheckFailure) and as_text.reason is Reason.INVALID_SHAPE
 
 
 def test_fill_placeholders_after_checks() -> None:

@@ -43,6 +43,6 @@ def test_write_command_reports_the_path_and_reasons(
     args = ["write", str(path), "--llm-url", fake_llm.base_url, "--catalog-url"]
     result = runner.invoke(app, [*args, fake_catalog.base_url, "--timeout", "1"])
     assert result.exit_code == 0, result.output
-    assert "path: llm_retry (prompt-v1)" in result.output
+    assert "path: llm_retry (prompt-v2)" in result.output
     assert "llm failed: price_mismatch" in result.output
     assert "Trail shoe: ¥599" in result.output

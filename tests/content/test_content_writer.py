@@ -3,15 +3,13 @@
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-import pytest_asyncio
 from pydantic import ValidationError
 
-from catalog import CatalogClient, CatalogSettings, ProductSnapshot
+from catalog import CatalogClient, ProductSnapshot
 from content import (
     ContentRequest,
     ContentSettings,
@@ -61,15 +59,6 @@ def settings_for(llm: FakeLLM | None) -> ContentSettings:
     )
 
 
-@pytest_asyncio.fixture
-async def catalog(fake_catalog: FakeCatalog) -> AsyncIterator[CatalogClient]:
-    fake_catalog.set_product("SHOE-1", price="599", stock=3, name="Trail shoe", category="shoes")
-    async with CatalogClient(
-        CatalogSettings(base_url=fake_catalog.base_url, timeout_seconds=0.5)
-    ) as client:
-        yield client
-
-
 async def write(
     request: ContentRequest,
     fake_llm: FakeLLM | None,
@@ -88,7 +77,7 @@ async def test_good_llm_copy_is_used_with_live_figures(
     assert (result.path, result.reasons, result.checks.ok) == ("llm", [], True)
     assert "Trail shoe: ¥599" in result.content.body  # live price, not the cart's 650
     assert result.items[0].price == Decimal("599")
-    assert result.template_version == "prompt-v1"
+    assert result.template_version == "prompt-v2"
     assert result.model == "gpt-4o-mini"
     assert len(fake_llm.requests) == 1
     schema_request = fake_llm.requests[0]["response_format"]
@@ -175,19 +164,6 @@ async def test_llm_down_or_absent_uses_the_template(catalog: CatalogClient) -> N
     assert (absent.path, absent.reasons) == ("template", [Reason.LLM_NOT_CONFIGURED])
 
 
-async def test_server_without_structured_output_gets_json_object_then_plain(
-    fake_llm: FakeLLM, catalog: CatalogClient
-) -> None:
-    fake_llm.rejected_formats = {"json_schema", "json_object"}
-    settings = settings_for(fake_llm)
-    async with LLMClient(settings.llm) as llm:
-        first = await write_copy(make_request(), llm, catalog, None, settings)
-        second = await write_copy(make_request("inapp"), llm, catalog, None, settings)
-    assert first.path == second.path == "llm"
-    formats = [(r.get("response_format") or {}).get("type") for r in fake_llm.requests]
-    assert formats == ["json_schema", "json_object", None, None]  # the client remembers
-
-
 async def test_prompts_carry_no_personal_data(fake_llm: FakeLLM, catalog: CatalogClient) -> None:
     customer = {"name": "Zhang Wei", "email": "zhang.wei@example.com", "phone": "+86 138 0013 8000"}
     with pytest.raises(ValidationError):
@@ -220,8 +196,10 @@ async def test_two_variants_per_send(fake_llm: FakeLLM, catalog: CatalogClient) 
         "emotional": "emotional",
     }
     assert results["rational"].context_hash != results["emotional"].context_hash
-    systems = sorted(r["messages"][0]["content"] for r in fake_llm.requests)
-    assert "Variant: emotional" in systems[0] and "Variant: rational" in systems[1]
+    users = sorted(r["messages"][1]["content"] for r in fake_llm.requests)
+    assert "Style: warm and personal" in users[1] and "Style: factual" in users[0]
+    # The system message is the same for both (a server may cache the prefix).
+    assert len({r["messages"][0]["content"] for r in fake_llm.requests}) == 1
 
 
 async def test_price_changed_since_generation_fails_the_send_time_recheck(
@@ -312,3 +290,19 @@ async def test_result_survives_a_json_round_trip_for_durable_caches(
     assert restored == result
     assert restored.reasons == [Reason.BANNED_WORD]
     assert json.loads(result.model_dump_json())["checks"]["ok"] is True
+
+
+async def test_the_prompt_shows_our_usual_wording_unless_told_not_to(
+    fake_llm: FakeLLM, catalog: CatalogClient
+) -> None:
+    request = make_request("inapp")
+    await write(request, fake_llm, catalog)
+    shown = fake_llm.requests[-1]["messages"][1]["content"]
+    assert 'Our usual message, to write afresh in your own words: {"title": ' in shown
+    assert "cart_abandonment" not in "\n".join(fake_llm.prompts())  # our ids never shown
+    settings = settings_for(fake_llm).model_copy(update={"prompt_example": False})
+    async with LLMClient(settings.llm) as llm:
+        await write_copy(
+            request.model_copy(update={"variant": "emotional"}), llm, catalog, None, settings
+        )
+    assert "Our usual message" not in fake_llm.requests[-1]["messages"][1]["content"]

@@ -1,0 +1,282 @@
+"""The content step with a real model behind a real OpenAI-compatible server: llama-cpp-python
+serving SmolLM2-135M-Instruct, as a user would point CONTENT__LLM__BASE_URL at it.
+
+What the model writes is not fixed, so these tests assert what must hold whatever it writes:
+the format is negotiated, calls end within their budget, an abandoned call stops the server,
+every message is either LLM copy that passed every check or the template with its reason, some
+messages are the LLM's, and no personal data is in any request the server received. Each prints
+its figures (docs/content.md quotes them).
+"""
+
+import json
+import re
+import statistics
+import time
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from catalog import CatalogClient, CatalogSettings, ProductSnapshot
+from content import (
+    ContentRequest,
+    ContentSettings,
+    CopyResult,
+    LLMClient,
+    LLMError,
+    LLMSettings,
+    OfferTerms,
+    Reason,
+    check_copy,
+    render_fallback,
+    with_live_items,
+    write_copy,
+)
+from tests.conftest import mail_settings, worker_stack
+from tests.fakes.catalog_server import FakeCatalog
+from tests.journey_helpers import abandon_a_cart
+from tests.real_llm.conftest import RealLLM
+from tests.smtp_server import SmtpSink
+
+pytestmark = pytest.mark.timeout(900)
+
+ITEMS = {
+    "RL-SHOE": ("Trail running shoe", "shoes", "599", 3),
+    "RL-SHIRT": ("Linen shirt", "shirts", "259", 40),
+    "RL-MUG": ("Ceramic mug", "home", "49", 12),
+    "RL-BAG": ("Canvas tote bag", "bags", "129", 2),
+    "RL-SCARF": ("Wool scarf", "accessories", "189", 25),
+}
+OFFER = OfferTerms(offer_id="cart-20", kind="amount_off", value=Decimal(20), min_spend=Decimal(199))
+
+
+def llm_settings(real_llm: RealLLM, **overrides: Any) -> LLMSettings:
+    return LLMSettings(base_url=real_llm.base_url, model=real_llm.model, **overrides)
+
+
+def sound(result: CopyResult) -> bool:
+    """LLM copy that passed every check, or the template with the reason it was used."""
+    if result.path == "template":
+        return bool(result.reasons) and result.checks.ok
+    return result.checks.ok and result.path in ("llm", "llm_retry")
+
+
+def figures(results: list[CopyResult]) -> str:
+    paths = Counter(r.path for r in results)
+    reasons = Counter(reason.value for r in results for reason in r.reasons)
+    return f"copy by {dict(paths)}, reasons {dict(reasons.most_common())}"
+
+
+def ended_by_deadline(records: list[dict[str, Any]], timeout: float) -> bool:
+    """Every call the server finished with had ended by the client's deadline (completed, or
+    stopped when the client hung up), with a second and a half for the server to notice."""
+    return all(r["ended"] - r["received"] <= timeout + 1.5 for r in records)
+
+
+def seconds(records: list[dict[str, Any]]) -> str:
+    times = [r["ended"] - r["received"] for r in records]
+    return f"median {statistics.median(times):.1f} s, max {max(times):.1f} s"
+
+
+async def test_copy_from_the_real_model_is_checked_or_falls_back(
+    real_llm: RealLLM, fake_catalog: FakeCatalog
+) -> None:
+    for sku, (name, category, price, stock) in ITEMS.items():
+        fake_catalog.set_product(sku, price=price, stock=stock, name=name, category=category)
+    # A 135M model on two (shared) cores: up to 20 s a call; temperature 0 for repeatable runs.
+    settings = ContentSettings(llm=llm_settings(real_llm, temperature=0.0, timeout_seconds=20))
+    requests = [
+        ContentRequest(
+            journey="cart_abandonment",
+            stage=str(stage),
+            channel=channel,
+            template_id=f"cart_abandonment.stage{stage}",
+            locale=locale,
+            intent_segment="warm",
+            interest_categories=[category],
+            recent_items=[ProductSnapshot(sku=sku, name=name)],
+            offer=OFFER if stage > 1 else None,
+            variant=variant,
+        )
+        for (sku, (name, category, *_)), channel, locale, stage, variant in zip(
+            [*ITEMS.items()] * 2,
+            ["inapp", "push", "email", "wechat", "sms", "inapp", "push", "inapp", "email", "push"],
+            ["en"] * 8 + ["zh-CN"] * 2,
+            [1, 1, 2, 2, 1, 3, 2, 1, 1, 1],
+            ["rational", "emotional"] * 5,
+            strict=True,
+        )
+    ]
+    started = len(real_llm.requests())
+    results, examples = [], []
+    async with (
+        LLMClient(settings.llm) as llm,
+        CatalogClient(CatalogSettings(base_url=fake_catalog.base_url)) as catalog,
+    ):
+        for request in requests:  # one at a time: each call's latency is its own
+            results.append(await write_copy(request, llm, catalog, None, settings))
+            live = await with_live_items(request, catalog)
+            examples.append(check_copy(render_fallback(live, settings), live, settings)[0])
+        negotiated = llm.mode
+        # The same messages without our usual wording in the prompt: what the model writes
+        # on its own.
+        alone = settings.model_copy(update={"prompt_example": False})
+        unaided = [await write_copy(r, llm, catalog, None, alone) for r in requests]
+    calls = real_llm.requests()[started:]
+    formats = [(json.loads(c["body"]).get("response_format") or {}).get("type") for c in calls]
+    answered = [c for c in calls if c["status"] == 200]
+    from_llm = [r for r in results if r.path != "template"]
+    verbatim = sum(
+        r.content == example
+        for r, example in zip(results, examples, strict=True)
+        if r.path != "template"
+    )
+    print(
+        f"\nreal model, {len(requests)} messages one by one: {figures(results)}; "
+        f"{verbatim} of the {len(from_llm)} LLM copies are the prompt's example word for word; "
+        f"without the example: {figures(unaided)}; format {negotiated} (asked: {formats[:2]}, "
+        f"then the same); {len(calls)} calls, {seconds(answered)}"
+    )
+    for request, result, own in zip(requests, results, unaided, strict=True):
+        print(f"  {request.channel.value} {request.locale}: {result.path} {result.reasons}")
+        if result.path != "template":
+            print(f"    {result.content.model_dump_json()}")
+        print(f"    without the example: {own.path} {own.reasons}")
+        if own.path != "template":
+            print(f"    {own.content.model_dump_json()}")
+
+    # Negotiated once, to a structured mode, and kept.
+    assert negotiated in ("json_schema", "json_object")
+    first = formats.index(negotiated)
+    assert formats[first:] == [negotiated] * (len(formats) - first)
+    assert not any(Reason.LLM_HTTP_ERROR in r.reasons for r in [*results, *unaided])
+    assert ended_by_deadline(answered, settings.llm.timeout_seconds)
+    unsound = [r.model_dump() for r in [*results, *unaided] if not sound(r)]
+    assert not unsound, unsound
+    assert from_llm, figures(results)
+
+
+async def test_an_abandoned_call_does_not_hold_the_server(real_llm: RealLLM) -> None:
+    """A call given up on at its deadline closes the stream, the server stops generating, and
+    the next call is served at once instead of waiting behind it."""
+    story = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
+    hello = [{"role": "user", "content": "Say hello in five words."}]
+    plain = {"response_format": "plain", "temperature": 0.0, "stop": []}
+
+    def forced(tokens: int) -> dict[str, Any]:
+        # llama-cpp-python's min_tokens: exactly `tokens` tokens, however the story goes.
+        return {**plain, "extra_body": {"min_tokens": tokens}}
+
+    async with LLMClient(llm_settings(real_llm, timeout_seconds=60, **forced(100))) as llm:
+        started = time.monotonic()
+        await llm.complete(story, max_tokens=100)
+        rate = 100 / (time.monotonic() - started)  # tokens per second, this machine, now
+    async with LLMClient(llm_settings(real_llm, timeout_seconds=60, **plain)) as llm:
+        started = time.monotonic()
+        await llm.complete(hello, max_tokens=20)
+        alone = time.monotonic() - started
+
+    before = len(real_llm.requests())
+    abandoned_settings = llm_settings(real_llm, timeout_seconds=1.5, **forced(3000))
+    async with LLMClient(abandoned_settings) as impatient:
+        with pytest.raises(LLMError) as gave_up:
+            await impatient.complete(story, max_tokens=3000)
+    assert gave_up.value.failure.reason is Reason.LLM_TIMEOUT
+    async with LLMClient(llm_settings(real_llm, timeout_seconds=60, **plain)) as llm:
+        started = time.monotonic()
+        await llm.complete(hello, max_tokens=20)
+        after = time.monotonic() - started
+    abandoned = next(
+        r for r in real_llm.requests()[before:] if json.loads(r["body"])["max_tokens"] == 3000
+    )
+    ran = abandoned["ended"] - abandoned["received"]
+    would_run = 3000 / rate
+    print(
+        f"\nabandoned call: {rate:.0f} tokens/s, so 3000 tokens take {would_run:.0f} s; the "
+        f"server stopped {ran:.1f} s after it came (client deadline 1.5 s); the next call took "
+        f"{after:.2f} s (alone: {alone:.2f} s)"
+    )
+    assert ran < 1.5 + 1.5 < would_run
+    assert after < alone + 1.5
+
+
+async def test_cart_journeys_through_the_real_model(
+    real_llm: RealLLM,
+    temporal_env: WorkflowEnvironment,
+    sqlite_url: str,
+    smtp: SmtpSink,
+    tmp_path: Path,
+) -> None:
+    """Five customers abandon carts; every message of their journeys is the model's checked
+    copy or the template with its reason, and the server never saw who they are."""
+    content = ContentSettings(llm=llm_settings(real_llm, timeout_seconds=20, temperature=0.0))
+    settings = mail_settings(sqlite_url, tmp_path, smtp, content=content)
+    people = [
+        ("Zhang Wei", "zhang.wei@example.com", "+86 138 0013 8000", "zh-CN"),
+        ("Ada Lovelace", "ada.lovelace@example.com", "+44 7700 900123", "en-GB"),
+        ("Grace Hopper", "grace.hopper@example.com", "+1 202 555 0147", "en-US"),
+        ("Li Na", "li.na@example.com", "+86 139 1234 5678", "en"),
+        ("Alan Turing", "alan.turing@example.com", "+44 7700 900456", "en-GB"),
+    ]
+    before = len(real_llm.requests())
+    started = time.monotonic()
+    async with worker_stack(temporal_env, settings) as stack:
+
+        async def abandon(person: tuple[str, str, str, str], item: str) -> str:
+            name, email, phone, locale = person
+            first, last = name.split()
+            customer_id, _ = await abandon_a_cart(
+                stack,
+                item,
+                email=email,
+                phone=phone,
+                locale=locale,
+                consent={"email": True},
+                attributes={"first_name": first, "last_name": last},
+            )
+            return customer_id
+
+        # One after another: llama-cpp-python serves one request at a time, and journeys sending
+        # at once would wait for each other at the server (docs/content.md).
+        names = [name for name, *_ in ITEMS.values()]
+        customers = [
+            await abandon(person, name) for person, name in zip(people, names, strict=True)
+        ]
+        messages = [
+            m
+            for c in customers
+            for m in (await stack.http.get(f"/v1/customers/{c}/messages")).json()["items"]
+        ]
+    elapsed = time.monotonic() - started
+    calls = real_llm.requests()[before:]
+    paths = Counter(m["content_path"] for m in messages)
+    reasons = Counter(
+        r for m in messages if m["content_path"] == "template" for r in m["content_reasons"]
+    )
+    print(
+        f"\nfive cart journeys through the real model in {elapsed:.0f} s: {len(messages)} "
+        f"messages, copy by {dict(paths)}; fallback reasons {dict(reasons.most_common())}; "
+        f"{len(calls)} calls, {seconds(calls)}"
+    )
+    for message in messages:
+        if message["content_path"] != "template":
+            print(f"  {message['step']}: {json.dumps(message['content'], ensure_ascii=False)}")
+
+    assert len(messages) == 15 and {m["status"] for m in messages} == {"sent"}
+    for message in messages:
+        if message["content_path"] == "template":
+            assert message["content_reasons"], message
+        else:
+            assert message["content_path"] in ("llm", "llm_retry"), message
+    assert paths["llm"] + paths["llm_retry"] > 0
+    assert ended_by_deadline(calls, content.llm.timeout_seconds)
+    # No personal data in anything the model's server received.
+    received = "\n".join(c["body"] for c in calls)
+    for name, email, phone, _ in people:
+        for value in (*name.split(), email, phone, phone.replace(" ", "")):
+            assert not re.search(rf"(?<!\w){re.escape(value)}(?!\w)", received), value
+    for customer_id in customers:
+        assert customer_id not in received
