@@ -13,6 +13,7 @@ from dormancy.settings import DormancySettings
 from experiments.settings import ExperimentSettings
 from guardrails.settings import GuardrailSettings
 from offers.settings import OfferSettings
+from profiles.settings import ProfileSettings
 from reports.settings import ReportSettings
 from scoring.settings import ScoringSettings
 from telemetry.settings import TelemetrySettings
@@ -71,6 +72,7 @@ class Settings(BaseSettings):
     channels: ChannelSettings = Field(default_factory=ChannelSettings)
     experiments: ExperimentSettings = Field(default_factory=ExperimentSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    profile: ProfileSettings = Field(default_factory=ProfileSettings)
 
     @property
     def resolved_database_url(self) -> str:

@@ -14,6 +14,7 @@ Event properties read for dormancy reasons (absent ones count as nothing):
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dormancy.assessment import assess_dormancy
@@ -59,7 +60,8 @@ def customer_facts(
     model: IntentModel | None,
     scoring: ScoringSettings,
     dormancy: DormancySettings,
-    rfm_top20: bool,
+    tags: dict[str, Any],
+    health_score: float | None,
     trigger: Event | None = None,
 ) -> CustomerFacts:
     if customer is None:
@@ -73,7 +75,9 @@ def customer_facts(
         intent_score=intent.score,
         segment=intent.segment,
         intent_source=intent.source,
-        rfm_top20=rfm_top20,
+        rfm_top20=tags.get("rfm_top20") is True,
+        tags=tags,
+        health_score=health_score,
     )
     summary = activity_summary(customer.customer_id, past, now)
     if summary is not None:

@@ -126,7 +126,6 @@ class FactsRequest(BaseModel):
     customer_id: str
     now: datetime = Field(description="the workflow's time: facts as of this moment")
     trigger: Event | None = Field(None, description="customer_dormant may carry tier and reason")
-    rank_rfm: bool = Field(False, description="compute the spend rank (a query over all orders)")
 
 
 class EntryRequest(BaseModel):

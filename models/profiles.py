@@ -7,7 +7,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from models.events import Event, EventType, Identifier
+from models.events import Event, Identifier
 
 TagValue = str | int | float | bool
 
@@ -70,8 +70,18 @@ class IncomingEvent(Event):
         return Event(customer_id=customer_id, **fields)
 
 
-# The event a segment entry is stored and routed as (profiles/segments.py).
-SEGMENT_EVENT = EventType.SEGMENT_ENTERED
+class MessageOutcome(BaseModel):
+    """One ledger row, as the profile reads it: what was sent and what came back."""
+
+    model_config = ConfigDict(frozen=True)
+
+    created_at: datetime
+    status: str
+    channel: str | None
+    opened_at: datetime | None = None
+    clicked_at: datetime | None = None
+    complained_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
 
 
 class HealthWeights(BaseModel):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from models.channels import CHANNEL_PRIORITY
 from models.customers import Customer
 from models.events import EventType
+from models.profiles import MessageOutcome
 from scoring.journey_features import BehaviourEvent, OrderSummary
 
 DAY = timedelta(days=1)
@@ -39,20 +40,6 @@ INTERACTIONS = frozenset(
 NEW_ARRIVALS_WINDOW = timedelta(days=7)
 # Local hours, by the part of the day they fall in (the `active_hours` tag).
 DAYPARTS = ((6, "morning"), (12, "afternoon"), (18, "evening"), (23, "night"))
-
-
-class MessageOutcome(BaseModel):
-    """One ledger row, as the profile reads it: what was sent and what came back."""
-
-    model_config = ConfigDict(frozen=True)
-
-    created_at: datetime
-    status: str
-    channel: str | None
-    opened_at: datetime | None = None
-    clicked_at: datetime | None = None
-    complained_at: datetime | None = None
-    unsubscribed_at: datetime | None = None
 
 
 class ProfileInputs(BaseModel):
@@ -176,7 +163,9 @@ def _support_figures(figures: Features, events: list[BehaviourEvent], now: datet
     figures.negative_tickets_180d = sum(
         1 for e in half_year if e.properties.get("sentiment") == "negative"
     )
-    hours = [h for e in half_year if (h := _number(e.properties.get("resolution_hours"))) is not None]
+    hours = [
+        h for e in half_year if (h := _number(e.properties.get("resolution_hours"))) is not None
+    ]
     figures.mean_resolution_hours_180d = sum(hours) / len(hours) if hours else None
 
 

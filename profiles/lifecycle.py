@@ -1,14 +1,15 @@
 """The lifecycle stage, by explicit rules read top to bottom (the first that holds wins):
 
-| stage | when |
-| --- | --- |
-| churned | no interaction for `churned_days` (365), or no order for as long |
-| new | no order yet, first seen within `new_days` (7) |
-| onboarding | no order yet and first seen within `onboarding_days` (30), or one order day so far, within it |
-| dormant_heavy / _medium / _light | days without an order (since first seen, for those who never ordered) from `dormant_heavy_days` (121) / `dormant_medium_days` (61) / `dormant_light_days` (30) |
-| at_risk | health score below `at_risk_health` (40) |
-| loyal | at least `loyal_orders_12m` (4) orders in 12 months |
-| active | everyone else |
+1. churned: no interaction for `churned_days` (365), or no order for as long;
+2. new: no order yet, first seen within `new_days` (7);
+3. onboarding: no order yet and first seen within `onboarding_days` (30), or one order day so
+   far, within it;
+4. dormant_heavy / dormant_medium / dormant_light: days without an order (since first seen, for
+   those who never ordered) from `dormant_heavy_days` (121) / `dormant_medium_days` (61) /
+   `dormant_light_days` (30);
+5. at_risk: health score below `at_risk_health` (40);
+6. loyal: at least `loyal_orders_12m` (4) orders in 12 months;
+7. active: everyone else.
 
 The numbers are the business's (models.profiles.LifecycleThresholds). The dormant boundaries are
 the winback tiers' (dormancy/tiers.py: 30-60 light, 61-120 medium, over 120 heavy), counted in days

@@ -129,11 +129,17 @@ TAGS: tuple[TagDefinition, ...] = (
     ),
     # Behaviour.
     _value(
-        "usual_channel", "behaviour", "most opened or clicked channel, 90 days", "core",
+        "usual_channel",
+        "behaviour",
+        "most opened or clicked channel, 90 days",
+        "core",
         "usual_channel",
     ),  # fmt: skip
     _value(
-        "active_hours", "behaviour", "part of the local day most active in, 30 days", "core",
+        "active_hours",
+        "behaviour",
+        "part of the local day most active in, 30 days",
+        "core",
         "active_hours",
     ),  # fmt: skip
     _flag(
@@ -166,8 +172,11 @@ TAGS: tuple[TagDefinition, ...] = (
     ),
     # Situation.
     _value(
-        "after_sales_type", "situation", "topic of the latest support ticket within 90 days",
-        "core", "after_sales_type",
+        "after_sales_type",
+        "situation",
+        "topic of the latest support ticket within 90 days",
+        "core",
+        "after_sales_type",
     ),  # fmt: skip
     _flag(
         "high_complaint_risk",

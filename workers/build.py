@@ -12,12 +12,14 @@ from activities.delivery import DeliveryActivities
 from activities.experiments import ExperimentActivities
 from activities.facts import JourneyFactsActivities
 from activities.offer_choice import OfferBook
+from activities.profile import ProfileActivities
 from activities.sending import SendActivities
 from catalog import CatalogClient
 from channels.setup import build_channels
 from content import LLMClient
 from offers.catalogue import load_catalogue
 from offers.uplift_model import load_uplift_model
+from profiles.segment_starts import SegmentStarter
 from scoring.model import IntentModel
 from scoring.settings import repo_path
 from settings import Settings
@@ -26,6 +28,7 @@ from storage.database import autocommit
 from telemetry.senders import instrument_senders
 from workflows.experiment_refresh import ExperimentRefreshWorkflow
 from workflows.journey import JourneyWorkflow
+from workflows.profile_scan import ProfileScanWorkflow
 
 
 def build_worker(
@@ -61,10 +64,11 @@ def build_worker(
     )
     sending = SendActivities(decisions, delivery)
     experiments = ExperimentActivities(sessions, settings.experiments.probability_best_draws)
+    profile = ProfileActivities(sessions, SegmentStarter(sessions, client, settings.task_queue))
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[JourneyWorkflow, ExperimentRefreshWorkflow],
+        workflows=[JourneyWorkflow, ExperimentRefreshWorkflow, ProfileScanWorkflow],
         activities=[
             sending.decide_and_deliver,
             # Runs from before the interpreter's third version decide and deliver apart.
@@ -75,6 +79,9 @@ def build_worker(
             # Runs from before the interpreter's fourth version admit in two reads.
             facts.enter_journey,
             experiments.refresh_experiments,
+            profile.refresh_rfm_edges,
+            profile.refresh_profile_page,
+            profile.start_segment_entries,
         ],
         workflow_runner=workflow_runner(strict=settings.strict_workflow_sandbox),
         # The SDK's default of 5 pollers, not the CPU, bounds throughput (see CONVENTIONS.md).

@@ -363,7 +363,6 @@ class JourneyWorkflow:
             customer_id=self._state.customer_id,
             now=workflow.now(),
             trigger=anchor,
-            rank_rfm=self._spec.reads_rfm(),
         )
 
     async def _load_facts(self, anchor: Event) -> None:

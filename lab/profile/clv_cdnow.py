@@ -124,7 +124,10 @@ def evaluate(data: Path) -> dict[str, object]:
     params = fit_bgnbd(x, t_x, big_t)
     horizon = (HOLDOUT_END - CALIBRATION_END).days / WEEK
     predicted = np.array(
-        [expected_purchases(params, int(xi), ti, Ti, horizon) for xi, ti, Ti in zip(x, t_x, big_t)]
+        [
+            expected_purchases(params, int(xi), ti, Ti, horizon)
+            for xi, ti, Ti in zip(x, t_x, big_t, strict=True)
+        ]
     )
     scipy_predicted = expected_purchases_scipy(params, x, t_x, big_t, horizon)
     naive = x

@@ -1,0 +1,97 @@
+"""Core tags within seconds of an event: the worker drains the profile queue.
+
+Every event writes its customer into `profile_queue` in its own transaction (storage/events.py),
+so the update cannot be lost between the API and here, and costs the API one statement instead
+of a second Temporal call. Each worker process runs one updater: it takes the due rows (locked
+and skipped by the others on PostgreSQL), recomputes those customers' core tags, scores and
+segments and removes the rows, all in one transaction. If that fails (the database is down, a
+bug on one customer) nothing of it is kept: the rows are put back with a backoff that doubles
+up to 5 minutes, and retried until the update lands. Segment entries it records are started at
+once (profiles/segment_starts.py); the scan's workflow starts any it could not.
+"""
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from profiles.clv import shipped_model
+from profiles.refresh import refresh_customers
+from profiles.segment_starts import SegmentStarter
+from profiles.settings import ProfileSettings
+from profiles.tags import CORE_TAGS
+from storage.profiles import current_config, dequeue, due_updates, postpone
+
+log = structlog.get_logger()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ProfileUpdater:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: ProfileSettings,
+        starter: SegmentStarter | None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._starter = starter
+        self._clock = clock
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            updated = await self.update_once()
+            if updated == 0:
+                # Nothing due (or the database is away): look again shortly.
+                try:
+                    await asyncio.wait_for(stop.wait(), self._settings.update_poll_seconds)
+                except TimeoutError:
+                    pass
+
+    async def update_once(self) -> int:
+        """One transaction's worth; returns the customers updated (0: none due or it failed)."""
+        now = self._clock()
+        ids: list[str] = []
+        try:
+            async with self._sessions.begin() as session:
+                rows = await due_updates(session, now, self._settings.update_batch)
+                ids = [row.customer_id for row in rows]
+                if not rows:
+                    return 0
+                causes = {row.customer_id: row.cause for row in rows}
+                config = await current_config(session)
+                entries = await refresh_customers(
+                    session, ids, causes, CORE_TAGS, "on_change", config, shipped_model(), now
+                )
+                for row in rows:
+                    await dequeue(session, row.customer_id, row.cause)
+                entry_ids = [entry.entry_id for entry in entries]
+        except (SQLAlchemyError, OSError) as err:
+            log.warning("profile update failed; retried", customers=len(ids), error=repr(err))
+            await self._postpone(ids, now)
+            return 0
+        if entry_ids and self._starter is not None:
+            try:
+                await self._starter.start_pending(
+                    len(entry_ids), self._settings.starts_per_second, entry_ids
+                )
+            except Exception as err:  # the scan's workflow starts what is left pending
+                log.warning("segment entries left for the scan", error=repr(err))
+        return len(ids)
+
+    async def _postpone(self, ids: list[str], now: datetime) -> None:
+        if not ids:
+            return  # it failed before it read the queue: the rows are untouched
+        backoff = timedelta(seconds=self._settings.retry_seconds)
+        try:
+            async with self._sessions.begin() as session:
+                await postpone(session, ids, now, backoff)
+        except (SQLAlchemyError, OSError):
+            pass  # still down: the rows stay due, and are tried again at the next poll
