@@ -1,7 +1,8 @@
 """A customer's journey timeline: our records and Temporal's histories merged in time order.
 
-From the database: every event received (events table) and every message decision with its
-reason (the contact ledger). From Temporal: every run with CustomerId = the customer (visibility),
+From the database: every event received (events table), every message decision with its
+reason (the contact ledger), and the profile's records: identities merged (or a merge refused),
+tag changes with their causes, segments entered. From Temporal: every run with CustomerId = the customer (visibility),
 its start and close, and each step it reached (the JourneyStep search attribute it upserted,
 read from the run's history, at the workflow time of the task that upserted it).
 """
@@ -20,11 +21,16 @@ from temporalio.converter import decode_typed_search_attributes
 from models.search_attributes import JOURNEY_KIND, JOURNEY_STEP
 from ops.queries import literal
 from storage.events import events_for_customer
+from storage.identity import merges_of
 from storage.ledger import messages_for_customer
+from storage.profiles import segment_entries_of, tag_changes
 
 
 class EntryKind(StrEnum):
+    IDENTITY_MERGED = "identity_merged"
     EVENT_RECEIVED = "event_received"
+    TAG_CHANGED = "tag_changed"
+    SEGMENT_ENTERED = "segment_entered"
     JOURNEY_STARTED = "journey_started"
     STEP_REACHED = "step_reached"
     MESSAGE_DECIDED = "message_decided"
@@ -56,6 +62,9 @@ async def _record_entries(
     async with sessions() as session:
         events = await events_for_customer(session, customer_id)
         messages = await messages_for_customer(session, customer_id)
+        merges = await merges_of(session, customer_id)
+        changes = await tag_changes(session, customer_id)
+        entered = await segment_entries_of(session, customer_id)
     entries = [
         TimelineEntry(
             at=event.received_at,
@@ -88,6 +97,50 @@ async def _record_entries(
             },
         )
         for message in messages
+    ]
+    entries += [
+        TimelineEntry(
+            at=merge.at,
+            kind=EntryKind.IDENTITY_MERGED,
+            summary=f"{merge.merged_id} {merge.outcome} into {merge.into_id} ({merge.reason})",
+            detail={
+                "merged_id": merge.merged_id,
+                "into_id": merge.into_id,
+                "outcome": merge.outcome,
+                "reason": merge.reason,
+                "event_id": merge.source,
+            },
+        )
+        for merge in merges
+    ]
+    entries += [
+        TimelineEntry(
+            at=change.at,
+            kind=EntryKind.TAG_CHANGED,
+            summary=f"tag {change.tag}: {change.old!r} -> {change.new!r}",
+            detail={
+                "tag": change.tag,
+                "old": change.old,
+                "new": change.new,
+                "cause": change.cause,
+                "version": change.version,
+            },
+        )
+        for change in changes
+    ]
+    entries += [
+        TimelineEntry(
+            at=entry.entered_at,
+            kind=EntryKind.SEGMENT_ENTERED,
+            summary=f"entered segment {entry.segment}",
+            detail={
+                "segment": entry.segment,
+                "entry_id": entry.entry_id,
+                "cause": entry.cause,
+                "started_at": entry.started_at.isoformat() if entry.started_at else None,
+            },
+        )
+        for entry in entered
     ]
     return entries
 

@@ -20,6 +20,7 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.customers import CustomerProfile
 from models.profiles import IdentifierKind
 from storage.identity import (
     find_by_identifier,
@@ -90,3 +91,23 @@ def _strongest_holder(found: list) -> str | None:  # type: ignore[type-arg]
 def _minted(secret: str, identifier: tuple[IdentifierKind, str, bool]) -> str:
     kind, value, _ = identifier
     return ANONYMOUS_PREFIX + identifier_key(secret, kind, value)[:24]
+
+
+async def link_profile_identifiers(
+    session: AsyncSession, secret: str, customer_id: str, profile: CustomerProfile, now: datetime
+) -> None:
+    """The contact details a backend puts on a profile are that customer's verified identifiers,
+    unless another customer holds one already: a profile update merges no one (events do)."""
+    given = [
+        (IdentifierKind.EMAIL, profile.email),
+        (IdentifierKind.PHONE, profile.phone),
+        (IdentifierKind.WECHAT_OPENID, profile.wechat_openid),
+    ]
+    for kind, value in given:
+        if not value:
+            continue
+        row = await find_by_identifier(session, secret, kind, str(value))
+        if row is None or row.customer_id == customer_id:
+            await link_identifier(
+                session, secret, kind, str(value), customer_id, True, "profile", now
+            )

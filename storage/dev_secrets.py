@@ -22,3 +22,12 @@ def unsubscribe_secret(settings: Settings) -> str:
     if configured is not None:
         return configured.get_secret_value()
     return dev_secret(settings.data_dir, "dev-unsubscribe-secret")
+
+
+def identity_key(settings: Settings) -> str:
+    """The key of the identifier hashes (storage/identity.py): PROFILE__IDENTITY_KEY, or a dev
+    one."""
+    configured = settings.profile.identity_key
+    if configured is not None:
+        return configured.get_secret_value()
+    return dev_secret(settings.data_dir, "dev-identity-key")

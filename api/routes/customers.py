@@ -1,14 +1,16 @@
 from fastapi import APIRouter
 
-from api.deps import SessionsDep, utcnow
+from api.deps import SessionsDep, SettingsDep, utcnow
 from api.errors import ApiError, error_responses
 from channels.outbox import outbox_for_customer
 from models.channels import Channel
 from models.customers import Customer, CustomerProfile
 from models.events import Identifier
 from models.messages import MessageDecision
+from profiles.identity import link_profile_identifiers
 from storage.consent import set_consent
 from storage.customers import get_customer, to_customer, upsert_customer
+from storage.dev_secrets import identity_key
 from storage.ledger import messages_for_customer
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
@@ -16,10 +18,14 @@ router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
 @router.put("/{customer_id}", summary="Create or replace a customer's profile and consent")
 async def put_customer(
-    customer_id: Identifier, profile: CustomerProfile, sessions: SessionsDep
+    customer_id: Identifier, profile: CustomerProfile, sessions: SessionsDep, settings: SettingsDep
 ) -> Customer:
     async with sessions.begin() as session:
-        return await upsert_customer(session, customer_id, profile, utcnow())
+        customer = await upsert_customer(session, customer_id, profile, utcnow())
+        # Its contact details identify it: events that carry them resolve to it.
+        key = identity_key(settings)
+        await link_profile_identifiers(session, key, customer_id, profile, utcnow())
+        return customer
 
 
 @router.put(

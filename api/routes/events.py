@@ -8,9 +8,11 @@ from temporalio.service import RPCError
 
 from api.deps import SessionsDep, SettingsDep, TemporalDep, utcnow
 from api.errors import ApiError
+from api.identity import resolve_event
 from api.routing import JourneyAction, journeys_started_by, route_event
 from api.temporal import temporal_unavailable
-from models.events import Event, validate_properties
+from models.events import validate_properties
+from models.profiles import IncomingEvent
 from storage.events import mark_routed, store_and_claim
 from telemetry import metrics
 
@@ -42,13 +44,20 @@ class EventAccepted(BaseModel):
     },
 )
 async def post_event(
-    event: Event, settings: SettingsDep, sessions: SessionsDep, temporal: TemporalDep
+    incoming: IncomingEvent, settings: SettingsDep, sessions: SessionsDep, temporal: TemporalDep
 ) -> EventAccepted:
-    if errors := validate_properties(event):
+    if errors := validate_properties(incoming):
         raise ApiError(422, errors[0]["reason"], field=errors[0]["field"])
     now = utcnow()
-    if not now - MAX_AGE <= event.occurred_at <= now + MAX_SKEW:
+    if not now - MAX_AGE <= incoming.occurred_at <= now + MAX_SKEW:
         raise ApiError(422, "must be within the last year and not in the future", "occurred_at")
+    try:
+        # Who it is about (docs/profile.md): the identifiers stop here.
+        event = await resolve_event(incoming, settings, sessions, temporal, now)
+    except (SQLAlchemyError, OSError) as err:
+        raise database_unavailable() from err
+    except RPCError as err:
+        raise temporal_unavailable() from err
     try:
         row, new, active = await store_and_claim(sessions, event, now, journeys_started_by(event))
     except (SQLAlchemyError, OSError) as err:
