@@ -86,10 +86,10 @@ async def move_journeys(
                 continue
             workflow_id = journey.workflow_id(merge.merged_id)
             state = await _end(client, workflow_id)
-            if state is None or state.anchor_event_id is None:
+            if state is None or state.anchor_event_id is None or state.entered_at is None:
                 continue  # not running any more: nothing to move
             async with sessions.begin() as session:
-                await forget_entry(session, workflow_id, [state.anchor_event_id])
+                await forget_entry(session, workflow_id, state.entered_at)
                 anchor = await session.get(EventRow, state.anchor_event_id)
             if anchor is not None:
                 event = Event(

@@ -1,10 +1,11 @@
 """A customer's journey timeline: our records and Temporal's histories merged in time order.
 
 From the database: every event received (events table), every message decision with its
-reason (the contact ledger), and the profile's records: identities merged (or a merge refused),
-tag changes with their causes, segments entered. From Temporal: every run with CustomerId = the customer (visibility),
-its start and close, and each step it reached (the JourneyStep search attribute it upserted,
-read from the run's history, at the workflow time of the task that upserted it).
+reason (the contact ledger), and the profile's records: identities merged (or a merge
+refused), tag changes with their causes, segments entered. From Temporal: every run with
+CustomerId = the customer (visibility), its start and close, and each step it reached (the
+JourneyStep search attribute it upserted, read from the run's history, at the workflow time of
+the task that upserted it).
 """
 
 import asyncio

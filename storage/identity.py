@@ -10,7 +10,6 @@ device id. When contact details get keyed-hash columns of their own (production 
 import hashlib
 import hmac
 import re
-from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -225,14 +224,11 @@ async def journeys_moved(session: AsyncSession, merge_id: int, now: datetime) ->
     )
 
 
-async def forget_entry(
-    session: AsyncSession, workflow_id: str, trigger_event_ids: Collection[str]
-) -> None:
+async def forget_entry(session: AsyncSession, workflow_id: str, entered_at: datetime) -> None:
     """The entry of a journey run ended by a merge: its successor under the surviving id enters
-    anew on the same trigger."""
+    anew in its place."""
     await session.execute(
         delete(JourneyEntryRow).where(
-            JourneyEntryRow.workflow_id == workflow_id,
-            JourneyEntryRow.trigger_event_id.in_(list(trigger_event_ids)),
+            JourneyEntryRow.workflow_id == workflow_id, JourneyEntryRow.entered_at == entered_at
         )
     )

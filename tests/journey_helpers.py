@@ -14,7 +14,12 @@ from temporalio.worker import Replayer
 from bench.harness import midday_timezone as midday_timezone  # the tests take it from here
 from models.events import Event, EventType, validate_properties
 from models.journey_runs import JourneyState, PrepareMessage
+from profiles.batch import refresh_rfm_edges
+from profiles.clv import shipped_model
+from profiles.refresh import refresh_customers
+from profiles.tags import TAGS
 from storage.events import store_event
+from storage.profiles import current_config
 from tests.conftest import Stack, unique
 from workflows.journey import JourneyWorkflow
 from workflows.sending import DECISION_ACTIVITIES
@@ -147,3 +152,16 @@ async def replay_and_keep(handle: WorkflowHandle[Any, Any], name: str) -> None:
     if os.environ.get("UPDATE_HISTORIES") == "1":
         HISTORIES.mkdir(parents=True, exist_ok=True)
         (HISTORIES / f"{name}.json").write_text(history.to_json())
+
+
+async def refresh_profiles(stack: Stack, *customer_ids: str) -> None:
+    """What the hourly batch does, for these customers only: the RFM edges over every buyer,
+    then their tags (RFM top 20 % among them)."""
+    now = datetime.now(UTC)
+    await refresh_rfm_edges(stack.sessions, now)
+    async with stack.sessions.begin() as session:
+        config = await current_config(session)
+        causes = dict.fromkeys(customer_ids, "test")
+        await refresh_customers(
+            session, customer_ids, causes, TAGS, "on_change", config, shipped_model(), now
+        )
