@@ -3,9 +3,9 @@
 From the database: every event received (events table), every message decision with its
 reason (the contact ledger), and the profile's records: identities merged (or a merge
 refused), tag changes with their causes, segments entered. From Temporal: every run with
-CustomerId = the customer (visibility), its start and close, and each step it reached (the
-JourneyStep search attribute it upserted, read from the run's history, at the workflow time of
-the task that upserted it).
+CustomerId = the customer or an anonymous customer merged into it (visibility), its start and
+close, and each step it reached (the JourneyStep search attribute it upserted, read from the
+run's history, at the workflow time of the task that upserted it).
 """
 
 import asyncio
@@ -196,7 +196,13 @@ async def _run_entries(client: Client, execution: WorkflowExecution) -> list[Tim
 async def customer_timeline(
     client: Client, sessions: async_sessionmaker[AsyncSession], customer_id: str
 ) -> Timeline:
-    runs = [run async for run in client.list_workflows(f"CustomerId = {literal(customer_id)}")]
+    # The journeys of anonymous customers merged into this one ran under their old ids.
+    async with sessions() as session:
+        merges = await merges_of(session, customer_id)
+    merged = {m.merged_id for m in merges if m.into_id == customer_id and m.outcome == "merged"}
+    ids = [customer_id, *sorted(merged - {customer_id})]
+    query = " OR ".join(f"CustomerId = {literal(i)}" for i in ids)
+    runs = [run async for run in client.list_workflows(query)]
     per_run = await asyncio.gather(*(_run_entries(client, run) for run in runs))
     entries = await _record_entries(sessions, customer_id)
     for run_entries in per_run:

@@ -117,7 +117,7 @@ def features(inputs: ProfileInputs, now: datetime) -> Features:
         recent = [e.occurred_at for e in interactions if now - e.occurred_at < 30 * DAY]
         figures.active_days_30d = len({t.astimezone(zone).date() for t in recent})
         figures.active_hours = _daypart(
-            [t.astimezone(zone).hour for t in recent] or [interactions[-1].occurred_at.hour]
+            [t.astimezone(zone).hour for t in recent or [interactions[-1].occurred_at]]
         )
     _order_figures(figures, orders, now)
     _support_figures(figures, events, now)

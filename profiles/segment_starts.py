@@ -33,7 +33,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from journeys.registry import Action, routes_for
-from models.events import Event, EventType
+from models.events import Event
 from models.journey_runs import JourneyInput
 from models.search_attributes import CUSTOMER_ID, JOURNEY_KIND
 from models.tables import SegmentEntryRow
@@ -162,7 +162,3 @@ class SegmentStarter:
 
 def _event_id(payload: bytes) -> Any:
     return Event.model_validate_json(payload).event_id if payload else None
-
-
-# The event types segment entries are routed as (a backend may not post segment_entered).
-SEGMENT_EVENT_TYPES = frozenset({EventType.SEGMENT_ENTERED})

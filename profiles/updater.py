@@ -56,15 +56,41 @@ class ProfileUpdater:
                     pass
 
     async def update_once(self) -> int:
-        """One transaction's worth; returns the customers updated (0: none due or it failed)."""
+        """One transaction's worth; returns the customers updated (0: none due, or it failed).
+
+        A batch that fails is tried again customer by customer at once, so that a customer whose
+        update keeps failing (a bad record) holds back no one else: only the failing ones (all
+        of them, while the database is away) wait for their backoff."""
         now = self._clock()
+        try:
+            ids, entries = await self._update(now, self._settings.update_batch)
+        except _UpdateFailed as failed:
+            log.warning("profile update failed", error=repr(failed.__cause__))
+            ids, entries = [], []
+            for customer_id in failed.customer_ids:
+                try:
+                    done, made = await self._update(now, 1, customer_id)
+                except _UpdateFailed as alone:
+                    log.warning("profile update failed; retried", customer_id=customer_id,
+                                error=repr(alone.__cause__))  # fmt: skip
+                    await self._postpone([customer_id], now)
+                    continue
+                ids, entries = ids + done, entries + made
+        await self._start(entries)
+        return len(ids)
+
+    async def _update(
+        self, now: datetime, limit: int, customer_id: str | None = None
+    ) -> tuple[list[str], list[str]]:
+        """Update due customers (or the one given) in one transaction: (their ids, the segment
+        entries made). The ids are known to the caller even when it raises."""
         ids: list[str] = []
         try:
             async with self._sessions.begin() as session:
-                rows = await due_updates(session, now, self._settings.update_batch)
-                ids = [row.customer_id for row in rows]
+                rows = await due_updates(session, now, limit, customer_id)
+                ids.extend(row.customer_id for row in rows)
                 if not rows:
-                    return 0
+                    return [], []
                 causes = {row.customer_id: row.cause for row in rows}
                 config = await current_config(session)
                 entries = await refresh_customers(
@@ -72,26 +98,32 @@ class ProfileUpdater:
                 )
                 for row in rows:
                     await dequeue(session, row.customer_id, row.cause)
-                entry_ids = [entry.entry_id for entry in entries]
-        except (SQLAlchemyError, OSError) as err:
-            log.warning("profile update failed; retried", customers=len(ids), error=repr(err))
-            await self._postpone(ids, now)
-            return 0
-        if entry_ids and self._starter is not None:
-            try:
-                await self._starter.start_pending(
-                    len(entry_ids), self._settings.starts_per_second, entry_ids
-                )
-            except Exception as err:  # the scan's workflow starts what is left pending
-                log.warning("segment entries left for the scan", error=repr(err))
-        return len(ids)
+        except Exception as err:
+            raise _UpdateFailed(ids) from err
+        return ids, [entry.entry_id for entry in entries]
+
+    async def _start(self, entry_ids: list[str]) -> None:
+        if not entry_ids or self._starter is None:
+            return
+        try:
+            await self._starter.start_pending(
+                len(entry_ids), self._settings.starts_per_second, entry_ids
+            )
+        except Exception as err:  # the scan's workflow starts what is left pending
+            log.warning("segment entries left for the scan", error=repr(err))
 
     async def _postpone(self, ids: list[str], now: datetime) -> None:
-        if not ids:
-            return  # it failed before it read the queue: the rows are untouched
         backoff = timedelta(seconds=self._settings.retry_seconds)
         try:
             async with self._sessions.begin() as session:
                 await postpone(session, ids, now, backoff)
         except (SQLAlchemyError, OSError):
             pass  # still down: the rows stay due, and are tried again at the next poll
+
+
+class _UpdateFailed(Exception):
+    """An update's transaction failed; nothing of it was kept."""
+
+    def __init__(self, customer_ids: list[str]) -> None:
+        super().__init__(f"{len(customer_ids)} customers")
+        self.customer_ids = customer_ids

@@ -64,15 +64,15 @@ async def queue_profile_update(
     )
 
 
-async def due_updates(session: AsyncSession, now: datetime, limit: int) -> list[ProfileQueueRow]:
-    """The queue's due rows, oldest first; on PostgreSQL locked for this transaction and skipped
-    by other updaters (SQLite has one writer anyway)."""
-    query = (
-        select(ProfileQueueRow)
-        .where(ProfileQueueRow.due_at <= now)
-        .order_by(ProfileQueueRow.due_at)
-        .limit(limit)
-    )
+async def due_updates(
+    session: AsyncSession, now: datetime, limit: int, customer_id: str | None = None
+) -> list[ProfileQueueRow]:
+    """The queue's due rows (or the customer's), oldest first; on PostgreSQL locked for this
+    transaction and skipped by other updaters (SQLite has one writer anyway)."""
+    query = select(ProfileQueueRow).where(ProfileQueueRow.due_at <= now)
+    if customer_id is not None:
+        query = query.where(ProfileQueueRow.customer_id == customer_id)
+    query = query.order_by(ProfileQueueRow.due_at).limit(limit)
     if session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(await session.scalars(query))

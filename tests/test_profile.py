@@ -137,8 +137,11 @@ async def test_core_tags_health_stage_and_the_configuration(profile_stack: Stack
         json={"config": {"health_weights": {"recency": 90}}, "reason": "try"},
     )
     assert bad.status_code == 422 and "add up to 100" in bad.text
-    weights = {"recency": 0, "frequency": 0, "purchases": 0, "support_resolution": 0,
-               "support_sentiment": 100, "positive_feedback": 0, "negative_feedback": 0}  # fmt: skip
+    weights = dict.fromkeys(
+        ["recency", "frequency", "purchases", "support_resolution", "positive_feedback",
+         "negative_feedback"], 0,
+    )  # fmt: skip
+    weights["support_sentiment"] = 100
     changed = await stack.http.put(
         "/v1/profile/config",
         json={"config": {"health_weights": weights}, "reason": "sentiment only"},
@@ -150,6 +153,26 @@ async def test_core_tags_health_stage_and_the_configuration(profile_stack: Stack
     history = (await stack.http.get("/v1/profile/config/history")).json()
     assert [(v["version"], v["reason"]) for v in history] == [(1, "sentiment only")]
     assert history[0]["changed_by"].startswith("api-key:")
+
+
+async def test_a_customer_whose_update_fails_holds_back_no_one(profile_stack: Stack) -> None:
+    stack = profile_stack
+    good, bad = unique("good"), unique("bad")
+    for customer_id in (good, bad):
+        await put_customer(stack, customer_id)
+        await post_event(stack, customer_id, "order_paid", {"order_id": unique("o"), "total": 900})
+    async with stack.sessions.begin() as session:
+        # A record the update cannot read (written around the API's validation).
+        await session.execute(
+            text("UPDATE customers SET timezone = 'Mars/Olympus' WHERE customer_id = :c"),
+            {"c": bad},
+        )
+    tagger = updater(stack)
+    assert await tagger.update_once() == 1
+    assert tags(await profile(stack, good))["high_order_value"] is True
+    async with stack.sessions() as session:
+        assert await queued(session, bad) and not await queued(session, good)
+    assert await tagger.update_once() == 0  # waiting out its backoff, still queued
 
 
 async def test_anonymous_browsing_merges_at_signup_and_its_journey_moves(
@@ -206,7 +229,10 @@ async def test_anonymous_browsing_merges_at_signup_and_its_journey_moves(
         )
     assert left == 0  # the history moved with the person
     timeline = (await stack.http.get(f"/v1/customers/{customer_id}/timeline")).json()
-    assert "identity_merged" in {entry["kind"] for entry in timeline["entries"]}
+    kinds = {(entry["kind"], entry["workflow_id"]) for entry in timeline["entries"]}
+    assert ("identity_merged", None) in kinds
+    # The anonymous run shows on the known customer's timeline, ended.
+    assert ("journey_ended", f"browse_abandonment:{anonymous}") in kinds
 
 
 async def test_two_known_customers_are_never_merged(stack: Stack) -> None:

@@ -1,0 +1,157 @@
+"""The profile: core-tag latency from `POST /v1/events` to the tag readable in the API, and the
+daily scan's throughput against bare starts.
+
+Latency is open loop: events (an order of 650 for a new customer, which gives the tag
+`high_order_value`) are posted at a fixed rate to the API in its own process, while the
+updater (profiles/updater.py, as in the worker) drains the queue in this process; each
+customer's profile is polled until the tag shows. Reported at the given rates, p50/p99.
+
+Throughput: N customers whose last order was 35 days ago; the daily scan (the ProfileScan
+workflow on a worker of this process) recomputes them all and starts winback for each, its
+starts paced at --starts-per-second; against bare: the same number of signal-with-starts of a
+one-step workflow as fast as they go, on the same dev server. Shared 2-core machine: figures
+are ratios to the baseline measured in the same run.
+
+    .venv/bin/python -m bench.profile_bench [--rates 10,20] [--seconds 20] [--customers 2000]
+"""
+
+import argparse
+import asyncio
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.harness import api_process, bench_settings, client_for, dev_server, percentiles
+from journeys.cross_sell import EARLY_ACCESS
+from logging_setup import configure_logging
+from models.events import Event, EventType
+from models.journey_runs import JourneyInput
+from profiles.segment_starts import SegmentStarter
+from profiles.updater import ProfileUpdater
+from storage.database import create_engine, migrate, session_factory
+from storage.events import store_event
+from workers.build import build_worker
+from workflows.profile_scan import ProfileScanWorkflow, ScanInput
+
+
+async def tag_latency(http, sessions, rate: float, seconds: float) -> list[float]:  # type: ignore[no-untyped-def]
+    pending: dict[str, float] = {}
+    latencies: list[float] = []
+    done = asyncio.Event()
+
+    async def post(n: int) -> None:
+        customer_id = f"lat-{uuid.uuid4().hex[:10]}"
+        started = time.perf_counter()
+        response = await http.post(
+            "/v1/events",
+            json={
+                "event_id": uuid.uuid4().hex,
+                "customer_id": customer_id,
+                "type": "order_paid",
+                "occurred_at": datetime.now(UTC).isoformat(),
+                "properties": {"order_id": f"o-{n}", "total": 650.0},
+            },
+        )
+        assert response.status_code == 202, response.text
+        pending[customer_id] = started
+
+    async def watch() -> None:
+        while not done.is_set() or pending:
+            for customer_id, started in list(pending.items()):
+                response = await http.get(f"/v1/customers/{customer_id}/profile")
+                if response.status_code == 200 and any(
+                    tag["tag"] == "high_order_value" for tag in response.json()["tags"]
+                ):
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    del pending[customer_id]
+            await asyncio.sleep(0.05)
+
+    watcher = asyncio.create_task(watch())
+    posts = []
+    began = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        await asyncio.sleep(max(0.0, began + n / rate - time.perf_counter()))
+        posts.append(asyncio.create_task(post(n)))
+    await asyncio.gather(*posts)
+    done.set()
+    await asyncio.wait_for(watcher, 120)
+    return latencies
+
+
+async def main(rates: list[float], seconds: float, customers: int, starts: float) -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="bench-profile-"))
+    async with dev_server() as (address, _server):
+        settings = bench_settings(address, "", scratch, "bench-profile", api_keys=["bench-key"])
+        configure_logging(settings)
+        await migrate(settings.resolved_database_url)
+        engine = create_engine(settings.resolved_database_url)
+        sessions = session_factory(engine)
+        client = await client_for(address)
+        starter = SegmentStarter(sessions, client, settings.task_queue)
+        updater = ProfileUpdater(sessions, settings.profile, starter)
+        stop = asyncio.Event()
+        updating = asyncio.create_task(updater.run(stop))
+        async with api_process(settings) as (http, _pid):
+            for rate in rates:
+                latencies = await tag_latency(http, sessions, rate, seconds)
+                p50, p99 = percentiles(latencies)
+                print(
+                    f"core tag latency at {rate:g} events/s ({len(latencies)} events): "
+                    f"p50 {p50:.0f} ms, p99 {p99:.0f} ms (goal p99 <= 5000 ms)",
+                    flush=True,
+                )
+        stop.set()
+        await updating
+
+        now = datetime.now(UTC)
+        for n in range(customers):
+            event = Event(
+                event_id=f"scan-{n}", customer_id=f"scan-{n:06d}", type=EventType.ORDER_PAID,
+                occurred_at=now - timedelta(days=35), properties={"order_id": f"o{n}", "total": 40},
+            )  # fmt: skip
+            await store_event(sessions, event, now)
+        async with build_worker(client, settings, sessions):
+            began = time.perf_counter()
+            result = await client.execute_workflow(
+                ProfileScanWorkflow.run,
+                ScanInput(scan="daily", starts_per_second=starts),
+                id=f"scan-{uuid.uuid4().hex[:6]}",
+                task_queue=settings.task_queue,
+            )
+            scan_seconds = time.perf_counter() - began
+            began = time.perf_counter()
+            await asyncio.gather(
+                *(
+                    client.start_workflow(
+                        EARLY_ACCESS.workflow_type,
+                        JourneyInput(spec=EARLY_ACCESS, customer_id=f"bare-{n}"),
+                        id=f"bare:{n}:{uuid.uuid4().hex[:6]}",
+                        task_queue=f"{settings.task_queue}-bare",  # no worker: starts only
+                        start_signal="segment_entered",
+                        start_signal_args=[{"segment": "x"}],
+                    )
+                    for n in range(result.journeys)
+                )
+            )
+            bare_seconds = time.perf_counter() - began
+        await engine.dispose()
+    ours = result.customers / scan_seconds
+    print(f"daily scan: {result.customers} customers, {result.entries} entries, "
+          f"{result.journeys} winbacks started in {scan_seconds:.1f} s: {ours:.0f} customers/s, "
+          f"{result.journeys / scan_seconds:.0f} starts/s (paced at {starts:g}/s)")  # fmt: skip
+    bare = result.journeys / bare_seconds
+    print(f"bare signal-with-start of as many: {bare:.0f} starts/s; "
+          f"ratio scan starts/bare: {result.journeys / scan_seconds / bare:.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="10,20", help="events per second, comma-separated")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--starts-per-second", type=float, default=1000)
+    args = parser.parse_args()
+    rates = [float(rate) for rate in args.rates.split(",")]
+    asyncio.run(main(rates, args.seconds, args.customers, args.starts_per_second))
