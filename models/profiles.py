@@ -87,32 +87,43 @@ class MessageOutcome(BaseModel):
 class HealthWeights(BaseModel):
     """Points each part can give; they add up to 100."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    recency: float = Field(20, ge=0)
-    frequency: float = Field(15, ge=0)
-    purchases: float = Field(20, ge=0)
-    support_resolution: float = Field(10, ge=0)
-    support_sentiment: float = Field(10, ge=0)
-    positive_feedback: float = Field(15, ge=0)
-    negative_feedback: float = Field(10, ge=0)
+    recency: float = Field(20, ge=0, le=100)
+    frequency: float = Field(15, ge=0, le=100)
+    purchases: float = Field(20, ge=0, le=100)
+    support_resolution: float = Field(10, ge=0, le=100)
+    support_sentiment: float = Field(10, ge=0, le=100)
+    positive_feedback: float = Field(15, ge=0, le=100)
+    negative_feedback: float = Field(10, ge=0, le=100)
 
 
 class HealthThresholds(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    recency_zero_days: int = Field(90, ge=1, description="no interaction this long: recency 0")
-    frequency_full_days: int = Field(
-        10, ge=1, description="active days in the last 30 that give full frequency"
+    recency_zero_days: int = Field(
+        90, ge=1, le=3650, description="no interaction this long: recency 0"
     )
-    purchases_full: int = Field(3, ge=1, description="orders in 90 days that give full points")
-    resolution_full_hours: float = Field(24, gt=0, description="tickets solved within: full")
-    resolution_zero_hours: float = Field(120, gt=0, description="tickets solved after: none")
+    frequency_full_days: int = Field(
+        10, ge=1, le=30, description="active days in the last 30 that give full frequency"
+    )
+    purchases_full: int = Field(
+        3, ge=1, le=1000, description="orders in 90 days that give full points"
+    )
+    resolution_full_hours: float = Field(
+        24, gt=0, le=8760, description="tickets solved within: full"
+    )
+    resolution_zero_hours: float = Field(
+        120, gt=0, le=8760, description="tickets solved after: none"
+    )
     engagement_full_rate: float = Field(
         0.3, gt=0, le=1, description="open-or-click rate of messages that gives full points"
     )
     negative_zero_count: int = Field(
-        2, ge=1, description="unsubscribes + complaints in 180 days that take all the points"
+        2,
+        ge=1,
+        le=1000,
+        description="unsubscribes + complaints in 180 days that take all the points",
     )
 
     @model_validator(mode="after")
@@ -125,15 +136,17 @@ class HealthThresholds(BaseModel):
 class LifecycleThresholds(BaseModel):
     """The explicit rules of the lifecycle stage (profiles/lifecycle.py reads them in order)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    new_days: int = Field(7, ge=1, description="first seen within: new (no order yet)")
-    onboarding_days: int = Field(30, ge=1, description="first seen or first order within")
-    dormant_light_days: int = Field(30, ge=1, description="days without an order: light")
-    dormant_medium_days: int = Field(61, ge=1)
-    dormant_heavy_days: int = Field(121, ge=1)
-    churned_days: int = Field(365, ge=1, description="days without any interaction: churned")
-    loyal_orders_12m: int = Field(4, ge=1)
+    new_days: int = Field(7, ge=1, le=3650, description="first seen within: new (no order yet)")
+    onboarding_days: int = Field(30, ge=1, le=3650, description="first seen or first order within")
+    dormant_light_days: int = Field(30, ge=1, le=3650, description="days without an order: light")
+    dormant_medium_days: int = Field(61, ge=1, le=3650)
+    dormant_heavy_days: int = Field(121, ge=1, le=3650)
+    churned_days: int = Field(
+        365, ge=1, le=3650, description="days without any interaction: churned"
+    )
+    loyal_orders_12m: int = Field(4, ge=1, le=1000)
     at_risk_health: float = Field(40, ge=0, le=100, description="health below: at risk")
 
     @model_validator(mode="after")
@@ -155,7 +168,7 @@ class ProfileConfig(BaseModel):
     """What the business tunes without a deploy: `PUT /v1/profile/config` (validated, every
     version kept with who changed it and why)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     health_weights: HealthWeights = HealthWeights()
     health_thresholds: HealthThresholds = HealthThresholds()

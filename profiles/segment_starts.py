@@ -43,6 +43,8 @@ from storage.events import mark_routed, store_and_claim
 from storage.profiles import count_pending_entries, mark_entry_started, pending_entries
 
 log = structlog.get_logger()
+# Starts under way at once: the rate is the bound; this keeps one slow call from stalling it.
+CONCURRENT_STARTS = 32
 
 
 class StartReport(BaseModel):
@@ -83,14 +85,22 @@ class SegmentStarter:
             entries = await pending_entries(session, limit, entry_ids)
         report = StartReport()
         began = time.monotonic()
-        for n, entry in enumerate(entries):
-            # Pace: the n-th start no sooner than n / per_second after the first.
-            delay = began + n / per_second - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            report.journeys += await self._start(entry)
+        in_flight = asyncio.Semaphore(CONCURRENT_STARTS)
+
+        async def start(n: int, entry: SegmentEntryRow) -> None:
+            # Paced: the n-th start no sooner than n / per_second after the first.
+            await asyncio.sleep(max(0.0, began + n / per_second - time.monotonic()))
+            async with in_flight:
+                journeys = await self._start(entry)
+            report.journeys += journeys  # after the await: the others add to it meanwhile
             report.started += 1
             on_start(entry.entry_id)
+
+        # A failure cancels the starts in flight: what they left half done is in doubt, and
+        # the next call finishes it (see the module's docstring).
+        async with asyncio.TaskGroup() as starts:
+            for n, entry in enumerate(entries):
+                starts.create_task(start(n, entry))
         async with self._sessions() as session:
             report.remaining = await count_pending_entries(session)
         return report

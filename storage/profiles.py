@@ -269,7 +269,8 @@ async def apply_tags(
                 )
             )
         else:
-            row = await session.get(CustomerTagRow, (customer_id, name))
+            # A tag held now was loaded with `current` (the session has it): no query.
+            row = None if old is None else await session.get(CustomerTagRow, (customer_id, name))
             if row is None:
                 session.add(
                     CustomerTagRow(
