@@ -12,7 +12,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.profiles import ProfileConfigVersion
-from models.tables import CustomerScoreRow, SegmentEntryRow
+from models.tables import SegmentEntryRow
 from profiles.clv import ClvModel
 from profiles.compute import compute_profile
 from profiles.features import ProfileInputs
@@ -24,6 +24,7 @@ from storage.profiles import (
     customer_records,
     read_stat,
     save_scores,
+    segment_members,
     tags_of,
     update_segments,
 )
@@ -50,8 +51,9 @@ async def refresh_customers(
     edges = await rfm_edges_now(session)
     records = await customer_records(session, customer_ids, now)
     held = await tags_of(session, customer_ids)
+    members = await segment_members(session, customer_ids)
     scope = [(tag.name, tag.version) for tag in tags]
-    entries = []
+    entries, scores = [], []
     for customer_id in customer_ids:
         inputs = ProfileInputs(
             customer_id=customer_id,
@@ -66,20 +68,23 @@ async def refresh_customers(
         await apply_tags(session, customer_id, current, profile.tags, scope, cause, now)
         after = {name: value for name, value in current.items() if name not in dict(scope)}
         after.update(profile.tags)
-        await save_scores(
-            session,
-            CustomerScoreRow(
-                customer_id=customer_id,
-                health_score=profile.health.score,
-                health_parts=[part.model_dump(mode="json") for part in profile.health.parts],
-                stage=profile.stage.value,
-                rfm=profile.rfm.model_dump() if profile.rfm else None,
-                clv=profile.clv.model_dump() if profile.clv else None,
-                config_version=config.version,
-                cause=cause,
-                computed_at=now,
-            ),
+        scores.append(
+            {
+                "customer_id": customer_id,
+                "health_score": profile.health.score,
+                "health_parts": [part.model_dump(mode="json") for part in profile.health.parts],
+                "stage": profile.stage.value,
+                "rfm": profile.rfm.model_dump() if profile.rfm else None,
+                "clv": profile.clv.model_dump() if profile.clv else None,
+                "config_version": config.version,
+                "cause": cause,
+                "computed_at": now,
+            }
         )
         held_segments, evaluated = segments_held(after, scan)
-        entries += await update_segments(session, customer_id, held_segments, evaluated, cause, now)
+        was_in = members.get(customer_id, set())
+        entries += await update_segments(
+            session, customer_id, was_in, held_segments, evaluated, cause, now
+        )
+    await save_scores(session, scores)
     return entries

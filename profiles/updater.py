@@ -96,8 +96,7 @@ class ProfileUpdater:
                 entries = await refresh_customers(
                     session, ids, causes, CORE_TAGS, "on_change", config, shipped_model(), now
                 )
-                for row in rows:
-                    await dequeue(session, row.customer_id, row.cause)
+                await dequeue(session, causes)
         except Exception as err:
             raise _UpdateFailed(ids) from err
         return ids, [entry.entry_id for entry in entries]

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, union, update
+from sqlalchemy import bindparam, delete, func, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,13 +78,16 @@ async def due_updates(
     return list(await session.scalars(query))
 
 
-async def dequeue(session: AsyncSession, customer_id: str, cause: str) -> None:
-    """Done with the update caused by `cause`; a newer event's row (another cause) stays."""
-    await session.execute(
-        delete(ProfileQueueRow).where(
-            ProfileQueueRow.customer_id == customer_id, ProfileQueueRow.cause == cause
-        )
-    )
+_DEQUEUE = delete(_QUEUE).where(
+    _QUEUE.c.customer_id == bindparam("done_customer"), _QUEUE.c.cause == bindparam("done_cause")
+)
+
+
+async def dequeue(session: AsyncSession, done: dict[str, str]) -> None:
+    """Done with these updates (customer -> the cause updated for); a row a newer event has
+    written since (another cause) stays."""
+    params = [{"done_customer": c, "done_cause": cause} for c, cause in done.items()]
+    await session.execute(_DEQUEUE, params)
 
 
 async def postpone(
@@ -315,8 +318,23 @@ async def tag_counts(session: AsyncSession) -> dict[str, int]:
     return {tag: count for tag, count in rows}
 
 
-async def save_scores(session: AsyncSession, row: CustomerScoreRow) -> None:
-    await session.merge(row)
+def _scores_upsert(dialect: Any) -> Any:
+    insert = dialect.insert(CustomerScoreRow.__table__)
+    columns = [c.key for c in CustomerScoreRow.__table__.columns if c.key != "customer_id"]
+    return insert.on_conflict_do_update(
+        index_elements=["customer_id"], set_={c: insert.excluded[c] for c in columns}
+    )
+
+
+_SCORES_UPSERTS = {
+    dialect.dialect.name: _scores_upsert(dialect) for dialect in (postgresql, sqlite)
+}
+
+
+async def save_scores(session: AsyncSession, scores: list[dict[str, Any]]) -> None:
+    """Insert or replace customers' scores (the columns of CustomerScoreRow), in one statement."""
+    if scores:
+        await session.execute(_SCORES_UPSERTS[session.bind.dialect.name], scores)
 
 
 async def scores_of(session: AsyncSession, customer_id: str) -> CustomerScoreRow | None:
@@ -329,20 +347,31 @@ def entry_id(segment: str, customer_id: str, at: datetime) -> str:
     return f"seg:{segment}:{digest[:32]}"
 
 
+async def segment_members(
+    session: AsyncSession, customer_ids: Collection[str]
+) -> dict[str, set[str]]:
+    rows = await session.execute(
+        select(SegmentMemberRow.customer_id, SegmentMemberRow.segment).where(
+            SegmentMemberRow.customer_id.in_(list(customer_ids))
+        )
+    )
+    members: dict[str, set[str]] = defaultdict(set)
+    for customer_id, segment in rows:
+        members[customer_id].add(segment)
+    return members
+
+
 async def update_segments(
     session: AsyncSession,
     customer_id: str,
+    members: set[str],
     held: set[str],
     evaluated: set[str],
     cause: str,
     now: datetime,
 ) -> list[SegmentEntryRow]:
-    """Record entering and leaving the evaluated segments; returns the new entries."""
-    members = set(
-        await session.scalars(
-            select(SegmentMemberRow.segment).where(SegmentMemberRow.customer_id == customer_id)
-        )
-    )
+    """Record entering and leaving the evaluated segments (`members`: the segments the customer
+    was in); returns the new entries."""
     left = (members - held) & evaluated
     if left:
         await session.execute(
