@@ -18,6 +18,14 @@ from models.channels import Channel
 from models.events import EventType
 from scoring.segments import IntentSegment
 
+EARLY_ACCESS_OFFER = Send(
+    id="early_access",
+    stage=1,
+    template="cross_sell",
+    channels=(Channel.INAPP, Channel.WECHAT, Channel.EMAIL),
+    offer="WB_NEW_ARRIVALS_EARLY_ACCESS",
+)
+
 CROSS_SELL = JourneySpec(
     kind="cross_sell",
     workflow_type="HighValueCrossSell",
@@ -45,13 +53,7 @@ CROSS_SELL = JourneySpec(
             channels=(Channel.INAPP, Channel.PUSH, Channel.WECHAT, Channel.EMAIL),
         ),
         End(id="sent_bundles"),
-        Send(
-            id="early_access",
-            stage=2,
-            template="cross_sell",
-            channels=(Channel.INAPP, Channel.WECHAT, Channel.EMAIL),
-            offer="WB_NEW_ARRIVALS_EARLY_ACCESS",
-        ),
+        EARLY_ACCESS_OFFER.model_copy(update={"stage": 2}),
     ),
 )
 
@@ -64,13 +66,5 @@ EARLY_ACCESS = JourneySpec(
     exit_on=(EventType.ORDER_PAID,),
     reentry=ReEntry(after=timedelta(days=30)),
     guardrail_kind="high_value_cross_sell",
-    steps=(
-        Send(
-            id="early_access",
-            stage=1,
-            template="cross_sell",
-            channels=(Channel.INAPP, Channel.WECHAT, Channel.EMAIL),
-            offer="WB_NEW_ARRIVALS_EARLY_ACCESS",
-        ),
-    ),
+    steps=(EARLY_ACCESS_OFFER,),
 )

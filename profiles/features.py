@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from journeys.facts_from_events import ACTIVITY_TYPES
 from models.channels import CHANNEL_PRIORITY
 from models.customers import Customer
 from models.events import EventType
@@ -22,21 +23,6 @@ from models.profiles import MessageOutcome
 from scoring.journey_features import BehaviourEvent, OrderSummary
 
 DAY = timedelta(days=1)
-# What counts as the customer interacting (health recency and frequency, churn).
-INTERACTIONS = frozenset(
-    {
-        EventType.SIGNUP,
-        EventType.PAGE_VIEWED,
-        EventType.PRODUCT_VIEWED,
-        EventType.SESSION_ENDED,
-        EventType.CART_UPDATED,
-        EventType.ORDER_PAID,
-        EventType.MESSAGE_OPENED,
-        EventType.MESSAGE_CLICKED,
-        EventType.STORE_VISIT,
-        EventType.SUPPORT_TICKET_CLOSED,
-    }
-)
 NEW_ARRIVALS_WINDOW = timedelta(days=7)
 # Local hours, by the part of the day they fall in (the `active_hours` tag).
 DAYPARTS = ((6, "morning"), (12, "afternoon"), (18, "evening"), (23, "night"))
@@ -98,7 +84,8 @@ def features(inputs: ProfileInputs, now: datetime) -> Features:
     events = [e for e in inputs.events if e.occurred_at <= now]
     orders = [o for o in inputs.orders if o.paid_at <= now]
     messages = [m for m in inputs.messages if m.created_at <= now]
-    interactions = [e for e in events if e.type in INTERACTIONS]
+    # What counts as the customer being around, as for dormancy.
+    interactions = [e for e in events if e.type in ACTIVITY_TYPES]
     zone = ZoneInfo(customer.timezone if customer else "UTC")
     figures = Features(known=customer is not None)
     if customer is not None:

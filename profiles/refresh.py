@@ -47,28 +47,47 @@ async def refresh_customers(
     clv_model: ClvModel,
     now: datetime,
 ) -> list[SegmentEntryRow]:
-    """Recompute `tags` for these customers; `causes`: customer -> what caused it."""
+    """Recompute `tags` for these customers; `causes`: customer -> what caused it.
+
+    Everything is read and computed before the first write: on SQLite the transaction takes the
+    database's one write lock at its first write, and the API's events wait for it meanwhile."""
     edges = await rfm_edges_now(session)
     records = await customer_records(session, customer_ids, now)
     held = await tags_of(session, customer_ids)
     members = await segment_members(session, customer_ids)
     scope = [(tag.name, tag.version) for tag in tags]
-    entries, scores = [], []
-    for customer_id in customer_ids:
-        inputs = ProfileInputs(
-            customer_id=customer_id,
-            customer=records.customers.get(customer_id),
-            events=tuple(records.events.get(customer_id, ())),
-            orders=tuple(records.orders.get(customer_id, ())),
-            messages=tuple(records.messages.get(customer_id, ())),
+    profiles = {
+        customer_id: compute_profile(
+            ProfileInputs(
+                customer_id=customer_id,
+                customer=records.customers.get(customer_id),
+                events=tuple(records.events.get(customer_id, ())),
+                orders=tuple(records.orders.get(customer_id, ())),
+                messages=tuple(records.messages.get(customer_id, ())),
+            ),
+            config.config,
+            edges,
+            clv_model,
+            now,
+            tags,
         )
-        profile = compute_profile(inputs, config.config, edges, clv_model, now, tags)
+        for customer_id in customer_ids
+    }
+    entries = []
+    for customer_id, profile in profiles.items():
         current = held.get(customer_id, {})
         cause = causes[customer_id]
         await apply_tags(session, customer_id, current, profile.tags, scope, cause, now)
         after = {name: value for name, value in current.items() if name not in dict(scope)}
         after.update(profile.tags)
-        scores.append(
+        held_segments, evaluated = segments_held(after, scan)
+        was_in = members.get(customer_id, set())
+        entries += await update_segments(
+            session, customer_id, was_in, held_segments, evaluated, cause, now
+        )
+    await save_scores(
+        session,
+        [
             {
                 "customer_id": customer_id,
                 "health_score": profile.health.score,
@@ -77,14 +96,10 @@ async def refresh_customers(
                 "rfm": profile.rfm.model_dump() if profile.rfm else None,
                 "clv": profile.clv.model_dump() if profile.clv else None,
                 "config_version": config.version,
-                "cause": cause,
+                "cause": causes[customer_id],
                 "computed_at": now,
             }
-        )
-        held_segments, evaluated = segments_held(after, scan)
-        was_in = members.get(customer_id, set())
-        entries += await update_segments(
-            session, customer_id, was_in, held_segments, evaluated, cause, now
-        )
-    await save_scores(session, scores)
+            for customer_id, profile in profiles.items()
+        ],
+    )
     return entries

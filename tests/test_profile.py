@@ -4,7 +4,6 @@ journey, the daily dormancy scan starting winback in the right tier, starts that
 and updates that survive the database going away."""
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.testing import WorkflowEnvironment
 
 from journeys.cross_sell import EARLY_ACCESS
@@ -25,7 +23,7 @@ from profiles.updater import ProfileUpdater
 from storage.database import migrate, session_factory
 from storage.events import store_and_claim, store_event
 from storage.profiles import entry_id, queued
-from tests.conftest import POSTGRES_ADMIN_URL, Stack, eventually, make_settings, unique
+from tests.conftest import Stack, eventually, make_settings, postgres_database, unique
 from tests.journey_helpers import (
     journey,
     midday_timezone,
@@ -58,16 +56,8 @@ async def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
         await migrate(url)
         yield url
         return
-    name = f"profile_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    await migrate(url)
-    yield url
-    async with admin.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    await admin.dispose()
+    async with postgres_database("profile") as url:
+        yield url
 
 
 @pytest.fixture
