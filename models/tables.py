@@ -340,8 +340,9 @@ class CustomerScoreRow(Base):
 
 
 class ProfileQueueRow(Base):
-    """A customer whose core tags are due: written in the event's own transaction, removed once
-    the update landed (a failed one stays, and is retried)."""
+    """A customer whose core tags are due: written by a trigger on `events` (migration 0014), in
+    the event's own statement; removed once the update landed (a failed one stays, and is
+    retried)."""
 
     __tablename__ = "profile_queue"
     __table_args__ = (Index("ix_profile_queue_due", "due_at"),)

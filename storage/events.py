@@ -14,7 +14,6 @@ from models.events import Event, EventType
 from models.tables import EventRow
 from storage.active_journeys import ActiveJourneys, active_journeys, claim_starts
 from storage.ledger import mark_engagement
-from storage.profiles import queue_profile_update
 
 ENGAGEMENT = {EventType.MESSAGE_OPENED: "opened", EventType.MESSAGE_CLICKED: "clicked"}
 
@@ -68,8 +67,6 @@ async def _store(
         async with sessions.begin() as session:
             # The duplicate shows here, before anything is claimed.
             await session.execute(_INSERT_EVENT, _columns(row))
-            # The customer's core tags are due: one statement, in the event's own transaction.
-            await queue_profile_update(session, event.customer_id, event.event_id, now)
             if event.type in ENGAGEMENT:
                 # The ledger learns of the open or click in the same transaction as the event.
                 await mark_engagement(

@@ -35,35 +35,6 @@ MESSAGES_LOOKBACK = timedelta(days=180)
 _QUEUE = ProfileQueueRow.__table__
 
 
-def _queue_upsert(dialect: Any) -> Any:
-    insert = dialect.insert(_QUEUE)
-    return insert.on_conflict_do_update(
-        index_elements=["customer_id"],
-        set_={"cause": insert.excluded.cause, "queued_at": insert.excluded.queued_at},
-    )
-
-
-# Built once: it runs in every event's transaction.
-_QUEUE_UPSERTS = {dialect.dialect.name: _queue_upsert(dialect) for dialect in (postgresql, sqlite)}
-
-
-async def queue_profile_update(
-    session: AsyncSession, customer_id: str, cause: str, now: datetime
-) -> None:
-    """In the caller's transaction (the event's own): the customer's core tags are due. A row
-    already waiting keeps its place (and its retry time); the newest cause replaces the old."""
-    await session.execute(
-        _QUEUE_UPSERTS[session.bind.dialect.name],
-        {
-            "customer_id": customer_id,
-            "cause": cause,
-            "queued_at": now,
-            "due_at": now,
-            "attempts": 0,
-        },
-    )
-
-
 async def due_updates(
     session: AsyncSession, now: datetime, limit: int, customer_id: str | None = None
 ) -> list[ProfileQueueRow]:

@@ -1,8 +1,15 @@
 """the customer profile: identities and merges, tags and their changes, scores, the update
-queue, segment members and entries, the profile configuration's versions
+queue (filled by a trigger on events), segment members and entries, the profile
+configuration's versions
 
 Revision ID: 0014
 Revises: 0006
+
+The trigger puts every stored event's customer into `profile_queue`, in the event's own
+statement: the core tags' update can then not be lost between the API and the worker. Measured
+A/B on SQLite (whose engine runs in the API's process), the event's transaction cost 0.2 ms more
+CPU with the trigger, and 0.55 ms more with the same upsert as a statement of its own (~2.3 ms
+without either); on PostgreSQL the trigger runs in the database server.
 """
 
 import sqlalchemy as sa
@@ -14,6 +21,31 @@ branch_labels = None
 depends_on = None
 
 TIME = sa.DateTime(timezone=True)
+
+SQLITE_TRIGGER = """
+CREATE TRIGGER events_queue_profile AFTER INSERT ON events
+BEGIN
+    INSERT INTO profile_queue (customer_id, cause, queued_at, due_at, attempts)
+    VALUES (NEW.customer_id, NEW.event_id, NEW.received_at, NEW.received_at, 0)
+    ON CONFLICT (customer_id) DO UPDATE
+    SET cause = excluded.cause, queued_at = excluded.queued_at;
+END
+"""
+POSTGRES_FUNCTION = """
+CREATE FUNCTION queue_profile() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO profile_queue (customer_id, cause, queued_at, due_at, attempts)
+    VALUES (NEW.customer_id, NEW.event_id, NEW.received_at, NEW.received_at, 0)
+    ON CONFLICT (customer_id) DO UPDATE
+    SET cause = excluded.cause, queued_at = excluded.queued_at;
+    RETURN NULL;
+END
+$$
+"""
+POSTGRES_TRIGGER = """
+CREATE TRIGGER events_queue_profile AFTER INSERT ON events
+FOR EACH ROW EXECUTE FUNCTION queue_profile()
+"""
 
 
 def upgrade() -> None:
@@ -84,6 +116,11 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
     )
     op.create_index("ix_profile_queue_due", "profile_queue", ["due_at"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(POSTGRES_FUNCTION)
+        op.execute(POSTGRES_TRIGGER)
+    else:
+        op.execute(SQLITE_TRIGGER)
     op.create_table(
         "segment_members",
         sa.Column("customer_id", sa.String(128), primary_key=True),
@@ -118,6 +155,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER events_queue_profile" + (
+        " ON events" if op.get_bind().dialect.name == "postgresql" else ""
+    ))  # fmt: skip
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION queue_profile()")
     for table in (
         "profile_stats",
         "profile_config",
