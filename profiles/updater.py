@@ -2,9 +2,10 @@
 
 Every stored event puts its customer into `profile_queue`: a trigger on the events table
 (migration 0014) does it within the event's own INSERT, so the update cannot be lost between the
-API and here, and costs the API neither a second Temporal call nor a statement of its own. Each worker process runs one updater: it takes the due rows (locked
-and skipped by the others on PostgreSQL), recomputes those customers' core tags, scores and
-segments and removes the rows, all in one transaction. If that fails (the database is down, a
+API and here, and costs the API neither a second Temporal call nor a statement of its own. Each
+worker process runs one updater: it takes the due rows (locked and skipped by the others on
+PostgreSQL), recomputes those customers' core tags, scores and segments and removes the rows,
+all in one transaction. If that fails (the database is down, a
 bug on one customer) nothing of it is kept: the rows are put back with a backoff that doubles
 up to 5 minutes, and retried until the update lands. Segment entries it records are started at
 once (profiles/segment_starts.py); the scan's workflow starts any it could not.

@@ -215,11 +215,6 @@ async def tags_of(
     return held
 
 
-async def holds_tag(session: AsyncSession, customer_id: str, tag: str) -> TagValue | None:
-    row = await session.get(CustomerTagRow, (customer_id, tag))
-    return None if row is None else row.value
-
-
 async def apply_tags(
     session: AsyncSession,
     customer_id: str,

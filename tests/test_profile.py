@@ -167,8 +167,9 @@ async def test_a_customer_whose_update_fails_holds_back_no_one(profile_stack: St
 
 
 async def test_anonymous_browsing_merges_at_signup_and_its_journey_moves(
-    stack: Stack, temporal_env: WorkflowEnvironment
+    profile_stack: Stack, temporal_env: WorkflowEnvironment
 ) -> None:
+    stack = profile_stack
     customer_id, device = unique("c"), unique("device")
     await put_customer(stack, customer_id, timezone=midday_timezone(), **INAPP)
     with temporal_env.with_time_skipping_disabled():
@@ -226,14 +227,16 @@ async def test_anonymous_browsing_merges_at_signup_and_its_journey_moves(
     assert ("journey_ended", f"browse_abandonment:{anonymous}") in kinds
 
 
-async def test_two_known_customers_are_never_merged(stack: Stack) -> None:
+async def test_two_known_customers_are_never_merged(profile_stack: Stack) -> None:
+    stack = profile_stack
     first, second = unique("c"), unique("c")
     email = f"{first}@example.com"
     await put_customer(stack, first, email=email)
+    event_id = unique("e")
     response = await stack.http.post(
         "/v1/events",
         json={
-            "event_id": unique("e"),
+            "event_id": event_id,
             "customer_id": second,
             "identity": {"email": email, "verified": ["email"]},
             "type": "page_viewed",
@@ -247,6 +250,10 @@ async def test_two_known_customers_are_never_merged(stack: Stack) -> None:
         ("refused", "email_verified_for_another_customer")
     ]
     assert [i["kind"] for i in view["identities"]] == ["email"]
+    async with stack.sessions() as session:
+        stored = await session.get(EventRow, event_id)
+    assert stored is not None and stored.customer_id == second
+    assert email not in str(stored.properties)  # the identifiers go no further than their hash
     unknown = await stack.http.post(
         "/v1/events",
         json={"event_id": unique("e"), "type": "segment_entered", "customer_id": first,
