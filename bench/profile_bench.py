@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from sqlalchemy import func, select
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import Worker
@@ -63,7 +64,8 @@ async def tag_latency(http, sessions, rate: float, seconds: float) -> None:  # t
     async def one(n: int) -> None:
         customer_id = f"lat-{uuid.uuid4().hex[:10]}"
         started = time.perf_counter()
-        response = await http.post(
+        response = await _retried(
+            http.post,
             "/v1/events",
             json={
                 "event_id": uuid.uuid4().hex,
@@ -76,7 +78,7 @@ async def tag_latency(http, sessions, rate: float, seconds: float) -> None:  # t
         assert response.status_code == 202, response.text
         posts.append((time.perf_counter() - started) * 1000)
         while time.perf_counter() - started < 300:
-            response = await http.get(f"/v1/customers/{customer_id}/profile")
+            response = await _retried(http.get, f"/v1/customers/{customer_id}/profile")
             if response.status_code == 200 and any(
                 tag["tag"] == "high_order_value" for tag in response.json()["tags"]
             ):
@@ -109,6 +111,15 @@ async def tag_latency(http, sessions, rate: float, seconds: float) -> None:  # t
         f"queue at most {longest_queue}",
         flush=True,
     )
+
+
+async def _retried(call, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """One more try when a kept-alive connection was closed under us (the same event id: the
+    API answers a repeat as a duplicate)."""
+    try:
+        return await call(*args, **kwargs)
+    except httpx.TransportError:
+        return await call(*args, **kwargs)
 
 
 async def saturation(http, seconds: float, callers: int = 32) -> float:  # type: ignore[no-untyped-def]

@@ -7,6 +7,8 @@ import pytest
 from pydantic import ValidationError
 from scipy.special import hyp2f1
 
+from journeys.facts import CustomerFacts
+from journeys.spec import Condition
 from models.customers import Customer
 from models.profiles import MessageOutcome, ProfileConfig
 from profiles.clv import BgNbdParams, expected_purchases, shipped_model
@@ -164,3 +166,10 @@ def test_clv_grows_with_a_steady_buyer() -> None:
     assert rare is not None and steady is not None
     assert steady.expected_purchases_365d > rare.expected_purchases_365d
     assert steady.value_365d > rare.value_365d
+
+
+def test_journey_branches_read_the_profile_tags() -> None:
+    risky = Condition(tags={"high_churn_risk": (True,), "lifecycle_stage": ("at_risk", "loyal")})
+    facts = CustomerFacts(tags={"high_churn_risk": True, "lifecycle_stage": "loyal"})
+    assert risky.holds(facts)
+    assert not risky.holds(CustomerFacts(tags={"lifecycle_stage": "loyal"}))  # a tag not held
