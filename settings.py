@@ -15,6 +15,7 @@ from experiments.settings import ExperimentSettings
 from guardrails.settings import GuardrailSettings
 from models.api_keys import ApiKey
 from offers.settings import OfferSettings
+from profiles.settings import ProfileSettings
 from reports.settings import ReportSettings
 from scoring.settings import ScoringSettings
 from storage.dev_secrets import dev_secret
@@ -146,6 +147,8 @@ class Settings(BaseSettings):
         if self.encryption.payloads is not None:
             return self.encryption.payloads
         return bool(self.encryption.keys) or self.production
+
+    profile: ProfileSettings = Field(default_factory=ProfileSettings)
 
     @property
     def resolved_database_url(self) -> str:

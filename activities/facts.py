@@ -19,7 +19,7 @@ from scoring.model import IntentModel
 from scoring.settings import ScoringSettings
 from storage.behaviour import behaviour
 from storage.customers import get_customer
-from storage.journey_entries import in_top_spenders
+from storage.profiles import scores_of, tags_of
 
 log = structlog.get_logger()
 
@@ -44,9 +44,9 @@ class JourneyFactsActivities:
         async with self._reads() as session:
             customer = await get_customer(session, request.customer_id)
             events, orders = await behaviour(session, request.customer_id, request.now)
-            top = request.rank_rfm and await in_top_spenders(
-                session, request.customer_id, request.now
-            )
+            # The profile's tags and health as last computed (RFM top 20 % among them).
+            tags = (await tags_of(session, [request.customer_id])).get(request.customer_id, {})
+            scores = await scores_of(session, request.customer_id)
         facts = customer_facts(
             customer,
             events,
@@ -55,7 +55,8 @@ class JourneyFactsActivities:
             model=self._model,
             scoring=self._scoring,
             dormancy=self._dormancy,
-            rfm_top20=top,
+            tags=tags,
+            health_score=scores.health_score if scores else None,
             trigger=request.trigger,
             send_window=request.send_window,
             attributes=request.attributes,

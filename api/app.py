@@ -22,6 +22,7 @@ from api.routes import (
     journeys,
     metrics,
     operators,
+    profile,
     reports,
     sms_callbacks,
     timeline,
@@ -110,7 +111,7 @@ def create_app(
     ]
     for router, scope in scoped:
         app.include_router(router, dependencies=[*authenticated, scope], responses=guarded)
-    for router in (customers.router, journeys.router, reports.router):
+    for router in (customers.router, profile.router, journeys.router, reports.router):
         app.include_router(router, dependencies=authenticated, responses=guarded)
     # Its own key check: the Web UI sends the key in a cookie (api/routes/codec.py).
     app.include_router(codec.router, responses=error_responses(503))

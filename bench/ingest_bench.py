@@ -5,7 +5,7 @@ runs, so only ingest is measured). Ours goes through HTTP to the API in a proces
 (`journeyctl api`, as deployed), the bearer key, validation, the event store (SQLite by default,
 or --database-url) and routing. Bare is the SDK's `start_workflow(..., start_signal=...)` from
 the bench's process, once as is and once with the search attributes our start sets
-(`api.routing.start_attributes`), which the server indexes: that is Temporal's cost of the
+(`routing.start_attributes`), which the server indexes: that is Temporal's cost of the
 product's start, apart from the API's. The bench's process also drives the HTTP calls (one
 keep-alive connection per caller, bench/http_load.py).
 
@@ -32,7 +32,6 @@ from pathlib import Path
 
 from temporalio.common import TypedSearchAttributes
 
-from api.routing import start_attributes
 from bench.harness import (
     SERVER_CORE_HELP,
     api_process,
@@ -48,6 +47,7 @@ from journeys.cart_abandonment import CART_ABANDONMENT
 from journeys.runs import JourneyInput
 from logging_setup import configure_logging
 from models.events import Event, EventType
+from routing import start_attributes
 from storage.database import migrate
 
 CART = {

@@ -30,7 +30,6 @@ from pathlib import Path
 from sqlalchemy import func, select
 from temporalio.client import Client
 
-from api.routing import start_journey
 from bench.bare_workflows import BareTimerThenActivity
 from bench.harness import client_for, dev_server, midday_timezone, rss_mib
 from bench.send_bench import start_all
@@ -39,6 +38,7 @@ from models.channels import Channel
 from models.customers import CustomerProfile
 from models.events import Event, EventType
 from models.tables import MessageRow
+from routing import start_journey
 from storage.customers import upsert_customer
 from storage.database import create_engine, migrate, session_factory
 from workflows.journey import DRAFT_WORKFLOW_TYPE

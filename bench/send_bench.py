@@ -28,7 +28,6 @@ from pathlib import Path
 from sqlalchemy import func, select
 from temporalio.worker import Worker
 
-from api.routing import start_journey
 from bench.bare_workflows import BareOneActivity, bare_activity
 from bench.harness import (
     SERVER_CORE_HELP,
@@ -44,6 +43,7 @@ from models.customers import CustomerProfile
 from models.events import Event, EventType
 from models.messages import MessageStatus
 from models.tables import MessageRow
+from routing import start_journey
 from storage.customers import upsert_customer
 from storage.database import create_engine, migrate, read_engine, session_factory
 from workers.build import build_worker

@@ -39,7 +39,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from api.routing import signal_if_running, start_journey
 from channels.settings import ChannelSettings
 from cli.dev_server import temporal_binary
 from content.settings import ContentSettings
@@ -53,6 +52,7 @@ from models.events import Event, EventType, validate_properties
 from models.messages import MessageDecision
 from models.search_attributes import ALL as SEARCH_ATTRIBUTES
 from models.search_attributes import JOURNEY_STEP
+from routing import signal_if_running, start_journey
 from settings import Settings
 from storage.customers import upsert_customer
 from storage.database import create_engine, migrate, session_factory

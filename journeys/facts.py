@@ -38,7 +38,13 @@ class CustomerFacts(BaseModel):
     next_store_visit: date | None = Field(
         None, description="the next usual visit day, from the day after tomorrow on (local)"
     )
-    rfm_top20: bool = Field(False, description="among the top 20 % by spend over a year")
+    rfm_top20: bool = Field(
+        False, description="RFM monetary score 5: the top 20 % by spend over a year"
+    )
+    tags: dict[str, Any] = Field(
+        default_factory=dict, description="the profile's tags (profiles/tags.py) -> value"
+    )
+    health_score: float | None = Field(None, description="0-100 (profiles/health.py)")
 
 
 # The facts a definition may take a date from ("facts.<name>" in a wait_until step).

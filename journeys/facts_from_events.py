@@ -14,6 +14,7 @@ Event properties read for dormancy reasons (absent ones count as nothing):
 from collections import Counter
 from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dormancy.assessment import assess_dormancy
@@ -60,7 +61,8 @@ def customer_facts(
     model: IntentModel | None,
     scoring: ScoringSettings,
     dormancy: DormancySettings,
-    rfm_top20: bool,
+    tags: dict[str, Any],
+    health_score: float | None,
     trigger: Event | None = None,
     send_window: bool = False,
     attributes: Collection[str] | None = None,
@@ -82,7 +84,9 @@ def customer_facts(
         intent_score=intent.score,
         segment=intent.segment,
         intent_source=intent.source,
-        rfm_top20=rfm_top20,
+        rfm_top20=tags.get("rfm_top20") is True,
+        tags=tags,
+        health_score=health_score,
     )
     if send_window:
         gap = timedelta(minutes=scoring.session_gap_minutes)

@@ -10,7 +10,7 @@ from typing import Any
 
 from journeys.browse_abandonment import BROWSE_ABANDONMENT
 from journeys.cart_abandonment import CART_ABANDONMENT
-from journeys.cross_sell import CROSS_SELL
+from journeys.cross_sell import CROSS_SELL, EARLY_ACCESS
 from journeys.offer_expiry import OFFER_EXPIRY
 from journeys.post_support import POST_SUPPORT
 from journeys.price_alerts import LOW_STOCK, PRICE_DROP
@@ -31,6 +31,7 @@ JOURNEYS: tuple[JourneySpec, ...] = (
     WINBACK,
     STORE_REMINDER,
     CROSS_SELL,
+    EARLY_ACCESS,
 )
 
 

@@ -66,7 +66,7 @@ class JourneyInput(BaseModel):
     trigger: Event | None = Field(
         None,
         description="the event that started the run, handled as its first signal (runs started "
-        "by signal-with-start, before api/routing.py started them plainly, have none)",
+        "by signal-with-start, before routing/ started them plainly, have none)",
     )
 
 
@@ -138,7 +138,6 @@ class FactsRequest(BaseModel):
     customer_id: str
     now: datetime = Field(description="the workflow's time: facts as of this moment")
     trigger: Event | None = Field(None, description="customer_dormant may carry tier and reason")
-    rank_rfm: bool = Field(False, description="compute the spend rank (a query over all orders)")
     send_window: bool = Field(False, description="learn the customer's active window")
     attributes: tuple[str, ...] | None = Field(
         None,

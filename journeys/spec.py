@@ -1,6 +1,7 @@
 """The language journeys are written in. A definition is data: no I/O, no Temporal.
 
-A journey starts on its `trigger` event (when every test in `trigger_when` holds for it); its
+A journey starts on its `trigger` event (when every test in `trigger_when` holds for it), or on
+a customer's entry into a segment (`trigger=segment_entered`, `trigger_segment=<segment>`); its
 clock, the *anchor*, is the moment the trigger, or a later `restart_on` event, reached the
 journey. An `exit_on` event ends it before its next step. Steps run in order unless one says
 where to go next:
@@ -14,6 +15,7 @@ where to go next:
 |  | `offset` (negative: before it), optionally moved to `at` o'clock local time that day |
 | `wait_for_event` | holds until one of `events` arrives (go to `on_event`) or `timeout` passes |
 | `branch` | goes where the first case whose condition holds on the customer's facts says |
+|  | (intent segment, dormancy, consent, RFM top 20 %, profile attributes, profile tags) |
 | `send` | asks the decision path for one message |
 | `goto` | jumps to `to` (at most `times` times, then carries on: a loop) |
 | `end` | ends the journey (the end of one path when several follow each other) |
@@ -106,6 +108,9 @@ class Condition(BaseModel):
     attributes: dict[str, tuple[Scalar, ...]] | None = Field(
         None, description="profile attribute -> the values that pass"
     )
+    tags: dict[str, tuple[Scalar, ...]] | None = Field(
+        None, description="profile tag -> the values that pass (a flag tag's value is true)"
+    )
 
     @model_validator(mode="after")
     def _not_empty(self) -> Self:
@@ -123,6 +128,10 @@ class Condition(BaseModel):
         if self.consent is not None and not facts.consent.get(self.consent, False):
             return False
         if self.rfm_top20 is not None and facts.rfm_top20 != self.rfm_top20:
+            return False
+        if any(
+            facts.tags.get(name) not in accepted for name, accepted in (self.tags or {}).items()
+        ):
             return False
         return all(
             facts.attributes.get(name) in accepted
@@ -285,6 +294,11 @@ class JourneySpec(BaseModel):
     )
     version: int = Field(ge=1)
     trigger: EventType
+    trigger_segment: str | None = Field(
+        None,
+        description="with trigger segment_entered: the segment whose entry starts the journey "
+        "(profiles/segments.py)",
+    )
     trigger_when: tuple[PropertyTest, ...] = Field((), description="all must hold to start")
     restart_on: tuple[EventType, ...] = ()
     exit_on: tuple[EventType, ...] = ()
@@ -326,6 +340,8 @@ class JourneySpec(BaseModel):
                 if source == "facts" and name not in DATE_FACTS:
                     known = ", ".join(sorted(DATE_FACTS))
                     raise ValueError(f"step {step.id!r}: no date fact {name!r} (known: {known})")
+        if (self.trigger == EventType.SEGMENT_ENTERED) != (self.trigger_segment is not None):
+            raise ValueError("trigger_segment goes with trigger segment_entered, and only with it")
         if self.trigger in self.exit_on:
             raise ValueError("the trigger cannot also be an exit event")
         if overlap := sorted(set(self.restart_on) & set(self.exit_on)):
@@ -338,6 +354,8 @@ class JourneySpec(BaseModel):
         return f"{self.kind}:{customer_id}"
 
     def starts_on(self, event_type: EventType, properties: dict[str, Any]) -> bool:
+        if self.trigger_segment is not None and properties.get("segment") != self.trigger_segment:
+            return False
         return event_type == self.trigger and all(t.holds(properties) for t in self.trigger_when)
 
     def listens_to(self) -> frozenset[EventType]:
@@ -364,14 +382,6 @@ class JourneySpec(BaseModel):
                 if source == "profile":
                     names.add(name)
         return tuple(sorted(names))
-
-    def reads_rfm(self) -> bool:
-        return any(
-            case.when.rfm_top20 is not None
-            for step in self.steps
-            if isinstance(step, Branch)
-            for case in step.cases
-        )
 
     def sends_in_active_window(self) -> bool:
         """Whether a send waits for the customer's active window (its facts then learn it)."""

@@ -28,6 +28,7 @@ class EventType(StrEnum):
     COUPON_ISSUED = "coupon_issued"
     STORE_VISIT = "store_visit"
     CUSTOMER_DORMANT = "customer_dormant"
+    SEGMENT_ENTERED = "segment_entered"
 
 
 class _Properties(BaseModel):
@@ -102,6 +103,9 @@ class SupportTicketClosed(_Properties):
     topic: Literal["size", "payment", "delivery", "returns", "other"]
     ticket_id: Identifier | None = None
     sentiment: Literal["positive", "neutral", "negative"] | None = None
+    resolution_hours: Decimal | None = Field(
+        None, ge=0, max_digits=8, decimal_places=2, description="opened to closed (health score)"
+    )
 
 
 class CouponIssued(_Properties):
@@ -121,6 +125,12 @@ class CustomerDormant(_Properties):
     reason: Literal["price", "category", "service"] | None = None
 
 
+class SegmentEntered(_Properties):
+    """Made by the profile when a customer enters a segment (profiles/segments.py)."""
+
+    segment: Identifier
+
+
 PROPERTIES_BY_TYPE: dict[EventType, type[_Properties]] = {
     EventType.CART_UPDATED: CartUpdated,
     EventType.ORDER_PAID: OrderPaid,
@@ -136,6 +146,7 @@ PROPERTIES_BY_TYPE: dict[EventType, type[_Properties]] = {
     EventType.COUPON_ISSUED: CouponIssued,
     EventType.STORE_VISIT: StoreVisit,
     EventType.CUSTOMER_DORMANT: CustomerDormant,
+    EventType.SEGMENT_ENTERED: SegmentEntered,
 }
 
 

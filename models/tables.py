@@ -328,3 +328,154 @@ class AuditRow(Base):
     target: Mapped[str | None] = mapped_column(String(256))
     outcome: Mapped[str] = mapped_column(String(256))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# The customer profile (profiles/, docs/profile.md): identities, tags, scores, segments.
+
+
+class CustomerIdentityRow(Base):
+    """An identifier a customer was seen with. `key` is a keyed hash (storage/identity.py): the
+    email, phone, openid or device id itself is never stored here."""
+
+    __tablename__ = "customer_identities"
+    __table_args__ = (Index("ix_customer_identities_customer", "customer_id"),)
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(128))
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    linked_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(128))  # the event id (or "profile") that linked it
+
+
+class IdentityMergeRow(Base):
+    """A merge of an anonymous customer into another, or one refused, with its reason."""
+
+    __tablename__ = "identity_merges"
+    __table_args__ = (
+        Index("ix_identity_merges_into", "into_id"),
+        Index("ix_identity_merges_merged", "merged_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    merged_id: Mapped[str] = mapped_column(String(128))
+    into_id: Mapped[str] = mapped_column(String(128))
+    outcome: Mapped[str] = mapped_column(String(16))  # merged | refused
+    reason: Mapped[str] = mapped_column(String(80))
+    source: Mapped[str] = mapped_column(String(128))  # the event id that caused it
+    # What moved (row counts) and the anonymous customer's journeys to move over.
+    detail: Mapped[dict[str, Any]]
+    at: Mapped[datetime]
+    journeys_moved_at: Mapped[datetime | None]
+
+
+class CustomerTagRow(Base):
+    """A tag a customer holds now, with the change that set it."""
+
+    __tablename__ = "customer_tags"
+    __table_args__ = (Index("ix_customer_tags_tag", "tag"),)
+
+    customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+    cause: Mapped[str] = mapped_column(String(160))
+    changed_at: Mapped[datetime]
+
+
+class TagChangeRow(Base):
+    """Every change of a customer's tag: old and new value (None: not held) and its cause."""
+
+    __tablename__ = "tag_changes"
+    __table_args__ = (Index("ix_tag_changes_customer", "customer_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(128))
+    tag: Mapped[str] = mapped_column(String(64))
+    old: Mapped[Any | None] = mapped_column(JSON)
+    new: Mapped[Any | None] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+    cause: Mapped[str] = mapped_column(String(160))
+    at: Mapped[datetime]
+
+
+class CustomerScoreRow(Base):
+    """The numbers behind the tags: health score with its parts, RFM and CLV."""
+
+    __tablename__ = "customer_scores"
+
+    customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    health_score: Mapped[float]
+    health_parts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    stage: Mapped[str] = mapped_column(String(24))
+    rfm: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    clv: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    config_version: Mapped[int] = mapped_column(Integer)
+    cause: Mapped[str] = mapped_column(String(160))
+    computed_at: Mapped[datetime]
+
+
+class ProfileQueueRow(Base):
+    """A customer whose core tags are due: written by a trigger on `events` (migration 0014), in
+    the event's own statement; removed once the update landed (a failed one stays, and is
+    retried)."""
+
+    __tablename__ = "profile_queue"
+    __table_args__ = (Index("ix_profile_queue_due", "due_at"),)
+
+    customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    cause: Mapped[str] = mapped_column(String(128))
+    queued_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SegmentMemberRow(Base):
+    """A customer inside a segment now (leaving it deletes the row)."""
+
+    __tablename__ = "segment_members"
+
+    customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    segment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    since: Mapped[datetime]
+
+
+class SegmentEntryRow(Base):
+    """A customer's entry into a segment: the event that starts its journeys, keyed by that
+    event's id; `started_at` is set once it was routed."""
+
+    __tablename__ = "segment_entries"
+    __table_args__ = (
+        Index("ix_segment_entries_pending", "started_at", "entry_id"),
+        Index("ix_segment_entries_customer", "customer_id"),
+    )
+
+    entry_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(128))
+    segment: Mapped[str] = mapped_column(String(64))
+    entered_at: Mapped[datetime]
+    cause: Mapped[str] = mapped_column(String(160))
+    started_at: Mapped[datetime | None]
+
+
+class ProfileConfigRow(Base):
+    """Every version of the business's profile configuration (health weights and thresholds,
+    lifecycle rules): append-only, so it is its own audit log; the highest version is in force."""
+
+    __tablename__ = "profile_config"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    config: Mapped[dict[str, Any]]
+    changed_at: Mapped[datetime]
+    changed_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(200))
+
+
+class ProfileStatRow(Base):
+    """Population figures the batch computes for per-customer updates (the RFM quintile edges)."""
+
+    __tablename__ = "profile_stats"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]]
+    computed_at: Mapped[datetime]

@@ -1,9 +1,11 @@
 """A customer's journey timeline: our records and Temporal's histories merged in time order.
 
-From the database: every event received (events table) and every message decision with its
-reason (the contact ledger). From Temporal: every run with CustomerId = the customer (visibility),
-its start and close, and each step it reached (the JourneyStep search attribute it upserted,
-read from the run's history, at the workflow time of the task that upserted it).
+From the database: every event received (events table), every message decision with its
+reason (the contact ledger), and the profile's records: identities merged (or a merge
+refused), tag changes with their causes, segments entered. From Temporal: every run with
+CustomerId = the customer or an anonymous customer merged into it (visibility), its start and
+close, and each step it reached (the JourneyStep search attribute it upserted, read from the
+run's history, at the workflow time of the task that upserted it).
 """
 
 import asyncio
@@ -21,11 +23,16 @@ from models.messages import MessageDecision
 from models.search_attributes import JOURNEY_KIND, JOURNEY_STEP
 from ops.queries import literal
 from storage.events import events_for_customer
+from storage.identity import merges_of
 from storage.ledger import messages_for_customer
+from storage.profiles import segment_entries_of, tag_changes
 
 
 class EntryKind(StrEnum):
+    IDENTITY_MERGED = "identity_merged"
     EVENT_RECEIVED = "event_received"
+    TAG_CHANGED = "tag_changed"
+    SEGMENT_ENTERED = "segment_entered"
     JOURNEY_STARTED = "journey_started"
     STEP_REACHED = "step_reached"
     MESSAGE_DECIDED = "message_decided"
@@ -57,6 +64,9 @@ async def _record_entries(
     async with sessions() as session:
         events = await events_for_customer(session, customer_id)
         messages = await messages_for_customer(session, customer_id)
+        merges = await merges_of(session, customer_id)
+        changes = await tag_changes(session, customer_id)
+        entered = await segment_entries_of(session, customer_id)
     entries = [
         TimelineEntry(
             at=event.received_at,
@@ -92,6 +102,50 @@ async def _record_entries(
             },
         )
         for message in messages
+    ]
+    entries += [
+        TimelineEntry(
+            at=merge.at,
+            kind=EntryKind.IDENTITY_MERGED,
+            summary=f"{merge.merged_id} {merge.outcome} into {merge.into_id} ({merge.reason})",
+            detail={
+                "merged_id": merge.merged_id,
+                "into_id": merge.into_id,
+                "outcome": merge.outcome,
+                "reason": merge.reason,
+                "event_id": merge.source,
+            },
+        )
+        for merge in merges
+    ]
+    entries += [
+        TimelineEntry(
+            at=change.at,
+            kind=EntryKind.TAG_CHANGED,
+            summary=f"tag {change.tag}: {change.old!r} -> {change.new!r}",
+            detail={
+                "tag": change.tag,
+                "old": change.old,
+                "new": change.new,
+                "cause": change.cause,
+                "version": change.version,
+            },
+        )
+        for change in changes
+    ]
+    entries += [
+        TimelineEntry(
+            at=entry.entered_at,
+            kind=EntryKind.SEGMENT_ENTERED,
+            summary=f"entered segment {entry.segment}",
+            detail={
+                "segment": entry.segment,
+                "entry_id": entry.entry_id,
+                "cause": entry.cause,
+                "started_at": entry.started_at.isoformat() if entry.started_at else None,
+            },
+        )
+        for entry in entered
     ]
     return entries
 
@@ -154,7 +208,13 @@ async def _run_entries(client: Client, execution: WorkflowExecution) -> list[Tim
 async def customer_timeline(
     client: Client, sessions: async_sessionmaker[AsyncSession], customer_id: str
 ) -> Timeline:
-    runs = [run async for run in client.list_workflows(f"CustomerId = {literal(customer_id)}")]
+    # The journeys of anonymous customers merged into this one ran under their old ids.
+    async with sessions() as session:
+        merges = await merges_of(session, customer_id)
+    merged = {m.merged_id for m in merges if m.into_id == customer_id and m.outcome == "merged"}
+    ids = [customer_id, *sorted(merged - {customer_id})]
+    query = " OR ".join(f"CustomerId = {literal(i)}" for i in ids)
+    runs = [run async for run in client.list_workflows(query)]
     per_run = await asyncio.gather(*(_run_entries(client, run) for run in runs))
     entries = await _record_entries(sessions, customer_id)
     for run_entries in per_run:

@@ -1,6 +1,7 @@
 """Real services for the suite: one Temporal dev server, SQLite and PostgreSQL, an SMTP server."""
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -69,10 +70,10 @@ async def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-async def postgres_url() -> AsyncIterator[str]:
-    """A database of its own on the local PostgreSQL server, dropped after the session."""
-    name = f"journeys_test_{uuid.uuid4().hex[:12]}"
+@contextlib.asynccontextmanager
+async def postgres_database(prefix: str = "journeys_test") -> AsyncIterator[str]:
+    """A migrated database of its own on the local PostgreSQL server, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -82,6 +83,13 @@ async def postgres_url() -> AsyncIterator[str]:
     async with admin.connect() as conn:
         await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    """A database of its own for the session."""
+    async with postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

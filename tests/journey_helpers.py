@@ -14,7 +14,12 @@ from bench.harness import midday_timezone as midday_timezone  # the tests take i
 from journeys.runs import JourneyState, PrepareMessage
 from models.events import Event, EventType, validate_properties
 from ops.history_export import decode_history
+from profiles.batch import refresh_rfm_edges
+from profiles.clv import shipped_model
+from profiles.refresh import refresh_customers
+from profiles.tags import TAGS
 from storage.events import store_event
+from storage.profiles import current_config
 from tests.conftest import DATA_CONVERTER, Stack, unique
 from workflows.journey import JourneyWorkflow
 from workflows.sending import DECISION_ACTIVITIES
@@ -162,3 +167,16 @@ async def replay_and_keep(handle: WorkflowHandle[Any, Any], name: str) -> None:
         # Decoded: the corpus replays without keys, as histories exported from production do.
         decoded = await decode_history(history, DATA_CONVERTER.payload_codec)
         (HISTORIES / f"{name}.json").write_text(decoded.to_json())
+
+
+async def refresh_profiles(stack: Stack, *customer_ids: str) -> None:
+    """What the hourly batch does, for these customers only: the RFM edges over every buyer,
+    then their tags (RFM top 20 % among them)."""
+    now = datetime.now(UTC)
+    await refresh_rfm_edges(stack.sessions, now)
+    async with stack.sessions.begin() as session:
+        config = await current_config(session)
+        causes = dict.fromkeys(customer_ids, "test")
+        await refresh_customers(
+            session, customer_ids, causes, TAGS, "on_change", config, shipped_model(), now
+        )

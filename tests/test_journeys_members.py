@@ -17,6 +17,7 @@ from tests.journey_helpers import (
     post_event,
     put_customer,
     record_history,
+    refresh_profiles,
     replay_and_keep,
     run_to_end,
 )
@@ -84,6 +85,7 @@ async def test_cross_sell_for_top_spenders_a_day_after_their_session(
         customer_id, _ = await member(stack)
         if total is not None:
             await spent(stack, customer_id, total, *days_ago)
+        await refresh_profiles(stack, customer_id)  # the RFM cell, from the hourly batch
         accepted = await post_event(stack, customer_id, "session_ended", {})
         assert action(accepted, "cross_sell") == "started"
         handle = journey(stack, "cross_sell", customer_id)
@@ -94,6 +96,7 @@ async def test_cross_sell_for_top_spenders_a_day_after_their_session(
     async def paid_before_the_day_was_over() -> JourneyState:
         customer_id, _ = await member(stack)
         await spent(stack, customer_id, 2_000_000.0, 200)
+        await refresh_profiles(stack, customer_id)
         await post_event(stack, customer_id, "session_ended", {})
         handle = journey(stack, "cross_sell", customer_id)
         await temporal_env.fast_forward(handle, 12 * timedelta(hours=1))

@@ -81,6 +81,7 @@ def test_every_journey_of_the_catalogue_exists_with_its_own_workflow_type() -> N
         "winback",
         "store_reminder",
         "cross_sell",
+        "early_access",
     ]
     types = [journey.workflow_type for journey in JOURNEYS]
     assert len(set(types)) == len(types)
@@ -222,7 +223,8 @@ def test_facts_from_history_and_from_the_dormant_event() -> None:
         "model": None,
         "scoring": ScoringSettings(),
         "dormancy": DormancySettings(),
-        "rfm_top20": False,
+        "tags": {},
+        "health_score": None,
     }
     history = [behaviour("page_viewed", 45, page_type="sale", price_filter=True)] * 5
     facts = customer_facts(customer, history, [], NOW, **common)

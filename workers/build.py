@@ -8,9 +8,11 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.experiments import ExperimentActivities
 from activities.facts import JourneyFactsActivities
+from activities.profile import ProfileActivities
 from activities.sending import SendActivities
 from channels.setup import build_channels
 from content.database_cache import DatabaseCopyCache
+from profiles.segment_starts import SegmentStarter
 from scoring.model import IntentModel
 from scoring.settings import repo_path
 from sending.setup import build_send_path
@@ -20,6 +22,7 @@ from telemetry.senders import instrument_senders
 from telemetry.workflow_tasks import install_workflow_task_alert
 from workflows.experiment_refresh import ExperimentRefreshWorkflow
 from workflows.journey import JourneyWorkflow
+from workflows.profile_scan import ProfileScanWorkflow
 
 
 def build_worker(
@@ -44,10 +47,11 @@ def build_worker(
     )
     sending = SendActivities(path)
     experiments = ExperimentActivities(sessions, settings.experiments.probability_best_draws)
+    profile = ProfileActivities(sessions, SegmentStarter(sessions, client, settings.task_queue))
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[JourneyWorkflow, ExperimentRefreshWorkflow],
+        workflows=[JourneyWorkflow, ExperimentRefreshWorkflow, ProfileScanWorkflow],
         activities=[
             sending.decide_and_deliver,
             # Runs from before the interpreter's third version decide and deliver apart.
@@ -58,6 +62,9 @@ def build_worker(
             # Runs from before the interpreter's fourth version admit in two reads.
             facts.enter_journey,
             experiments.refresh_experiments,
+            profile.refresh_rfm_edges,
+            profile.refresh_profile_page,
+            profile.start_segment_entries,
         ],
         workflow_runner=workflow_runner(strict=settings.strict_workflow_sandbox),
         # The SDK's default of 5 pollers, not the CPU, bounds throughput (see CONVENTIONS.md).

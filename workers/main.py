@@ -8,13 +8,15 @@ import structlog
 from temporalio.runtime import Runtime
 
 from logging_setup import configure_logging
+from profiles.segment_starts import SegmentStarter
+from profiles.updater import ProfileUpdater
 from settings import Settings
 from storage.database import create_engine, read_engine, session_factory
 from telemetry.endpoints import prometheus_runtime, serve_metrics
 from telemetry.tracing import configure_tracing, traced_client
 from temporal_client import connect_temporal
 from workers.build import build_worker
-from workers.schedules import ensure_refresh_schedule
+from workers.schedules import ensure_profile_schedules, ensure_refresh_schedule
 
 log = structlog.get_logger()
 
@@ -32,8 +34,11 @@ async def run_worker(settings: Settings) -> None:
     client = await connect_temporal(settings)
     if tracing is not None:
         client = traced_client(client, tracing)
-    worker = build_worker(
-        client, settings, session_factory(engine), tracing, session_factory(reader)
+    sessions = session_factory(engine)
+    worker = build_worker(client, settings, sessions, tracing, session_factory(reader))
+    # Core tags from the events' queue, beside the journeys (profiles/updater.py).
+    updater = ProfileUpdater(
+        sessions, settings.profile, SegmentStarter(sessions, client, settings.task_queue)
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -48,14 +53,20 @@ async def run_worker(settings: Settings) -> None:
         tracing=tracing is not None,
     )
     every = timedelta(minutes=settings.experiments.refresh_every_minutes)
+    updating = asyncio.create_task(updater.run(stop))
     try:
         async with worker:
-            # Once the worker polls: a start-up is not held up by the schedule's round trips.
+            # Once the worker polls: a start-up is not held up by the schedules' round trips.
             if await ensure_refresh_schedule(client, settings.task_queue, every):
                 log.info("experiment refresh scheduled", every_minutes=every.total_seconds() / 60)
+            if created := await ensure_profile_schedules(
+                client, settings.task_queue, settings.profile
+            ):
+                log.info("profile scans scheduled", schedules=created)
             await stop.wait()
             log.info("worker stopping")
     finally:
+        await updating
         await engine.dispose()
         await reader.dispose()
         if metrics_server is not None:

@@ -1,4 +1,5 @@
-"""Temporal Schedules the worker keeps in place: the experiments' posterior refresh."""
+"""Temporal Schedules the worker keeps in place: the experiments' posterior refresh, the
+profile's hourly batch and its daily dormancy scan."""
 
 from datetime import timedelta
 
@@ -7,15 +8,21 @@ from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
+    ScheduleRange,
     ScheduleSpec,
 )
 
+from profiles.settings import ProfileSettings
 from workflows.experiment_refresh import ExperimentRefreshWorkflow
+from workflows.profile_scan import ProfileScanWorkflow, ScanInput
 
 REFRESH_SCHEDULE_ID = "experiment-refresh"
+PROFILE_BATCH_SCHEDULE_ID = "profile-batch"
+DORMANCY_SCAN_SCHEDULE_ID = "dormancy-scan"
 
 
 async def ensure_refresh_schedule(client: Client, task_queue: str, every: timedelta) -> bool:
@@ -36,3 +43,51 @@ async def ensure_refresh_schedule(client: Client, task_queue: str, every: timede
     except ScheduleAlreadyRunningError:
         return False
     return True
+
+
+async def ensure_profile_schedules(
+    client: Client, task_queue: str, settings: ProfileSettings
+) -> list[str]:
+    """The hourly batch of tags and the daily scan, unless they exist; returns those created."""
+    scans = {
+        PROFILE_BATCH_SCHEDULE_ID: (
+            ScanInput(scan="on_change"),
+            ScheduleSpec(
+                intervals=[
+                    ScheduleIntervalSpec(every=timedelta(minutes=settings.batch_every_minutes))
+                ]
+            ),
+        ),
+        DORMANCY_SCAN_SCHEDULE_ID: (
+            ScanInput(scan="daily"),
+            ScheduleSpec(
+                calendars=[
+                    ScheduleCalendarSpec(hour=[ScheduleRange(settings.dormancy_scan_hour_utc)])
+                ]
+            ),
+        ),
+    }
+    created = []
+    for schedule_id, (scan, spec) in scans.items():
+        scan = scan.model_copy(
+            update={
+                "page_size": settings.page_size,
+                "starts_per_second": settings.starts_per_second,
+            }
+        )
+        try:
+            await client.create_schedule(
+                schedule_id,
+                Schedule(
+                    action=ScheduleActionStartWorkflow(
+                        ProfileScanWorkflow.run, scan, id=schedule_id, task_queue=task_queue
+                    ),
+                    spec=spec,
+                    # A scan still running when the next is due: the next waits its turn.
+                    policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.BUFFER_ONE),
+                ),
+            )
+        except ScheduleAlreadyRunningError:
+            continue
+        created.append(schedule_id)
+    return created

@@ -368,7 +368,6 @@ class JourneyWorkflow:
             customer_id=self._state.customer_id,
             now=workflow.now(),
             trigger=anchor,
-            rank_rfm=self._spec.reads_rfm(),
             send_window=self._spec.sends_in_active_window(),
             attributes=self._spec.profile_attributes(),
         )

@@ -4,13 +4,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.auth import CUSTOMERS_READ, CUSTOMERS_WRITE
-from api.deps import SessionsDep, utcnow
+from api.deps import SessionsDep, SettingsDep, utcnow
 from api.errors import ApiError, error_responses
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page
 from models.channels import Channel
 from models.customers import Customer, ProfileInput
 from models.events import Identifier
 from models.messages import MessageDecision
+from profiles.identity import link_profile_identifiers
 from storage.consent import set_consent
 from storage.customers import get_customer, to_customer, upsert_customer
 from storage.pages import messages_page, outbox_page
@@ -24,10 +25,13 @@ router = APIRouter(prefix="/v1/customers", tags=["customers"])
     summary="Create or replace a customer's profile and consent",
 )
 async def put_customer(
-    customer_id: Identifier, profile: ProfileInput, sessions: SessionsDep
+    customer_id: Identifier, profile: ProfileInput, sessions: SessionsDep, settings: SettingsDep
 ) -> Customer:
     async with sessions.begin() as session:
-        return await upsert_customer(session, customer_id, profile, utcnow())
+        customer = await upsert_customer(session, customer_id, profile, utcnow())
+        # Its contact details identify it: events that carry them resolve to it.
+        await link_profile_identifiers(session, settings.keyring(), customer_id, profile, utcnow())
+        return customer
 
 
 @router.put(

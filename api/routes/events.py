@@ -9,9 +9,11 @@ from temporalio.service import RPCError
 
 from api.deps import SessionsDep, SettingsDep, TemporalDep, utcnow
 from api.errors import ApiError
-from api.routing import JourneyAction, journeys_started_by, route_event
+from api.identity import resolve_event
 from api.temporal import temporal_unavailable
 from models.events import Event, validate_properties
+from models.profiles import IncomingEvent
+from routing import JourneyAction, journeys_started_by, route_event
 from storage.events import mark_routed, store_and_claim
 from telemetry import metrics
 
@@ -54,18 +56,27 @@ def _require_transportable(event: Event) -> None:
     },
 )
 async def post_event(
-    event: Event,
+    incoming: IncomingEvent,
     request: Request,
     settings: SettingsDep,
     sessions: SessionsDep,
     temporal: TemporalDep,
 ) -> EventAccepted:
-    if errors := validate_properties(event):
+    # Everything about the event is checked before anything is written (identities included).
+    provisional = incoming.for_customer(incoming.customer_id or "unresolved")
+    if errors := validate_properties(provisional):
         raise ApiError(422, errors[0]["reason"], field=errors[0]["field"])
-    _require_transportable(event)
+    _require_transportable(provisional)
     now = utcnow()
-    if not now - MAX_AGE <= event.occurred_at <= now + MAX_SKEW:
+    if not now - MAX_AGE <= incoming.occurred_at <= now + MAX_SKEW:
         raise ApiError(422, "must be within the last year and not in the future", "occurred_at")
+    try:
+        # Who it is about (docs/profile.md): the identifiers stop here.
+        event = await resolve_event(incoming, settings, sessions, temporal, now)
+    except (SQLAlchemyError, OSError) as err:
+        raise database_unavailable() from err
+    except RPCError as err:
+        raise temporal_unavailable() from err
     try:
         row, new, active = await store_and_claim(sessions, event, now, journeys_started_by(event))
     except (SQLAlchemyError, OSError) as err:

@@ -20,12 +20,12 @@ from temporalio.service import RPCError
 
 from api.deps import SessionsDep, SettingsDep, utcnow
 from api.errors import ApiError, field_errors
-from api.routing import route_event
 from api.temporal import TemporalConnection, temporal_unavailable
 from channels.signing import SIGNATURE_HEADER, SignatureError, verify_signature
 from guardrails import FeedbackRules, GuardrailSettings
 from models.channels import Channel
 from models.receipts import Receipt
+from routing import route_event
 from settings import Settings
 from storage.consent import unsubscribe
 from storage.contacts import customers_with_openid, customers_with_phone

@@ -25,7 +25,7 @@ async def start_cart_journey(
     journey_kind: str,
     execution_timeout: timedelta | None = None,
 ) -> WorkflowHandle[Any, Any]:
-    """Signal-with-start, as api/routing.py started journeys before it put the trigger in the
+    """Signal-with-start, as routing/ started journeys before it put the trigger in the
     input (such runs are still in flight, and ops must handle them), under a JourneyKind of the
     test's own, so `retry-failed --journey` finds this test's runs and no other test's."""
     event = Event(
