@@ -16,6 +16,7 @@ from api.routes import (
     events,
     health,
     journeys,
+    recommendations,
     reports,
     timeline,
     tracking,
@@ -81,7 +82,7 @@ def create_app(
     app.include_router(reports.link_router, responses=unavailable)
     authenticated = [Depends(require_api_key)]
     guarded = error_responses(401, 503)
-    for module in (events, customers, journeys, timeline, metrics, reports):
+    for module in (events, customers, recommendations, journeys, timeline, metrics, reports):
         app.include_router(module.router, dependencies=authenticated, responses=guarded)
     app.include_router(reports.page_router, dependencies=authenticated, responses=guarded)
     document_errors(app)

@@ -19,6 +19,7 @@ from logging_setup import configure_logging
 from offers import cli as offers_cli
 from ops.cli import ops_app
 from ops.time_travel import fast_forward_journey
+from recommendations import cli as recommendations_cli
 from reports import cli as reports_cli
 from scoring import cli as scoring_cli
 from settings import Settings
@@ -39,6 +40,7 @@ for name, sub_app in {
     "catalog": catalog_cli.app,
     "channels": channels_cli.app,
     "reports": reports_cli.app,
+    "recommendations": recommendations_cli.app,
 }.items():
     app.add_typer(sub_app, name=name)
 # The bandit's persisted state lives with the reports; its commands sit beside the evaluation.
