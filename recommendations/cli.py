@@ -34,11 +34,7 @@ def predict(
 ) -> None:
     """Top-k new products per customer: customer_id,rank,product_id,kind,reason_code."""
     started = time.perf_counter()
-    try:
-        model = load_model(artifact)
-    except ArtifactError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from err
+    model = _model(artifact)
     typer.echo(
         f"model {model.version}: {len(model.items):,} items ({time.perf_counter() - started:.1f} s)"
     )
@@ -61,12 +57,38 @@ def predict(
 @app.command()
 def load(artifact: ArtifactOption = SHIPPED_ARTIFACT) -> None:
     """Load a model version into the serving tables and switch to it atomically."""
+    asyncio.run(_load(Settings(), _model(artifact)))
+
+
+def _model(artifact: Path) -> ModelSlice:
     try:
-        model = load_model(artifact)
+        return load_model(artifact)
     except ArtifactError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from err
-    asyncio.run(_load(Settings(), model))
+
+
+@app.command()
+def activate(
+    version: Annotated[str, typer.Argument(help="A loaded version, e.g. recs-v1.")],
+) -> None:
+    """Switch the serving tables back (or forward) to a version still loaded."""
+    asyncio.run(_activate(Settings(), version))
+
+
+async def _activate(settings: Settings, version: str) -> None:
+    engine = create_engine(settings.resolved_database_url)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as session:
+            loaded = {row.version for row in await store.loaded_versions(session)}
+        if version not in loaded:
+            typer.echo(f"error: {version} is not loaded (loaded: {', '.join(sorted(loaded))})")
+            raise typer.Exit(2)
+        await store.activate(sessions, version)
+    finally:
+        await engine.dispose()
+    typer.echo(f"{version} is now active")
 
 
 async def _load(settings: Settings, model: ModelSlice) -> None:

@@ -79,14 +79,15 @@ def model_recommender(model: ModelSlice) -> Recommender:
     return recommend
 
 
+def by_buyers(train: pd.DataFrame) -> list[str]:
+    """Products by distinct buyers, most first: what both baselines rank by."""
+    buyers = train.groupby("product_id")["customer_id"].nunique()
+    return list(buyers.sort_values(ascending=False, kind="stable").index)
+
+
 def popularity_recommender(train: pd.DataFrame) -> Recommender:
     """Baseline: the most-bought products (distinct buyers) the customer has not bought."""
-    order = list(
-        train.groupby("product_id")["customer_id"]
-        .nunique()
-        .sort_values(ascending=False, kind="stable")
-        .index
-    )
+    order = by_buyers(train)
 
     def recommend(_customer: str, _history: Sequence[Purchase], bought: set[str]) -> list[str]:
         return _first_new(order, bought, 10)
@@ -96,12 +97,7 @@ def popularity_recommender(train: pd.DataFrame) -> Recommender:
 
 def category_popularity_recommender(train: pd.DataFrame) -> Recommender:
     """Baseline: the most-bought products within the customer's categories, then overall."""
-    order = list(
-        train.groupby("product_id")["customer_id"]
-        .nunique()
-        .sort_values(ascending=False, kind="stable")
-        .index
-    )
+    order = by_buyers(train)
     category = train.drop_duplicates("product_id").set_index("product_id")["category"].to_dict()
 
     def recommend(_customer: str, history: Sequence[Purchase], bought: set[str]) -> list[str]:

@@ -13,13 +13,15 @@ from recommendations.model import POPULAR, RankingParams, bundle_source, categor
 @dataclass(frozen=True)
 class FitSettings:
     min_buyers: int = 3  # items bought by fewer customers get no links and are never picked
-    links_per_item: int = 30
+    # 15 neighbours, 100 popular, 15 per category: as good as 30/300/30 on both splits (HR@10
+    # within 0.01) at half the rows a lookup reads.
+    links_per_item: int = 15
     shrink: float = 10.0  # cosine shrinkage: few co-buyers, small score
     # Popularity: a buyer's weight halves every `half_life_days` since they last bought the
     # item; None counts every buyer alike.
     half_life_days: float | None = 14.0
-    popular_items: int = 300
-    per_category: int = 30
+    popular_items: int = 100
+    per_category: int = 15
     # Consumables: at least this share of an item's buyers bought it in two or more baskets.
     repeat_share: float = 0.3
     bundle_mains: int = 200

@@ -29,22 +29,15 @@ def history_of(customers: int, target: Path) -> dict[str, set[str]]:
     return bought
 
 
+def predict(history: Path, output: Path, *options: str):  # type: ignore[no-untyped-def]
+    command = ["recommendations", "predict", "--history", str(history), "--output", str(output)]
+    return runner.invoke(app, [*command, *options])
+
+
 def test_top_k_new_products_for_every_customer(tmp_path: Path) -> None:
     history, picks = tmp_path / "history.csv", tmp_path / "picks.csv"
     bought = history_of(12, history)
-    result = runner.invoke(
-        app,
-        [
-            "recommendations",
-            "predict",
-            "--history",
-            str(history),
-            "--output",
-            str(picks),
-            "--k",
-            "5",
-        ],
-    )
+    result = predict(history, picks, "--k", "5")
     assert result.exit_code == 0, result.output
     assert "12/12 customers" in result.output
     with picks.open(newline="") as handle:
@@ -66,17 +59,7 @@ def test_top_k_new_products_for_every_customer(tmp_path: Path) -> None:
 def test_a_file_without_the_columns_is_refused(tmp_path: Path) -> None:
     history = tmp_path / "history.csv"
     history.write_text("customer_id,product_id\n1,2\n")
-    result = runner.invoke(
-        app,
-        [
-            "recommendations",
-            "predict",
-            "--history",
-            str(history),
-            "--output",
-            str(tmp_path / "o.csv"),
-        ],
-    )
+    result = predict(history, tmp_path / "o.csv")
     assert result.exit_code == 2
     assert "missing column(s)" in result.output
     assert "basket_id" in result.output

@@ -27,11 +27,12 @@ async def test_picks_follow_what_the_customer_viewed_and_the_opt_out(api: Stack)
     cereal = await customer_who_viewed(api, "cereal")
     chips = await customer_who_viewed(api, "chips")
     url = f"/v1/customers/{cereal}/recommendations"
-    response = await api.http.get(url, params={"journey": "browse_abandonment", "k": 3})
+    response = await api.http.get(url, params={"journey": "browse_abandonment", "k": 4})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["personalised"] and body["objective"] == "add_to_cart"
-    first = body["picks"][0]
+    # A slot may explore (15 %, seeded by customer and day): the first exploited one is the best.
+    first = next(p for p in body["picks"] if not p["explored"])
     assert (first["product_id"], first["kind"], first["reason_code"]) == (
         "milk",
         "complement",
@@ -39,7 +40,7 @@ async def test_picks_follow_what_the_customer_viewed_and_the_opt_out(api: Stack)
     )
     assert first["figures"] == {"anchor": "cereal", "share": 0.8, "buyers": 50}
     other = await api.http.get(
-        f"/v1/customers/{chips}/recommendations", params={"journey": "browse_abandonment", "k": 3}
+        f"/v1/customers/{chips}/recommendations", params={"journey": "browse_abandonment", "k": 4}
     )
     assert [p["product_id"] for p in other.json()["picks"]] != [
         p["product_id"] for p in body["picks"]

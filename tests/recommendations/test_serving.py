@@ -5,7 +5,6 @@ from the demo catalog service, repurchase of consumables, and the atomic swap of
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pytest
@@ -201,3 +200,5 @@ async def test_a_new_version_replaces_the_active_one_atomically(
     async with sessions() as session:
         versions = {row.version: row.active for row in await store.loaded_versions(session)}
     assert versions == {second: False, third: True}  # the one before kept for a rollback
+    await store.activate(sessions, second)
+    assert (await pick(sessions, unique("c"), viewed("cereal"))).model_version == second
