@@ -110,11 +110,14 @@ async def lookups(url: str, calls: int, seconds: float) -> None:
         base_p99 = percentiles(base)[1]
         print(f"{'(ms)':>26} {'calls':>7} {'p50':>8} {'p99':>8} {'per s':>8} {'p99/base':>10}")
         print(row("SELECT 1 (baseline)", base, calls / (sum(base) / 1000), base_p99))
+        cpu = time.process_time()
         latencies, peak = await closed(lookup, calls)
+        cpu_ms = (time.process_time() - cpu) / calls * 1000
         print(row("picks_for, 1 caller", latencies, peak, base_p99), flush=True)
         for share in SHARES:
             latencies, rate = await paced(lookup, peak * share, seconds)
             print(row(f"paced {peak * share:.0f}/s ({share:.0%})", latencies, rate, base_p99))
+    print(f"CPU per lookup (this process, both threads): {cpu_ms:.1f} ms")
     await engine.dispose()
 
 

@@ -96,7 +96,9 @@ async def picks_for(
     rules: PickRules = DEFAULT_RULES,
 ) -> Picks:
     """Up to `k` picks with kind and reason; none is out of stock, recent or in `exclude`."""
-    personalised = await store.personalised(session, request.customer_id)
+    personalised, recent = await store.customer_state(
+        session, request.customer_id, request.now - NO_REPEAT
+    )
     history = list(request.history) if personalised else []
     bought = list(dict.fromkeys(p.product_id for p in history))
     bundles = [bundle_source(pid) for pid in bought] if request.bundle_offer else []
@@ -104,7 +106,6 @@ async def picks_for(
     if model is None:
         return Picks(None, personalised, [])
     history = _with_facts(history, model)
-    recent = await store.recently_recommended(session, request.customer_id, request.now - NO_REPEAT)
     candidates = score_new_items(model, history, personalised=personalised, limit=CANDIDATES)
     candidates += _restock(model, history, request.now)
     candidates.sort(key=lambda c: (-c.score, c.product_id))

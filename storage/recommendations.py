@@ -129,15 +129,24 @@ async def read_neighbours(
     return list((await session.execute(union_all(direct, by_category))).all())
 
 
-async def recently_recommended(
+async def customer_state(
     session: AsyncSession, customer_id: str, since: datetime
-) -> set[str]:
-    """Products recommended to the customer since `since`, by any message on any channel."""
-    query = select(RecommendedItemRow.product_id).where(
+) -> tuple[bool, set[str]]:
+    """In one round trip: whether the customer wants personalised picks (on unless they turned
+    it off), and the products recommended to them since `since` by any message on any channel."""
+    picks = select(literal("pick"), RecommendedItemRow.product_id).where(
         RecommendedItemRow.customer_id == customer_id,
         RecommendedItemRow.recommended_at >= since,
     )
-    return set((await session.scalars(query)).all())
+    opted_out = select(literal("opted_out"), literal("")).where(
+        RecommendationPreferenceRow.customer_id == customer_id,
+        RecommendationPreferenceRow.personalised.is_(False),
+    )
+    rows = (await session.execute(union_all(picks, opted_out))).all()
+    return (
+        all(kind != "opted_out" for kind, _ in rows),
+        {product_id for kind, product_id in rows if kind == "pick"},
+    )
 
 
 async def record_recommended(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
