@@ -1,5 +1,6 @@
 """A customer's recommendations as a journey's message would get them, and their opt-out."""
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -20,6 +21,7 @@ from storage.events import events_for_customer
 from storage.recommendations import personalised, set_personalised
 
 router = APIRouter(prefix="/v1/customers", tags=["recommendations"])
+HISTORY = timedelta(days=365)  # the events a preview ranks from
 
 
 class PickView(BaseModel):
@@ -78,7 +80,8 @@ async def read_recommendations(
     async with sessions() as session:
         if await get_customer(session, customer_id) is None:
             raise ApiError(404, "unknown customer", field="customer_id")
-        history = history_from_events(await events_for_customer(session, customer_id))
+        events = await events_for_customer(session, customer_id, since=now - HISTORY)
+        history = history_from_events(events)
         catalogue = load_catalogue(settings.offers.catalogue_path)
         request = PickRequest(
             customer_id,
