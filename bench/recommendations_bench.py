@@ -29,7 +29,7 @@ from recommendations.history import Purchase, read_history
 from recommendations.model import load_model
 from recommendations.predict import predict_file
 from recommendations.serving import PickRequest, picks_for
-from recommendations.tables import load_model_tables
+from recommendations.tables import DecodedLists, load_model_tables
 from storage.database import create_engine, migrate, session_factory
 
 BASKETS = Path(__file__).resolve().parents[2] / "shared" / "data" / "completejourney_baskets.csv"
@@ -94,6 +94,7 @@ async def lookups(url: str, calls: int, seconds: float) -> None:
         f"load: {model.version}, {rows:,} neighbour lists in {time.perf_counter() - started:.1f} s"
     )
     histories = itertools.cycle(histories_of_50())
+    decoded = DecodedLists()  # as a worker keeps one
     messages = itertools.count()
     async with sessions() as session:
 
@@ -103,7 +104,7 @@ async def lookups(url: str, calls: int, seconds: float) -> None:
         async def lookup(db: AsyncSession = session) -> None:
             history = next(histories)
             request = PickRequest("bench", history, seed=f"m-{next(messages)}", now=NOW)
-            await picks_for(db, request)
+            await picks_for(db, request, decoded=decoded)
 
         await closed(lookup, 20)  # warm the statement caches
         base, _ = await closed(baseline, calls)

@@ -22,7 +22,7 @@ from recommendations.model import BUNDLE_PREFIX, POPULAR, ItemInfo, ModelSlice, 
 from recommendations.picks import DEFAULT_RULES, Objective, Pick, PickRules, choose_picks
 from recommendations.ranker import Candidate, Kind, Reason, score_new_items
 from recommendations.signals import BUNDLE_OFFER_PREFIX
-from recommendations.tables import read_slice
+from recommendations.tables import DecodedLists, read_slice
 from storage import recommendations as store
 
 NO_REPEAT = timedelta(hours=48)
@@ -94,6 +94,7 @@ async def picks_for(
     request: PickRequest,
     live: LiveFacts | None = None,
     rules: PickRules = DEFAULT_RULES,
+    decoded: DecodedLists | None = None,
 ) -> Picks:
     """Up to `k` picks with kind and reason; none is out of stock, recent or in `exclude`."""
     personalised, recent = await store.customer_state(
@@ -102,7 +103,7 @@ async def picks_for(
     history = list(request.history) if personalised else []
     bought = list(dict.fromkeys(p.product_id for p in history))
     bundles = [bundle_source(pid) for pid in bought] if request.bundle_offer else []
-    model = await read_slice(session, bought, [POPULAR, *bundles])
+    model = await read_slice(session, bought, [POPULAR, *bundles], decoded)
     if model is None:
         return Picks(None, personalised, [])
     history = _with_facts(history, model)

@@ -88,18 +88,58 @@ async def ensure_recommendations(settings: Settings) -> None:
         await engine.dispose()
 
 
+# A source's own facts (None for a sentinel), its links, and its targets' facts.
+_Decoded = tuple[ItemInfo | None, list[Link], list[ItemInfo]]
+
+
+class DecodedLists:
+    """Neighbour lists already decoded, by version, load time and source: a loaded version's
+    rows never change, so an entry never goes stale. The send path keeps one per process; the
+    read still fetches the rows (the active version is checked on every lookup)."""
+
+    def __init__(self, max_sources: int = 20_000) -> None:
+        self._max_sources = max_sources
+        self._lists: dict[tuple[str, datetime, str], _Decoded] = {}
+
+    def decode(self, row: Row[Any]) -> _Decoded:
+        key = (row.version, row.loaded_at, row.source)
+        found = self._lists.get(key)
+        if found is None:
+            found = _decode(row.source, row.neighbours)
+            if len(self._lists) >= self._max_sources:
+                self._lists.clear()  # a new version replaced the old: start again
+            self._lists[key] = found
+        return found
+
+
+def _decode(source: str, neighbours: str) -> _Decoded:
+    packed = json.loads(neighbours)
+    own = packed["self"]
+    main = source.removeprefix(BUNDLE_PREFIX)
+    info = ItemInfo(main, *own) if own is not None else None
+    source_buyers = info.buyers if info is not None else 0
+    links, targets = [], []
+    for target, score, co_buyers, *facts in packed["links"]:
+        targets.append(ItemInfo(target, *facts))
+        links.append(Link(source, target, score, co_buyers, source_buyers))
+    return info, links, targets
+
+
 async def read_slice(
-    session: AsyncSession, items: Sequence[str], sources: Iterable[str]
+    session: AsyncSession,
+    items: Sequence[str],
+    sources: Iterable[str],
+    decoded: DecodedLists | None = None,
 ) -> ModelSlice | None:
     """The part of the active model a ranking of `items` needs, in one query; None when no
     model is loaded."""
     rows = await store.read_neighbours(session, items, sources, CATEGORY_PREFIX)
     if not rows:
         return None
-    return slice_from_rows(rows)
+    return slice_from_rows(rows, decoded or DecodedLists())
 
 
-def slice_from_rows(rows: Sequence[Row[Any]]) -> ModelSlice:
+def slice_from_rows(rows: Sequence[Row[Any]], decoded: DecodedLists) -> ModelSlice:
     first = rows[0]
     params = RankingParams(
         neighbour_weight=first.neighbour_weight, category_weight=first.category_weight
@@ -107,16 +147,10 @@ def slice_from_rows(rows: Sequence[Row[Any]]) -> ModelSlice:
     items: dict[str, ItemInfo] = {}
     links: dict[str, list[Link]] = {}
     for row in rows:
-        packed = json.loads(row.neighbours)
-        own = packed["self"]
-        source_buyers = 0
+        own, found, targets = decoded.decode(row)
         if own is not None:
-            main = row.source.removeprefix(BUNDLE_PREFIX)
-            items.setdefault(main, ItemInfo(main, *own))
-            source_buyers = own[5]
-        found = links.setdefault(row.source, [])
-        for target, score, co_buyers, *facts in packed["links"]:
-            if target not in items:
-                items[target] = ItemInfo(target, *facts)
-            found.append(Link(row.source, target, score, co_buyers, source_buyers))
+            items.setdefault(own.product_id, own)
+        links[row.source] = found
+        for info in targets:
+            items.setdefault(info.product_id, info)
     return ModelSlice(first.version, params, links, items)

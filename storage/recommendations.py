@@ -115,6 +115,7 @@ async def read_neighbours(
         RecommendationNeighboursRow.source,
         RecommendationNeighboursRow.neighbours,
         RecommendationModelRow.version,
+        RecommendationModelRow.loaded_at,
         RecommendationModelRow.neighbour_weight,
         RecommendationModelRow.category_weight,
     )

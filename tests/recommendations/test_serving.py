@@ -3,6 +3,7 @@ tables, the 48-hour no-repeat rule across messages, the opt-out, live stock and 
 from the demo catalog service, repurchase of consumables, and the atomic swap of versions."""
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from recommendations.history import Purchase
 from recommendations.picks import PickRules
 from recommendations.ranker import Kind, Reason
 from recommendations.serving import PickRequest, bundle_offer_for, picks_for, record_picks
-from recommendations.tables import load_model_tables
+from recommendations.tables import DecodedLists, load_model_tables
 from storage import recommendations as store
 from storage.database import create_engine, session_factory
 from tests.conftest import unique
@@ -202,3 +203,27 @@ async def test_a_new_version_replaces_the_active_one_atomically(
     assert versions == {second: False, third: True}  # the one before kept for a rollback
     await store.activate(sessions, second)
     assert (await pick(sessions, unique("c"), viewed("cereal"))).model_version == second
+
+
+async def test_decoded_lists_follow_a_version_loaded_again_with_new_content(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    decoded = DecodedLists()
+    version, other = unique("v"), unique("v")
+    await load_model_tables(sessions, tiny_model(version), NOW)
+
+    async def first_pick() -> str:
+        async with sessions() as session:
+            request = PickRequest(unique("c"), viewed("cereal"), seed="m", now=NOW)
+            result = await picks_for(session, request, None, NO_EXPLORATION, decoded)
+        return result.picks[0].pick.reason
+
+    assert await first_pick() == Reason.BOUGHT_WITH
+    await load_model_tables(sessions, tiny_model(other), NOW)
+    # The same version name again, retrained without cereal's links: loaded afresh.
+    retrained = tiny_model(version)
+    retrained = replace(
+        retrained, links={k: v for k, v in retrained.links.items() if k != "cereal"}
+    )
+    assert (await load_model_tables(sessions, retrained, NOW + timedelta(minutes=1)))[0]
+    assert await first_pick() != Reason.BOUGHT_WITH
