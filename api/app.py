@@ -23,6 +23,7 @@ from api.routes import (
     metrics,
     operators,
     profile,
+    recommendations,
     reports,
     sms_callbacks,
     timeline,
@@ -111,7 +112,13 @@ def create_app(
     ]
     for router, scope in scoped:
         app.include_router(router, dependencies=[*authenticated, scope], responses=guarded)
-    for router in (customers.router, profile.router, journeys.router, reports.router):
+    for router in (
+        customers.router,
+        profile.router,
+        recommendations.router,
+        journeys.router,
+        reports.router,
+    ):
         app.include_router(router, dependencies=authenticated, responses=guarded)
     # Its own key check: the Web UI sends the key in a cookie (api/routes/codec.py).
     app.include_router(codec.router, responses=error_responses(503))

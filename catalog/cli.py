@@ -5,8 +5,10 @@ import time
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from catalog.client import CatalogClient
+from catalog.demo import DEMO_CATALOGUE, demo_catalog_app, load_demo_catalogue
 from catalog.settings import CatalogSettings
 
 app = typer.Typer(
@@ -37,3 +39,15 @@ def get(
                 )
 
     asyncio.run(run())
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8081,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve the demo catalogue (real products of the Complete Journey baskets) as the catalog
+    service; `journeyctl up` starts it when no CATALOG__BASE_URL is set."""
+    products = load_demo_catalogue()
+    typer.echo(f"demo catalog: {len(products):,} products from {DEMO_CATALOGUE.name} on :{port}")
+    uvicorn.run(demo_catalog_app(products), host=host, port=port, log_config=None)

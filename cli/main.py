@@ -25,6 +25,7 @@ from ops.audit import audited_command
 from ops.cli import ops_app
 from ops.customers import customers_app
 from ops.time_travel import fast_forward
+from recommendations import cli as recommendations_cli
 from reports import cli as reports_cli
 from scoring import cli as scoring_cli
 from settings import Settings
@@ -46,6 +47,7 @@ for name, sub_app in {
     "catalog": catalog_cli.app,
     "channels": channels_cli.app,
     "reports": reports_cli.app,
+    "recommendations": recommendations_cli.app,
 }.items():
     app.add_typer(sub_app, name=name)
 # The bandit's persisted state lives with the reports; its commands sit beside the evaluation.

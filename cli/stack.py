@@ -11,6 +11,7 @@ import httpx
 
 from api.auth import resolve_api_keys
 from cli.dev_server import dev_server_args, temporal_binary
+from recommendations.tables import ensure_recommendations
 from settings import Settings
 from storage.database import migrate
 from temporal_client import connect_temporal
@@ -38,10 +39,17 @@ def _temporal_ready(settings: Settings) -> bool:
     return asyncio.run(check())
 
 
+DEMO_CATALOG_PORT = 8081
+
+
 def run_stack(settings: Settings, api_port: int) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     keys, generated = resolve_api_keys(settings)
     env = {**os.environ, "DATA_DIR": str(settings.data_dir)}
+    # No catalog service configured: the demo catalogue serves live price and stock.
+    demo_catalog = settings.catalog is None
+    if demo_catalog:
+        env["CATALOG__BASE_URL"] = f"http://127.0.0.1:{DEMO_CATALOG_PORT}"
     children: list[subprocess.Popen[bytes]] = []
 
     def start(step: str, argv: list[str]) -> None:
@@ -57,8 +65,11 @@ def run_stack(settings: Settings, api_port: int) -> None:
         print("[1/3] Temporal dev server (SQLite persistence in data/temporal.db)", flush=True)
         start("temporal", [temporal_binary(), *dev_server_args(settings.data_dir / "temporal.db")])
         _wait("Temporal", lambda: _temporal_ready(settings), children)
-        print("[2/3] database migrations, then the worker", flush=True)
+        print("[2/3] database migrations, recommendation tables, then the worker", flush=True)
         asyncio.run(migrate(settings.resolved_database_url, settings.keyring()))
+        asyncio.run(ensure_recommendations(settings))
+        if demo_catalog:
+            start("catalog", [sys.executable, "-m", "cli", "catalog", "demo"])
         start("worker", [sys.executable, "-m", "cli", "worker"])
         print("[3/3] API", flush=True)
         start("api", [sys.executable, "-m", "cli", "api", "--port", str(api_port)])

@@ -479,3 +479,72 @@ class ProfileStatRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[dict[str, Any]]
     computed_at: Mapped[datetime]
+
+
+class RecommendationModelRow(Base):
+    """A recommendation model version loaded from its artefact (storage/recommendations.py)."""
+
+    __tablename__ = "recommendation_models"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sources: Mapped[int] = mapped_column(Integer)
+    # The ranking blend of this version (recommendations.model.RankingParams).
+    neighbour_weight: Mapped[float]
+    category_weight: Mapped[float]
+    loaded_at: Mapped[datetime]
+    # True for the one version the send path reads; switched in one transaction.
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RecommendationNeighboursRow(Base):
+    """One source's neighbour list in a model version: "bought `source`, also bought ..." with
+    the co-purchase figures and each neighbour's facts, packed as JSON so that a customer's
+    candidates come back in one query of a few dozen rows. Sources are products (their own
+    facts in the columns) or the sentinels of recommendations.model (popular items, a category's
+    top items, a product's bundle complement)."""
+
+    __tablename__ = "recommendation_neighbours"
+    # The read looks sources up across versions and joins the active one; the key, version
+    # first, serves loading and dropping a version.
+    __table_args__ = (Index("ix_recommendation_neighbours_source", "source", "version"),)
+
+    version: Mapped[str] = mapped_column(
+        String(64),
+        ForeignKey("recommendation_models.version", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    source: Mapped[str] = mapped_column(String(160), primary_key=True)
+    # The source product's category (None for sentinels): the read finds category lists by it.
+    category: Mapped[str | None] = mapped_column(String(128))
+    # {"self": facts of the source product (or a bundle's main item), or null,
+    #  "links": [[target, score, co_buyers, *facts of the target], ...] best first}, where
+    # facts are [department, category, family, price, popularity, buyers, cycle_days].
+    neighbours: Mapped[str] = mapped_column(Text)
+
+
+class RecommendedItemRow(Base):
+    """What a message recommended, one row per pick: the 48-hour no-repeat rule across journeys
+    and channels reads it, and outcomes will be joined to it per pick."""
+
+    __tablename__ = "recommended_items"
+    __table_args__ = (Index("ix_recommended_items_customer", "customer_id", "recommended_at"),)
+
+    message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    product_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(128))
+    rank: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    reason_code: Mapped[str] = mapped_column(String(32))
+    explored: Mapped[bool] = mapped_column(Boolean)
+    model_version: Mapped[str] = mapped_column(String(64))
+    recommended_at: Mapped[datetime]
+
+
+class RecommendationPreferenceRow(Base):
+    """A customer's own switch for personalised recommendations (absent: on)."""
+
+    __tablename__ = "recommendation_preferences"
+
+    customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    personalised: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime]

@@ -1,0 +1,4 @@
+"""Train and evaluate the recommender on the Complete Journey baskets.
+
+Run as `python -m lab.recommendations train`.
+"""

@@ -1,0 +1,135 @@
+"""Score the items a customer has not bought: co-purchase with their history, their categories,
+and what is popular now, blended as the lab tuned it; every candidate carries its kind and reason.
+
+    score(i) = popularity(i) * (1 + w_n * neighbours(i) / max neighbours + w_c * sqrt(share(c(i))))
+
+`popularity` is the recency-weighted count of buyers (half-life 14 days at the end of training),
+`neighbours(i)` the sum of the links from the customer's items to i, `share(c)` the share of the
+customer's purchases in category c. Popularity alone is the cold-start fallback.
+"""
+
+import heapq
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from recommendations.history import Purchase
+from recommendations.model import POPULAR, ItemInfo, Link, ModelSlice, category_source
+
+
+class Kind(StrEnum):
+    COMPLEMENT = "complement"  # goes with what the customer bought
+    SUBSTITUTE = "substitute"  # same need: a family the customer buys, or an in-stock stand-in
+    BUNDLE = "bundle"  # a frequent main item with a complement, priced by an offer
+    POPULAR = "popular"  # nothing personal behind it: cold start or opt-out
+    RESTOCK = "restock"  # a consumable the customer bought, due again by its repurchase cycle
+
+
+class Reason(StrEnum):
+    BOUGHT_WITH = "bought_with"  # anchor, share of the anchor's buyers, buyers
+    IN_YOUR_CATEGORY = "in_your_category"  # category, share of the customer's purchases
+    POPULAR = "popular"  # buyers
+    IN_STOCK_ALTERNATIVE = "in_stock_alternative"  # replaces: the out-of-stock item
+    TIME_TO_RESTOCK = "time_to_restock"  # days since bought, cycle days
+    BUNDLE_OFFER = "bundle_offer"  # main item, share, offer id
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    product_id: str
+    score: float
+    kind: Kind
+    reason: Reason
+    figures: dict[str, str | float | int] = field(compare=False)
+    info: ItemInfo = field(compare=False)
+    support: int = 0  # co-buyers behind the strongest link: low support, unsure ranking
+
+
+def score_new_items(
+    model: ModelSlice,
+    history: Sequence[Purchase],
+    *,
+    personalised: bool = True,
+    limit: int | None = None,
+) -> list[Candidate]:
+    """The best `limit` candidates not in `history` (all when None), best first; ties go to the
+    smaller product id, so every run agrees.
+
+    Not `personalised`: the popular list alone, nothing read from the history.
+    """
+    if not personalised:
+        history = ()
+    bought = {p.product_id for p in history}
+    per_category = Counter(p.category for p in history)
+    total = sum(per_category.values()) or 1
+    shares = {c: n / total for c, n in per_category.items()}
+    sums: dict[str, float] = {}
+    anchors: dict[str, Link] = {}
+    for source in sorted(bought):
+        for link in model.links.get(source, ()):
+            target = link.target
+            sums[target] = sums.get(target, 0.0) + link.score
+            best = anchors.get(target)
+            if best is None or link.score > best.score:
+                anchors[target] = link
+    ids = set(sums)
+    for source in (POPULAR, *(category_source(c) for c in per_category)):
+        ids.update(link.target for link in model.links.get(source, ()))
+    weight_links = model.params.neighbour_weight / (max(sums.values(), default=0.0) or 1.0)
+    weight_category = model.params.category_weight
+    scored = []
+    for product_id in ids - bought:
+        info = model.items.get(product_id)
+        if info is None:
+            continue
+        from_links = weight_links * sums.get(product_id, 0.0)
+        from_category = weight_category * math.sqrt(shares.get(info.category, 0.0))
+        score = info.popularity * (1.0 + from_links + from_category)
+        scored.append((-score, product_id, from_links >= from_category, from_category, info))
+    best_first = heapq.nsmallest(limit, scored) if limit is not None else sorted(scored)
+    families = {p.family for p in history}
+    return [
+        _explain(model, -neg, info, anchors.get(pid), by_links, by_category, shares, families)
+        for neg, pid, by_links, by_category, info in best_first
+    ]
+
+
+def _explain(
+    model: ModelSlice,
+    score: float,
+    info: ItemInfo,
+    link: Link | None,
+    by_links: bool,
+    by_category: float,
+    shares: dict[str, float],
+    families: set[str],
+) -> Candidate:
+    """The candidate's kind and reason: its strongest link, else the customer's category, else
+    its popularity."""
+    if link is not None and by_links:
+        source = model.items.get(link.source)
+        same_need = source is not None and source.family == info.family
+        return Candidate(
+            info.product_id,
+            score,
+            Kind.SUBSTITUTE if same_need else Kind.COMPLEMENT,
+            Reason.BOUGHT_WITH,
+            {"anchor": link.source, "share": round(link.share, 3), "buyers": link.source_buyers},
+            info,
+            link.co_buyers,
+        )
+    if by_category > 0:
+        return Candidate(
+            info.product_id,
+            score,
+            Kind.SUBSTITUTE if info.family in families else Kind.COMPLEMENT,
+            Reason.IN_YOUR_CATEGORY,
+            {"category": info.category, "share": round(shares[info.category], 3)},
+            info,
+            link.co_buyers if link else 0,
+        )
+    return Candidate(
+        info.product_id, score, Kind.POPULAR, Reason.POPULAR, {"buyers": info.buyers}, info
+    )
