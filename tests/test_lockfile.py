@@ -29,24 +29,30 @@ def locked(path: str) -> dict[str, str]:
     return pins
 
 
-def declared() -> tuple[list[Requirement], list[Requirement]]:
+# The extras each lock holds besides the runtime (scripts/lock.sh).
+DEVELOPMENT_EXTRAS = ("dev", "ml")
+REAL_MODEL_EXTRAS = ("llm-test",)
+
+
+def declared(extras: tuple[str, ...]) -> tuple[list[Requirement], list[Requirement]]:
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     runtime = [Requirement(text) for text in project["dependencies"]]
-    extras = [
-        Requirement(text)
-        for group in project.get("optional-dependencies", {}).values()
-        for text in group
-    ]
-    return runtime, extras
+    optional = project.get("optional-dependencies", {})
+    assert set(optional) == {*DEVELOPMENT_EXTRAS, *REAL_MODEL_EXTRAS}, "which lock takes it?"
+    return runtime, [Requirement(text) for extra in extras for text in optional[extra]]
 
 
 def test_every_declared_dependency_is_locked_within_its_bounds() -> None:
-    runtime, extras = declared()
+    runtime, extras = declared(DEVELOPMENT_EXTRAS)
+    _, real_model = declared(REAL_MODEL_EXTRAS)
     development, production = locked("requirements-dev.lock"), locked("requirements.lock")
+    llm = locked("requirements-llm.lock")
     environment = default_environment()
-    for requirement, lock in [(r, development) for r in runtime + extras] + [
-        (r, production) for r in runtime
-    ]:
+    for requirement, lock in (
+        [(r, development) for r in runtime + extras]
+        + [(r, production) for r in runtime]
+        + [(r, llm) for r in runtime + extras + real_model]
+    ):
         if requirement.marker is not None and not requirement.marker.evaluate(environment):
             continue
         name = canonicalize_name(requirement.name)
