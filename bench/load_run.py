@@ -72,7 +72,10 @@ REPEAT_SHARE = 0.05
 class Posted:
     accepted: dict[str, dict[str, Any]] = field(default_factory=dict)  # event_id -> answer
     repeats: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    statuses: Counter[int] = field(default_factory=Counter)
+    statuses: Counter[int] = field(default_factory=Counter)  # each event's final answer
+    # 503s answered (Temporal or the database slower than the API waits); the event was sent
+    # again after its Retry-After, with the same id, as a backend does.
+    unavailable: int = 0
     latencies_ms: list[float] = field(default_factory=list)
 
 
@@ -151,9 +154,14 @@ async def post_events(
                     "occurred_at": now.isoformat(),
                     "properties": properties(kind, rng, now),
                 }
-            started = time.perf_counter()
-            response = await http.post("/v1/events", json=body)
-            posted.latencies_ms.append((time.perf_counter() - started) * 1000)
+            while True:
+                started = time.perf_counter()
+                response = await http.post("/v1/events", json=body)
+                posted.latencies_ms.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 503:
+                    break
+                posted.unavailable += 1
+                await asyncio.sleep(float(response.headers.get("Retry-After", 1)))
             posted.statuses[response.status_code] += 1
             if response.status_code != 202:
                 continue
@@ -343,7 +351,8 @@ async def main(customers: int, minutes: float, database_url: str, concurrency: i
         for j in answer["journeys"]
         if j["action"] == "started"
     }
-    print(f"events posted: {sum(posted.statuses.values())} ({dict(posted.statuses)}), "
+    print(f"events posted: {sum(posted.statuses.values())} ({dict(posted.statuses)}; "
+          f"{posted.unavailable} answers of 503 sent again), "
           f"{len(posted.accepted)} accepted, {len(posted.repeats)} repeats answered; "
           f"{len(posted.accepted) / elapsed:.0f} accepted/s, p99 {p99:.0f} ms")  # fmt: skip
     print(f"journeys started: {len(journeys)}; ledger: {ledger}")
