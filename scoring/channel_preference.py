@@ -3,8 +3,12 @@
 A send counts as answered when it was opened or clicked (a click implies an open; SMS reports
 clicks only). Each channel's rate is the posterior mean under a Beta prior whose mean falls in
 the product's priority order (in-app/push > WeChat > email > SMS) and whose weight is
-`prior_strength` sends: with no history the order is the priority order, and a few real answers
-are enough to move a channel up. Equal rates keep the priority order.
+`prior_strength` sends.
+
+The order a journey step lists its channels in is its author's intent, so it is the starting
+order, not the global priority. A later channel moves ahead of an earlier one only on evidence:
+both were sent to this customer at least `min_sends_to_reorder` times, and the later one's rate
+beats the earlier one's by more than `min_rate_lead` (docs/journeys.md, "Channel order").
 
 Consent, address and the journey step's allowed channels are filtered before this ranks what is
 left; `sms_allowed` is the product's intent rule for SMS.
@@ -14,7 +18,7 @@ from collections.abc import Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.channels import CHANNEL_PRIORITY, Channel
+from models.channels import Channel
 from scoring.segments import IntentSegment
 from scoring.settings import ChannelPreferenceSettings
 
@@ -44,14 +48,35 @@ def rank_channels(
     history: Mapping[Channel, ChannelResponse],
     settings: ChannelPreferenceSettings,
 ) -> list[Channel]:
-    """`candidates` best first: by smoothed answer rate, then the product's priority."""
-    return sorted(
-        set(candidates),
-        key=lambda channel: (
-            -response_rate(channel, history.get(channel, ChannelResponse()), settings),
-            CHANNEL_PRIORITY.index(channel),
-        ),
+    """`candidates` (in the step's order) best first: the step's order, with a channel moved
+    ahead of its neighbour only when the customer's answers show it is clearly better."""
+    ranked = list(dict.fromkeys(candidates))
+    swapped = True
+    # Adjacent swaps of a pair the evidence reverses: each removes one such reversal and adds
+    # none, so this ends; a channel without enough sends is never passed nor passes another.
+    while swapped:
+        swapped = False
+        for i in range(len(ranked) - 1):
+            if _clearly_better(ranked[i + 1], ranked[i], history, settings):
+                ranked[i], ranked[i + 1] = ranked[i + 1], ranked[i]
+                swapped = True
+    return ranked
+
+
+def _clearly_better(
+    later: Channel,
+    earlier: Channel,
+    history: Mapping[Channel, ChannelResponse],
+    settings: ChannelPreferenceSettings,
+) -> bool:
+    seen_later = history.get(later, ChannelResponse())
+    seen_earlier = history.get(earlier, ChannelResponse())
+    if min(seen_later.sent, seen_earlier.sent) < settings.min_sends_to_reorder:
+        return False
+    lead = response_rate(later, seen_later, settings) - response_rate(
+        earlier, seen_earlier, settings
     )
+    return lead > settings.min_rate_lead
 
 
 def sms_allowed(segment: IntentSegment, critical: bool) -> bool:

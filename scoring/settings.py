@@ -60,6 +60,12 @@ class ChannelPreferenceSettings(BaseModel):
     prior_response_rate: dict[Channel, float] = Field(default_factory=_default_channel_priors)
     # Weight of the prior in sends: the Beta prior is (rate * strength, (1 - rate) * strength).
     prior_strength: float = Field(10.0, gt=0.0)
+    # The evidence that may reorder a journey step's channels (scoring.channel_preference): both
+    # channels sent this often to the customer, the later one answered this much more often.
+    # Five sends each keep one lucky open from deciding; a lead over 10 points is more than twice the gap between
+    # neighbouring priors, so the prior alone never reorders a step.
+    min_sends_to_reorder: int = Field(5, ge=1)
+    min_rate_lead: float = Field(0.10, ge=0.0, le=1.0)
 
 
 class ScoringSettings(BaseModel):
