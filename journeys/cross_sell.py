@@ -1,7 +1,10 @@
 """High-value cross-sell (RFM top 20 %): 24 h after a session, complementary and bundle picks;
 for cold-intent members, early access to new arrivals instead.
 
-Caps (at most 5 touches a week, 48 h between important touches) are the guardrails' job
+Both offers are important touches (PRODUCT.md: recommendations and early access for the top
+20 % are what the 48 h gap between important touches protects), and both wait for the customer's
+active window. Caps (at most 5 touches a week, 48 h between important touches) are the
+guardrails' job
 (journey kind high_value_cross_sell); within the journey there is one touch per session and a new
 session does not restart the wait, so touches of this journey are at least 24 h apart.
 A paid order ends it.
@@ -24,6 +27,8 @@ EARLY_ACCESS_OFFER = Send(
     template="cross_sell",
     channels=(Channel.INAPP, Channel.WECHAT, Channel.EMAIL),
     offer="WB_NEW_ARRIVALS_EARLY_ACCESS",
+    importance="important",
+    timing="active_window",
 )
 
 CROSS_SELL = JourneySpec(
@@ -51,6 +56,8 @@ CROSS_SELL = JourneySpec(
             stage=1,
             template="cross_sell",
             channels=(Channel.INAPP, Channel.PUSH, Channel.WECHAT, Channel.EMAIL),
+            importance="important",
+            timing="active_window",
         ),
         End(id="sent_bundles"),
         EARLY_ACCESS_OFFER.model_copy(update={"stage": 2}),

@@ -2,7 +2,9 @@
 
 The channel follows intent: hot customers by push or WeChat, the others in-app, on WeChat or by
 email. The reminder is worthless once the coupon has expired, so a deferral past
-that point suppresses it. A paid order ends the journey.
+that point suppresses it. Within the last 4 h the reminder waits for the customer's active window
+when it opens before the coupon expires, and goes at once when it does not. A paid order ends
+the journey.
 """
 
 from datetime import timedelta
@@ -34,6 +36,7 @@ OFFER_EXPIRY = JourneySpec(
             importance="important",
             discount=True,
             deliver_by="event.expires_at",
+            timing="active_window",
         ),
         End(id="reminded"),
         Send(
@@ -45,6 +48,7 @@ OFFER_EXPIRY = JourneySpec(
             importance="important",
             discount=True,
             deliver_by="event.expires_at",
+            timing="active_window",
         ),
     ),
 )

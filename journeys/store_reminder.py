@@ -1,5 +1,6 @@
 """Store reminder for high-value members: the day before their usual store-visit day comes
-round, at 10:00 local time, a WeChat or in-app reminder of their usable benefits (one code, online
+round, in the customer's active window that day (from 10:00 local; at once when the window does
+not open within the 12 h the reminder is worth sending), a WeChat or in-app reminder of their usable benefits (one code, online
 and in store) with a map link.
 
 High value: a gold or platinum member, or a top-20 % spender. The usual day is the weekday of most
@@ -44,6 +45,7 @@ STORE_REMINDER = JourneySpec(
             template="store_reminder",
             channels=(Channel.WECHAT, Channel.INAPP),
             offer="STORE_MEMBER_BENEFIT",
+            timing="active_window",
             deliver_within=timedelta(hours=12),
         ),
     ),

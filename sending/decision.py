@@ -249,7 +249,11 @@ class DecisionPoint:
             window = learn_send_window(
                 activity_times(found, gap), customer.timezone, self._scoring.send_time
             )
-        return next_send_time(now, customer.timezone, window, urgent=False)
+        opens = next_send_time(now, customer.timezone, window, urgent=False)
+        # A window that opens only once the message is worthless is no window: send it now.
+        if request.deliver_by is not None and opens >= request.deliver_by:
+            return now
+        return opens
 
 
 async def _experiment_arm(
@@ -305,8 +309,8 @@ def _candidates(
 ) -> list[Channel]:
     """The step's channels the customer can be reached on, best first.
 
-    SMS only for hot intent or a critical reminder; the order among the rest is the product's
-    priority adjusted by how this customer responded on each channel.
+    SMS only for hot intent or a critical reminder; the order among the rest is the step's,
+    reordered only on clear evidence of how this customer responded on each channel.
     """
     critical = request.step.importance == "critical"
     allowed = tuple(
