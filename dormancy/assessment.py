@@ -1,4 +1,9 @@
-"""One call for the winback journey: tier, reason, weekly cap and probability still active."""
+"""One call for the winback journey: tier, reason and probability still active.
+
+The tier counts the days since the last activity, or since the last order when that is deeper: a
+customer who still browses but has not ordered for 30-60 days is in the light tier (PRODUCT.md:
+"light 30-60 days, still browsing"), as the daily scan counts it (profiles/lifecycle.py).
+"""
 
 from datetime import datetime
 
@@ -9,7 +14,7 @@ from dormancy.reasons import classify_reason
 from dormancy.settings import DormancySettings
 from dormancy.still_active import probability_alive
 from dormancy.summary import ActivitySummary
-from dormancy.tiers import days_inactive, tier_for_days, weekly_cap
+from dormancy.tiers import days_inactive, deeper, tier_for_days
 
 
 class DormancyAssessment(BaseModel):
@@ -21,7 +26,6 @@ class DormancyAssessment(BaseModel):
     reason: DormancyReason
     reason_scores: dict[DormancyReason, float]
     reason_has_evidence: bool
-    weekly_cap: int
     probability_active: float | None  # None: never ordered, the purchase model has nothing to go on
 
 
@@ -43,6 +47,8 @@ def assess_dormancy(
     """Pure: the same summary, now and settings always give the same assessment."""
     days = days_inactive(summary.last_activity_at, now)
     tier = tier_for_days(days, settings)
+    if summary.last_order_at is not None:
+        tier = deeper(tier, tier_for_days(days_inactive(summary.last_order_at, now), settings))
     reason = classify_reason(summary, settings)
     return DormancyAssessment(
         customer_id=summary.customer_id,
@@ -51,6 +57,5 @@ def assess_dormancy(
         reason=reason.reason,
         reason_scores=reason.scores,
         reason_has_evidence=reason.evidence,
-        weekly_cap=weekly_cap(tier, settings),
         probability_active=probability_still_active(summary, now, settings),
     )

@@ -12,10 +12,8 @@ class DormancySettings(BaseModel):
     light_to_days: int = Field(default=60, description="last day of light dormancy (inclusive)")
     medium_to_days: int = Field(default=120, description="last day of medium dormancy (inclusive)")
 
-    # Winback messages per rolling week, by tier.
-    weekly_cap_light: int = Field(default=3, ge=0)
-    weekly_cap_medium: int = Field(default=2, ge=0)
-    weekly_cap_heavy: int = Field(default=1, ge=0)
+    # The winback weekly caps per tier are the guardrails' (guardrails/settings.py), the one
+    # place they are defined and enforced.
 
     # An abandoned cart at or above this value is a price-sensitivity signal.
     expensive_cart_threshold_cny: float = Field(default=200.0, gt=0)

@@ -1,4 +1,4 @@
-"""Dormancy tier from days since last activity, and the winback weekly cap of each tier.
+"""Dormancy tier from whole days away (from the last activity, or the last order).
 
 Days are whole days, rounded down: an activity 30 days and 23 hours ago is 30 days ago.
 With the default settings the tiers are
@@ -33,11 +33,6 @@ def tier_for_days(days: int, settings: DormancySettings) -> DormancyTier:
     return DormancyTier.HEAVY
 
 
-def weekly_cap(tier: DormancyTier, settings: DormancySettings) -> int:
-    """Winback messages allowed per rolling week; an active customer gets none."""
-    return {
-        DormancyTier.ACTIVE: 0,
-        DormancyTier.LIGHT: settings.weekly_cap_light,
-        DormancyTier.MEDIUM: settings.weekly_cap_medium,
-        DormancyTier.HEAVY: settings.weekly_cap_heavy,
-    }[tier]
+def deeper(first: DormancyTier, second: DormancyTier) -> DormancyTier:
+    order = list(DormancyTier)  # active, light, medium, heavy
+    return max(first, second, key=order.index)

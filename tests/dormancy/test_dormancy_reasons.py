@@ -94,7 +94,7 @@ def test_inconsistent_summaries_are_rejected() -> None:
         ActivitySummary(customer_id="c-1", last_activity_at=datetime(2026, 1, 1))
 
 
-def test_assessment_combines_tier_reason_cap_and_still_active() -> None:
+def test_assessment_combines_tier_reason_and_still_active() -> None:
     regular = summary(
         first_order_at=NOW - timedelta(days=400),
         last_order_at=NOW - timedelta(days=80),
@@ -105,10 +105,27 @@ def test_assessment_combines_tier_reason_cap_and_still_active() -> None:
     result = assess_dormancy(regular, NOW, SETTINGS)
     assert result.tier is DormancyTier.MEDIUM
     assert result.days_inactive == 75
-    assert result.weekly_cap == 2
     assert result.reason is DormancyReason.PRICE
     assert result.probability_active is not None and 0 < result.probability_active < 1
     assert assess_dormancy(regular, NOW, SETTINGS) == result
 
     never_ordered = assess_dormancy(summary(), NOW, SETTINGS)
     assert never_ordered.probability_active is None
+
+
+def test_a_customer_who_still_browses_without_ordering_is_in_the_light_tier() -> None:
+    browsing = ActivitySummary(
+        customer_id="c-1",
+        last_activity_at=NOW - timedelta(days=1),
+        first_order_at=NOW - timedelta(days=200),
+        last_order_at=NOW - timedelta(days=40),
+        order_days=2,
+        orders=2,
+    )
+    assert assess_dormancy(browsing, NOW, SETTINGS).tier is DormancyTier.LIGHT
+    # Days without an order past the light tier's: the deeper tier, as the daily scan says.
+    long_ago = browsing.model_copy(update={"last_order_at": NOW - timedelta(days=130)})
+    assert assess_dormancy(long_ago, NOW, SETTINGS).tier is DormancyTier.HEAVY
+    # A recent order: active, whatever the browsing.
+    recent = browsing.model_copy(update={"last_order_at": NOW - timedelta(days=3)})
+    assert assess_dormancy(recent, NOW, SETTINGS).tier is DormancyTier.ACTIVE

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from dormancy.labels import DormancyTier
 from dormancy.settings import DormancySettings
-from dormancy.tiers import days_inactive, tier_for_days, weekly_cap
+from dormancy.tiers import days_inactive, tier_for_days
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 SETTINGS = DormancySettings()
@@ -49,16 +49,6 @@ def test_activity_in_the_future_counts_as_today() -> None:
 def test_naive_datetimes_are_rejected() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         days_inactive(datetime(2026, 1, 1), NOW)
-
-
-def test_weekly_caps_per_tier() -> None:
-    caps = {tier: weekly_cap(tier, SETTINGS) for tier in DormancyTier}
-    assert caps == {
-        DormancyTier.ACTIVE: 0,
-        DormancyTier.LIGHT: 3,
-        DormancyTier.MEDIUM: 2,
-        DormancyTier.HEAVY: 1,
-    }
 
 
 def test_boundaries_follow_settings() -> None:
