@@ -74,7 +74,7 @@ class PrepareMessage(BaseModel):
     """Decide one send: everything the activity needs, with `decided_at` taken from the workflow.
 
     `step` is the definition's step, except that from its second visit in a loop (winback's
-    rounds) its id carries the visit, `price_message_2`: a round is a message of its own for the
+    rounds) its id carries the visit, `light_price_2`: a round is a message of its own for the
     ledger and for the one-message-per-step-and-trigger rule. The idempotency key then ends in
     `:<visit>`.
     """

@@ -225,7 +225,7 @@ async def test_a_retry_after_the_customer_changed_returns_the_decision_it_made(d
 async def test_a_service_winback_gets_a_non_monetary_offer_by_expected_value(decider) -> None:  # type: ignore[no-untyped-def]
     activities, sessions = decider
     customer_id = await customer(sessions, "UTC")
-    step = next(s for s in WINBACK.steps if isinstance(s, Send) and s.id == "service_message")
+    step = next(s for s in WINBACK.steps if isinstance(s, Send) and s.id == "light_service")
     dormant = Event(
         event_id=unique("e"),
         customer_id=customer_id,
@@ -236,7 +236,7 @@ async def test_a_service_winback_gets_a_non_monetary_offer_by_expected_value(dec
     decision = await activities.prepare_message(
         request(
             customer_id,
-            local("UTC", 12),
+            local("UTC", 19),
             step,
             trigger=dormant,
             guardrail_kind="winback",
