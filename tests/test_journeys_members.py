@@ -1,6 +1,6 @@
-"""Store reminder (the day before the usual store-visit day, 10:00 in the customer's time zone,
-high-value members only) and high-value cross-sell (RFM top 20 %, 24 h after a session: bundles,
-or early access for cold intent; a paid order ends it)."""
+"""Store reminder (the day before the usual store-visit day, in the customer's active window from
+10:00 local, high-value members only) and high-value cross-sell (RFM top 20 %, 24 h after a
+session, in the active window: bundles, or early access for cold intent; a paid order ends it)."""
 
 import asyncio
 from datetime import UTC, datetime, time, timedelta
@@ -39,7 +39,7 @@ async def spent(stack: Stack, customer_id: str, total: float, *days_ago: int) ->
         await record_history(stack, customer_id, "order_paid", order, now - days * DAY)
 
 
-async def test_store_reminder_the_day_before_the_usual_visit_day_at_ten_local_time(
+async def test_store_reminder_the_day_before_the_usual_visit_day_in_the_active_window(
     stack: Stack, temporal_env: WorkflowEnvironment
 ) -> None:
     now = datetime.now(UTC)
@@ -72,7 +72,8 @@ async def test_store_reminder_the_day_before_the_usual_visit_day_at_ten_local_ti
     next_visit = next(
         local_today + n * DAY for n in range(2, 9) if (local_today + n * DAY).weekday() == usual_day
     )
-    expected = datetime.combine(next_visit - DAY, time(10), tzinfo=ZoneInfo(zone))
+    # From 10:00 local, the default active window (19:00) the same day: within the 12 h.
+    expected = datetime.combine(next_visit - DAY, time(19), tzinfo=ZoneInfo(zone))
     assert abs(reminder.created_at - expected) < 5 * SECOND
     assert (newcomer.status, newcomer.messages) == ("completed", [])
     assert (not_member.status, not_member.messages) == ("completed", [])
@@ -118,7 +119,11 @@ async def test_cross_sell_for_top_spenders_a_day_after_their_session(
         [message] = state.messages
         assert (message.step, message.status) == (step, "sent")
         assert state.entered_at is not None
-        assert abs(message.created_at - state.entered_at - DAY) < 5 * SECOND
+        # 24 h after the session (about noon local), then the default window at 19:00 local.
+        zone = ZoneInfo(midday_timezone(state.entered_at))
+        next_day = state.entered_at.astimezone(zone).date() + DAY
+        expected = datetime.combine(next_day, time(19), tzinfo=zone)
+        assert abs(message.created_at - expected) < 5 * SECOND
     assert (warm_top.segment, cold_top.segment) == ("warm", "cold")
     assert (not_top.status, not_top.messages) == ("completed", [])
     assert (paid.status, paid.messages) == ("exited", [])
