@@ -59,6 +59,7 @@ GROUPS: dict[str, Callable[[], typer.Typer]] = {
     "channels": _module_app("channels.cli"),
     "reports": _module_app("reports.cli"),
     "recommendations": _module_app("recommendations.cli"),
+    "config": _module_app("cli.config"),
 }
 
 # Single commands living in modules of their own, loaded the same way.
