@@ -22,7 +22,7 @@ from settings import Settings
 
 @cache
 def _ops_app() -> typer.Typer:
-    from ops.cli import ops_app
+    from cli.ops import ops_app
 
     # The same command under `ops`, beside replay and retry; the top-level name keeps working.
     ops_app.command("fast-forward")(fast_forward_command)
@@ -31,8 +31,8 @@ def _ops_app() -> typer.Typer:
 
 @cache
 def _experiments_app() -> typer.Typer:
-    from experiments.cli import app as experiments
-    from reports import cli as reports_cli
+    from cli import reports as reports_cli
+    from cli.experiments import app as experiments
 
     # The bandit's persisted state lives with the reports; its commands sit beside the evaluation.
     experiments.command("refresh")(reports_cli.refresh)
@@ -48,17 +48,17 @@ def _module_app(module: str, name: str = "app") -> Callable[[], typer.Typer]:
 # figures and dry runs of each decision) and the operator's.
 GROUPS: dict[str, Callable[[], typer.Typer]] = {
     "ops": _ops_app,
-    "customers": _module_app("ops.customers", "customers_app"),
-    "scoring": _module_app("scoring.cli"),
-    "dormancy": _module_app("dormancy.cli"),
-    "offers": _module_app("offers.cli"),
+    "customers": _module_app("cli.customers", "customers_app"),
+    "scoring": _module_app("cli.scoring"),
+    "dormancy": _module_app("cli.dormancy"),
+    "offers": _module_app("cli.offers"),
     "experiments": _experiments_app,
-    "guardrails": _module_app("guardrails.cli"),
-    "content": _module_app("content.cli"),
-    "catalog": _module_app("catalog.cli"),
-    "channels": _module_app("channels.cli"),
-    "reports": _module_app("reports.cli"),
-    "recommendations": _module_app("recommendations.cli"),
+    "guardrails": _module_app("cli.guardrails"),
+    "content": _module_app("cli.content"),
+    "catalog": _module_app("cli.catalog"),
+    "channels": _module_app("cli.channels"),
+    "reports": _module_app("cli.reports"),
+    "recommendations": _module_app("cli.recommendations"),
     "config": _module_app("cli.config"),
 }
 
