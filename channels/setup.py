@@ -1,5 +1,6 @@
 """Which sender carries each channel, at what rate, with which links: all from the settings."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -34,7 +35,7 @@ from settings import Settings, configured_or_dev
 
 log = structlog.get_logger()
 
-_NATIVE = {
+_NATIVE: dict[Channel, Callable[[HttpProviderSettings], Sender]] = {
     Channel.SMS: SmsSender,
     Channel.PUSH: PushSender,
     Channel.INAPP: InboxSender,

@@ -11,8 +11,8 @@ from datetime import datetime
 from functools import cache
 from importlib import import_module
 
-import click
 import typer
+from typer._click.core import Command, Context  # typer vendors click; its groups use these
 from typer.core import TyperGroup
 
 from cli.preflight import load_settings
@@ -70,10 +70,10 @@ class LazyGroups(TyperGroup):
     """The top-level command: a group's module is imported only when that group runs (or when
     `--help` lists it), so `journeyctl worker` pays for none of them."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *GROUPS, *COMMANDS})
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         if cmd_name in GROUPS:
             group = typer.main.get_group(GROUPS[cmd_name]())
             group.name = cmd_name

@@ -269,11 +269,11 @@ def patches(
         typer.echo(json.dumps({"open_runs": total, "patches": rows}))
         return
     typer.echo(f"{total} open journey runs")
-    rows = [
+    table = [
         [c.patch, str(c.recorded), str(c.lacking), "may go" if c.old_branch_may_go else "keep"]
         for c in census
     ]
-    typer.echo(render_table(["patch", "recorded", "lacking", "old branch"], rows))
+    typer.echo(render_table(["patch", "recorded", "lacking", "old branch"], table))
 
 
 @ops_app.command()

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
 )
@@ -70,6 +71,12 @@ class EncryptedText(TypeDecorator[str]):
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, float: Float}
+
+
+def table(row: type[Base]) -> Table:
+    """The Core table of a mapped class, for statements built once with Core (`__table__` is
+    only a FromClause to a type checker; the metadata holds it as the Table it is)."""
+    return row.metadata.tables[row.__tablename__]
 
 
 class CustomerRow(Base):

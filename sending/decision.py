@@ -159,7 +159,9 @@ class DecisionPoint:
                 reason="unknown_customer",
                 rule="customer",
                 segment=segment,
-                experiment_id=step.experiment.id if arm else request.experiment_id,
+                experiment_id=step.experiment.id
+                if arm and step.experiment
+                else request.experiment_id,
                 arm_id=arm.id if arm else None,
                 created_at=now,
                 # The issued coupon is the benefit when there is one, so a repeat is caught.

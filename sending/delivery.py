@@ -186,7 +186,7 @@ class Delivery:
     async def _resume(self, parcel: Parcel, failed_over: bool) -> MessageDecision:
         """Deliver from what the ledger row says, under its lock: the path of a retried,
         interrupted, suppressed or moved delivery."""
-        channel = parcel.decision.channel
+        channel: str | None = parcel.decision.channel
         while True:
             if channel is not None:
                 await self._wait_turn(Channel(channel))
@@ -213,6 +213,7 @@ class Delivery:
                 return to_decision(row)
             if row.channel != channel:
                 return str(row.channel)
+            assert channel is not None  # a pending row always has its channel
             customer = await get_customer(session, row.customer_id)
             refusal = _unreachable(customer, Channel(channel))
             if refusal is not None:
@@ -350,7 +351,7 @@ async def _fail_over(
 ) -> MessageDecision | None:
     """Move the row to the first fallback channel not refused yet; settle it failed if none."""
     attempts = await attempts_for_message(session, row.message_id)
-    refused = {a.channel for a in attempts if a.outcome == AttemptOutcome.FAILED}
+    refused: set[str | None] = {a.channel for a in attempts if a.outcome == AttemptOutcome.FAILED}
     refused.add(row.channel)
     following = next((c for c in fallbacks if c not in refused), None)
     if following is None:

@@ -7,10 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.customers import Customer, CustomerProfile
 from models.events import EventType
-from models.tables import CustomerRow, EventRow
+from models.tables import CustomerRow, EventRow, table
 from storage.database import Executor
 
-CUSTOMERS = CustomerRow.__table__
+CUSTOMERS = table(CustomerRow)
 
 
 async def upsert_customer(

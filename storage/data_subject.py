@@ -21,6 +21,7 @@ from models.tables import (
     ReceiptRow,
 )
 from storage.customers import to_customer
+from storage.database import rowcount
 
 # Children before parents (foreign keys): the order erase deletes in.
 _BY_MESSAGE = (OutboxRow, DeliveryAttemptRow, ReceiptRow)
@@ -51,9 +52,11 @@ async def export_customer(session: AsyncSession, customer_id: str) -> dict[str, 
     for table in _BY_MESSAGE:
         rows = await session.scalars(select(table).where(table.message_id.in_(ids)))
         export[table.__tablename__] = [_plain(row) for row in rows]
-    for table in _BY_CUSTOMER[1:]:
-        rows = await session.scalars(select(table).where(table.customer_id == customer_id))
-        export[table.__tablename__] = [_plain(row) for row in rows]
+    for by_customer in _BY_CUSTOMER[1:]:
+        found = await session.scalars(
+            select(by_customer).where(by_customer.customer_id == customer_id)
+        )
+        export[by_customer.__tablename__] = [_plain(row) for row in found]
     return export
 
 
@@ -66,8 +69,10 @@ async def erase_customer(
         ids = select(MessageRow.message_id).where(MessageRow.customer_id == customer_id)
         for table in _BY_MESSAGE:
             result = await session.execute(delete(table).where(table.message_id.in_(ids)))
-            counts[table.__tablename__] = result.rowcount  # type: ignore[attr-defined]
-        for table in (*_BY_CUSTOMER, CustomerRow):
-            result = await session.execute(delete(table).where(table.customer_id == customer_id))
-            counts[table.__tablename__] = result.rowcount  # type: ignore[attr-defined]
+            counts[table.__tablename__] = rowcount(result)
+        for by_customer in (*_BY_CUSTOMER, CustomerRow):
+            result = await session.execute(
+                delete(by_customer).where(by_customer.customer_id == customer_id)
+            )
+            counts[by_customer.__tablename__] = rowcount(result)
     return counts

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.events import Event, EventType
-from models.tables import EventRow
+from models.tables import EventRow, table
 from storage.active_journeys import ActiveJourneys, active_journeys, claim_starts
 from storage.ledger import mark_engagement
 
@@ -19,10 +19,10 @@ ENGAGEMENT = {EventType.MESSAGE_OPENED: "opened", EventType.MESSAGE_CLICKED: "cl
 
 # Built once, on the table rather than the mapped class: every event runs them, and an ORM-enabled
 # or freshly built statement costs more to prepare than to execute.
-_INSERT_EVENT = insert(EventRow.__table__)
+_INSERT_EVENT = insert(table(EventRow))
 _MARK_ROUTED = (
-    update(EventRow.__table__)
-    .where(EventRow.__table__.c.event_id == bindparam("routed_event_id"))
+    update(table(EventRow))
+    .where(table(EventRow).c.event_id == bindparam("routed_event_id"))
     .values(routed_at=bindparam("routed_at"), routing=bindparam("routing"))
 )
 
@@ -90,7 +90,7 @@ async def _store(
 
 
 def _columns(row: EventRow) -> dict[str, Any]:
-    return {column.key: getattr(row, column.key) for column in EventRow.__table__.columns}
+    return {column.key: getattr(row, column.key) for column in table(EventRow).columns}
 
 
 async def mark_routed(

@@ -19,6 +19,7 @@ provider's format 422.
 
 import hmac
 import json
+from typing import Any
 from urllib.parse import parse_qsl
 
 import structlog
@@ -45,7 +46,7 @@ router = APIRouter(tags=["webhooks"])
 log = structlog.get_logger()
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-_CALLBACK_ERRORS = {
+_CALLBACK_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "X-Twilio-Signature missing or wrong"},
     404: {"description": "Twilio is not the configured SMS provider"},
     422: {"description": "not Twilio's form parameters (field and reason given)"},
@@ -89,7 +90,7 @@ async def twilio_status(
     try:
         receipt = status_receipt(params, message_id, utcnow())
     except ValidationError as err:
-        detail = field_errors(list(err.errors()))[0]
+        detail = field_errors(err.errors())[0]
         raise ApiError(422, detail["reason"], field=detail["field"]) from err
     if receipt is not None:
         await apply_receipts(request, settings, sessions, Channel.SMS.value, [receipt])
@@ -136,7 +137,7 @@ async def _json_body(request: Request) -> object:
 
 _REPORTS = TypeAdapter(list[DeliveryReport])
 TENCENT_OK = {"result": 0, "errmsg": "OK"}
-_TENCENT_ERRORS = {
+_TENCENT_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Tencent Cloud is not the SMS provider, or the token is wrong"},
     422: {"description": "not Tencent Cloud's callback format (field and reason given)"},
     503: {"description": "database or Temporal unavailable; Tencent Cloud retries"},
@@ -158,7 +159,7 @@ async def tencent_status(
     try:
         parsed = _REPORTS.validate_python(reports)
     except ValidationError as err:
-        detail = field_errors(list(err.errors()))[0]
+        detail = field_errors(err.errors())[0]
         raise ApiError(422, detail["reason"], field=detail["field"]) from err
     receipts = [report_receipt(report, utcnow()) for report in parsed]
     await apply_receipts(request, settings, sessions, Channel.SMS.value, receipts)

@@ -178,7 +178,7 @@ def _parse(body: bytes) -> list[Receipt]:
             return _RECEIPT_LIST.validate_python(data)
         return [Receipt.model_validate(data)]
     except ValidationError as err:
-        detail = field_errors(list(err.errors()))[0]
+        detail = field_errors(err.errors())[0]
         raise ApiError(422, detail["reason"], field=detail["field"]) from err
 
 
