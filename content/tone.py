@@ -29,7 +29,9 @@ def without_promotion(request: ContentRequest) -> ContentRequest:
     return request.model_copy(update={"recent_items": [], "offer": offer})
 
 
-def check_tone(draft: Copy, request: ContentRequest, settings: ContentSettings) -> list[CheckFailure]:
+def check_tone(
+    draft: Copy, request: ContentRequest, settings: ContentSettings
+) -> list[CheckFailure]:
     """An apology that sells something, or does not apologise, fails."""
     if not request.apologetic:
         return []
