@@ -9,7 +9,7 @@ from models.customers import Customer, CustomerProfile
 from models.events import EventType
 from models.tables import CustomerRow, EventRow
 from storage.database import Executor
-from storage.interests import interests_of
+from storage.interests import interest_categories, interests_of
 
 CUSTOMERS = CustomerRow.__table__
 
@@ -38,7 +38,7 @@ async def upsert_customer(
         row.unsubscribed_channels = [c for c in row.unsubscribed_channels if c not in given]
         row.updated_at = now
     await session.flush()
-    return to_customer(row)
+    return to_customer(row, await interest_categories(session, customer_id))
 
 
 async def lock_customer(session: AsyncSession, customer_id: str) -> CustomerRow | None:
