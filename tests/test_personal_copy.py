@@ -170,29 +170,20 @@ async def _mails(smtp: SmtpSink, address: str) -> list[Message]:
     return smtp.to(address)
 
 
-async def test_an_sms_a_failover_sends_is_written_for_sms(
+async def test_a_failover_writes_the_copy_for_the_channel_that_carries_the_message(
     temporal_env: WorkflowEnvironment, sqlite_url: str, smtp: SmtpSink, tmp_path: Path
 ) -> None:
     with running_providers() as fake:
-        await _fail_over_to_sms(temporal_env, sqlite_url, smtp, tmp_path, fake)
+        settings = mail_settings(sqlite_url, tmp_path, smtp, channels=fake.channel_settings())
+        async with worker_stack(temporal_env, settings) as stack:
+            with temporal_env.with_time_skipping_disabled():
+                (sms_state, _), (mail_state, email) = await asyncio.gather(
+                    _email_refused(stack, temporal_env, smtp),
+                    _push_refused(stack, temporal_env, fake),
+                )
 
-
-async def _fail_over_to_sms(
-    env: WorkflowEnvironment, url: str, smtp: SmtpSink, tmp_path: Path, fake: FakeProviders
-) -> None:
-    settings = mail_settings(url, tmp_path, smtp, channels=fake.channel_settings())
-    async with worker_stack(env, settings) as stack:
-        # Hot (two recent orders, a full cart): the last cart reminder may go by SMS. Email
-        # ranks first; its server refuses the mailbox for good, so SMS carries the message.
-        customer_id, email = await emailed_customer(
-            stack, phone="+8613800000001", consent={"email": True, "sms": True}
-        )
-        smtp.refuse.add(email)
-        await past_orders(stack, customer_id, 10, 5)
-        await post_event(stack, customer_id, "cart_updated", full_cart(unique("cart")))
-        state = await run_to_end(env, journey(stack, "cart_abandonment", customer_id))
-
-    last = state.messages[-1]
+    # Email refused for good, SMS carried the last reminder: an SMS, not the email's words.
+    last = sms_state.messages[-1]
     assert (last.step, last.status, last.channel) == ("stage_3", "sent", "sms")
     assert last.reason == "delivered_after_failover"
     [sms] = [b for b in fake.deliveries("sms").values() if b["reference"] == last.message_id]
@@ -202,4 +193,34 @@ async def _fail_over_to_sms(
     assert "Unsubscribe" not in text and "FAQ" not in text and "\n" not in text
     # The ledger keeps the copy that went out, written for SMS: no title, no button.
     assert last.content is not None and (last.content.title, last.content.cta) == ("", "")
-    assert last.content_path == "template"
+
+    # The push token refused for good, email carried the first reminder: an email, with the
+    # FAQ and unsubscribe lines the push copy has no room for.
+    first = mail_state.messages[0]
+    assert (first.step, first.status, first.channel) == ("stage_1", "sent", "email")
+    assert first.reason == "delivered_after_failover"
+    mail = text_of(smtp.to(email)[0])
+    assert "Questions? See our FAQ: https://shop.example.com/help/faq" in mail
+    assert "Unsubscribe: http" in mail
+
+
+async def _email_refused(stack: Stack, env: WorkflowEnvironment, smtp: SmtpSink) -> tuple:
+    """Hot (two recent orders, a full cart): the last cart reminder may go by SMS. Email ranks
+    first; its server refuses the mailbox for good."""
+    customer_id, email = await emailed_customer(
+        stack, phone="+8613800000001", consent={"email": True, "sms": True}
+    )
+    smtp.refuse.add(email)
+    await past_orders(stack, customer_id, 10, 5)
+    await post_event(stack, customer_id, "cart_updated", full_cart(unique("cart")))
+    return await run_to_end(env, journey(stack, "cart_abandonment", customer_id)), email
+
+
+async def _push_refused(stack: Stack, env: WorkflowEnvironment, fake: FakeProviders) -> tuple:
+    """Push ranks before email; the provider says the device token is unregistered."""
+    customer_id, email = await emailed_customer(
+        stack, push_token=unique("device"), consent={"email": True, "push": True}
+    )
+    fake.queue("push", "final")
+    await post_event(stack, customer_id, "cart_updated", full_cart(unique("cart")))
+    return await run_to_end(env, journey(stack, "cart_abandonment", customer_id)), email
