@@ -37,11 +37,7 @@ def check_tone(
         return []
     text = draft.full_text()
     failures = []
-    selling = sorted(
-        name
-        for name in placeholders_in(text)
-        if name.startswith("item") or (name == "offer_value" and request.offer is None)
-    )
+    selling = sorted(name for name in placeholders_in(text) if name.startswith("item"))
     selling += [
         term
         for term in settings.promotion_terms.get(request.language, [])
