@@ -65,3 +65,7 @@ class Customer(CustomerProfile):
     unsubscribed_channels: list[Channel] = Field(default_factory=list)
     blacklisted: bool = False
     silence_until: datetime | None = None
+    interest_categories: list[str] = Field(
+        default_factory=list,
+        description="the categories chosen at signup (the latest signup event's), in its order",
+    )

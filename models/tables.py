@@ -114,6 +114,18 @@ def _lookup_hashes(_mapper: Mapper[CustomerRow], connection: Connection, row: Cu
     row.wechat_openid_hash = keyring.lookup_hash(row.wechat_openid) if row.wechat_openid else None
 
 
+class CustomerInterestRow(Base):
+    """The interest categories a customer chose at signup: the latest signup event's list."""
+
+    __tablename__ = "customer_interests"
+
+    customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    # When the signup that set them happened: an older signup arriving late changes nothing.
+    chosen_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 class EventRow(Base):
     """Every accepted event, stored before it is routed; `routed_at` stays empty until it is."""
 

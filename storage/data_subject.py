@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models.tables import (
     ActiveJourneyRow,
     Base,
+    CustomerInterestRow,
     CustomerRow,
     DeliveryAttemptRow,
     EventRow,
@@ -25,7 +26,7 @@ from storage.database import rowcount
 
 # Children before parents (foreign keys): the order erase deletes in.
 _BY_MESSAGE = (OutboxRow, DeliveryAttemptRow, ReceiptRow)
-_BY_CUSTOMER = (MessageRow, EventRow, JourneyEntryRow, ActiveJourneyRow)
+_BY_CUSTOMER = (MessageRow, EventRow, JourneyEntryRow, ActiveJourneyRow, CustomerInterestRow)
 
 
 def _plain(row: Base) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models.events import Event, EventType
 from models.tables import EventRow, table
 from storage.active_journeys import ActiveJourneys, active_journeys, claim_starts
+from storage.interests import record_interests
 from storage.ledger import mark_engagement
 
 ENGAGEMENT = {EventType.MESSAGE_OPENED: "opened", EventType.MESSAGE_CLICKED: "clicked"}
@@ -75,6 +76,15 @@ async def _store(
                     event.customer_id,
                     ENGAGEMENT[event.type],
                     event.occurred_at,
+                )
+            if event.type is EventType.SIGNUP and "interest_categories" in event.properties:
+                # Kept on the customer with the event: the welcome it starts reads them.
+                await record_interests(
+                    session,
+                    event.customer_id,
+                    [str(c) for c in event.properties.get("interest_categories", [])],
+                    event.occurred_at,
+                    now,
                 )
             active = None
             if starts is not None:
