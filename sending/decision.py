@@ -47,6 +47,7 @@ from storage.behaviour import behaviour
 from storage.customers import lock_for_decision, to_customer
 from storage.database import Executor, engine_of
 from storage.experiment_arms import arm_posteriors, promoted_winner
+from storage.preferences import to_preferences
 from storage.ledger import (
     contact_history,
     get_message,
@@ -365,9 +366,11 @@ def _apply_verdict(
     """Write the guardrails' verdict into the decision: a send waits for the step's send window,
     and a customer in the holdout is recorded as a would-be send, never delivered."""
     decision.rule, decision.reason = verdict.rule, verdict.reason
+    decision.rule_source, decision.blocked_by = verdict.source, verdict.blocked_by
     if verdict.outcome == guardrails.Outcome.SEND and window_opens > decision.created_at:
         decision.status, decision.deferred_until = MessageStatus.DEFERRED, window_opens
         decision.rule, decision.reason = "send_window", "outside_active_window"
+        decision.rule_source = None
     elif verdict.outcome == guardrails.Outcome.SEND:
         decision.channel = verdict.channel
         decision.status = MessageStatus.PENDING
@@ -390,6 +393,7 @@ def _snapshot(row: Row) -> guardrails.CustomerSnapshot:
         unsubscribed_channels=frozenset(Channel(c) for c in row.unsubscribed_channels or ()),
         blacklisted=row.blacklisted,
         silence_until=row.silence_until,
+        preferences=to_preferences(row.preferences),
     )
 
 
