@@ -265,9 +265,7 @@ def quiet_hours(ctx: Context, t: datetime) -> Block | None:
     """The business's quiet hours and the customer's own both hold: `t` is quiet if it falls in
     either, until the later of the two ends (the deferral loop then checks the other again)."""
     ends = []
-    business = quiet_hours_end(
-        t, ctx.rules.quiet_hours_start, ctx.rules.quiet_hours_end, ctx.zone
-    )
+    business = quiet_hours_end(t, ctx.rules.quiet_hours_start, ctx.rules.quiet_hours_end, ctx.zone)
     if business is not None:
         ends.append((business, RuleSource.BUSINESS))
     own = ctx.customer.preferences.quiet_hours

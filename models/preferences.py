@@ -5,7 +5,14 @@ business rules (guardrails/checks.py); the API and the preference centre set the
 from datetime import time
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+)
 
 from models.channels import Channel
 
@@ -26,7 +33,9 @@ class CustomerPreferences(BaseModel):
         default=None, description="local wall-clock time from which nothing is sent, e.g. 20:00"
     )
     quiet_hours_end: time | None = Field(
-        default=None, description="local wall-clock time when sending resumes, e.g. 08:00"
+        default=None,
+        validate_default=True,
+        description="local wall-clock time when sending resumes, e.g. 08:00; given with the start",
     )
     max_per_day: int | None = Field(
         default=None, ge=1, le=100, description="at most this many messages per local day"
@@ -38,16 +47,34 @@ class CustomerPreferences(BaseModel):
         default=frozenset(), description="channels the customer wants no messages on"
     )
 
-    @model_validator(mode="after")
-    def _quiet_hours_whole(self) -> "CustomerPreferences":
-        start, end = self.quiet_hours_start, self.quiet_hours_end
-        if (start is None) != (end is None):
+    # Field validators, not a model validator, so that a 422 names the field to blame.
+    @field_validator("quiet_hours_start", "quiet_hours_end")
+    @classmethod
+    def _wall_clock(cls, clock: time | None) -> time | None:
+        if clock is not None and clock.tzinfo is not None:
+            raise ValueError("a local wall-clock time (HH:MM) without an offset")
+        return clock
+
+    @field_validator("quiet_hours_end")
+    @classmethod
+    def _quiet_hours_whole(cls, end: time | None, info: ValidationInfo) -> time | None:
+        start = info.data.get("quiet_hours_start")
+        if (start is None) != (end is None) and "quiet_hours_start" in info.data:
             raise ValueError("quiet_hours_start and quiet_hours_end are given together")
         if start is not None and start == end:
-            raise ValueError("quiet_hours_start and quiet_hours_end must differ")
-        if set(self.channels_off) >= set(Channel):
+            raise ValueError("must differ from quiet_hours_start")
+        return end
+
+    @field_validator("channels_off")
+    @classmethod
+    def _some_channel_left(cls, off: frozenset[Channel]) -> frozenset[Channel]:
+        if off >= set(Channel):
             raise ValueError("turning every channel off is unsubscribing: use the unsubscribe")
-        return self
+        return off
+
+    @field_serializer("channels_off")
+    def _in_order(self, off: frozenset[Channel]) -> list[str]:
+        return sorted(off)
 
     @property
     def quiet_hours(self) -> tuple[time, time] | None:

@@ -47,7 +47,6 @@ from storage.behaviour import behaviour
 from storage.customers import lock_for_decision, to_customer
 from storage.database import Executor, engine_of
 from storage.experiment_arms import arm_posteriors, promoted_winner
-from storage.preferences import to_preferences
 from storage.ledger import (
     contact_history,
     get_message,
@@ -55,6 +54,7 @@ from storage.ledger import (
     record_decision,
     to_decision,
 )
+from storage.preferences import to_preferences
 from telemetry import metrics
 
 log = structlog.get_logger()
