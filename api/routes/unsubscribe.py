@@ -58,7 +58,7 @@ def _centre(token: str, preferences: CustomerPreferences) -> str:
     """The unsubscribe button, then the preferences form filled with the stored ones."""
     link = f"/v1/unsubscribe/{escape(token)}"
     unsubscribe_form = (
-        f'<form id="unsubscribe" method="post" action="{link}">'
+        f'<form method="post" action="{link}" id="unsubscribe">'
         '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
         '<button type="submit">Unsubscribe from everything</button></form>'
     )
@@ -76,7 +76,7 @@ def _centre(token: str, preferences: CustomerPreferences) -> str:
         for channel in CHANNEL_PRIORITY
     )
     preferences_form = (
-        f'<h2>Or choose what you receive</h2><form id="preferences" method="post" '
+        f'<h2>Or choose what you receive</h2><form method="post" id="preferences" '
         f'action="{link}/preferences">'
         "<fieldset><legend>Quiet hours (your local time): nothing from us between</legend>"
         '<input type="time" name="quiet_hours_start" '
