@@ -1,8 +1,9 @@
 """Data-subject requests for one customer: everything we hold about them (export), and
 removing it (erase), copies included: the dev outbox's delivered texts, receipts, delivery
-attempts, the ledger, events, journey entries. The copy cache holds no customer's data (copy is
-cached by template and a context without personal data, with placeholders left open), so there
-is nothing of theirs to purge there. Temporal's side is in ops/customers.py."""
+attempts, the ledger, events, journey entries, their own contact preferences. The copy cache
+holds no customer's data (copy is cached by template and a context without personal data, with
+placeholders left open), so there is nothing of theirs to purge there. Temporal's side is in
+ops/customers.py."""
 
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models.tables import (
     ActiveJourneyRow,
     Base,
+    CustomerPreferenceRow,
     CustomerRow,
     DeliveryAttemptRow,
     EventRow,
@@ -24,7 +26,7 @@ from storage.customers import to_customer
 
 # Children before parents (foreign keys): the order erase deletes in.
 _BY_MESSAGE = (OutboxRow, DeliveryAttemptRow, ReceiptRow)
-_BY_CUSTOMER = (MessageRow, EventRow, JourneyEntryRow, ActiveJourneyRow)
+_BY_CUSTOMER = (MessageRow, EventRow, JourneyEntryRow, ActiveJourneyRow, CustomerPreferenceRow)
 
 
 def _plain(row: Base) -> dict[str, Any]:
