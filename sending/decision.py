@@ -381,6 +381,7 @@ def _apply_verdict(
         if holdout:  # the would-be send is kept for the lift measurement
             decision.status, decision.rule = MessageStatus.SUPPRESSED, "experiment"
             decision.reason, decision.arm_id = "holdout", HOLDOUT_ARM
+            decision.rule_source = None
     elif verdict.outcome == guardrails.Outcome.DEFER:
         decision.status = MessageStatus.DEFERRED
         decision.deferred_until = verdict.until
