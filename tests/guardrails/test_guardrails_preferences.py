@@ -87,3 +87,20 @@ def test_past_deliver_by_names_the_rule_standing_at_the_deadline() -> None:
         Reason.DAILY_CAP,
         RuleSource.CUSTOMER,
     )
+
+
+def test_a_lower_weekly_cap_of_the_customer_defers_to_next_monday() -> None:
+    wednesday_noon = local(SHANGHAI, 2026, 6, 10, 12)
+    this_week = [contact(local(SHANGHAI, 2026, 6, day, 10)) for day in (8, 9)]
+
+    decision = decide(
+        request(), customer(preferences=prefers(max_per_week=2)), this_week, wednesday_noon, RULES
+    )
+
+    assert (decision.outcome, decision.rule, decision.source) == (
+        Outcome.DEFER,
+        Rule.WEEKLY_CAP,
+        RuleSource.CUSTOMER,
+    )
+    assert decision.until == local(SHANGHAI, 2026, 6, 15, 9)  # Monday morning
+    assert decide(request(), customer(), this_week, wednesday_noon, RULES).outcome == Outcome.SEND
