@@ -3,7 +3,7 @@ removing it (erase), copies included: the dev outbox's delivered texts, receipts
 attempts, the ledger, events, journey entries, their own contact preferences. The copy cache
 holds no customer's data (copy is cached by template and a context without personal data, with
 placeholders left open), so there is nothing of theirs to purge there. Temporal's side is in
-ops/customers.py."""
+cli/customers.py."""
 
 from typing import Any
 

@@ -2,9 +2,8 @@
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
@@ -12,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from encryption import Keyring
 from models.tables import keyring_of
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def create_async_engine(url: str, **options: object) -> AsyncEngine:
@@ -113,9 +115,12 @@ def autocommit(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker
     return session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
-def alembic_config(url: str, keyring: Keyring | None = None) -> Config:
+def alembic_config(url: str, keyring: Keyring | None = None) -> "Config":
     """`keyring`: what revisions that encrypt existing rows encrypt them with (None: the
     development keys)."""
+    # Alembic (and Mako under it) only for the commands that migrate: not a worker's start-up.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -127,4 +132,6 @@ async def migrate(url: str, keyring: Keyring | None = None) -> None:
     """Bring the schema to the newest revision (in a thread: Alembic's env runs its own loop)."""
     if url.startswith("sqlite"):
         Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+    from alembic import command
+
     await asyncio.to_thread(command.upgrade, alembic_config(url, keyring), "head")

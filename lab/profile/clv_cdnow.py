@@ -28,7 +28,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import gammaln, hyp2f1
 
-from dormancy.cdnow import default_cdnow_path, load_cdnow
+from lab.dormancy.cdnow import default_cdnow_path, load_cdnow
 from profiles.clv import MODEL_PATH, BgNbdParams, ClvModel, GammaGammaParams, expected_purchases
 
 CALIBRATION_END = pd.Timestamp("1997-09-30")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from cli.guardrails import app
 from guardrails import Rule
-from guardrails.cli import app
 from tests.guardrails.cases import SHANGHAI, contact, customer, local, request
 
 runner = CliRunner()

@@ -7,7 +7,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
-from offers.hillstrom import feature_matrix, train_test_split_stratified
+from lab.offers.hillstrom import feature_matrix, train_test_split_stratified
 from offers.uplift_metrics import (
     average_treatment_effect,
     bootstrap_qini,

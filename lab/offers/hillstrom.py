@@ -31,7 +31,7 @@ _SEGMENTS = {"Mens E-Mail", "Womens E-Mail", "No E-Mail"}
 
 def default_hillstrom_path() -> Path:
     """../shared/data/hillstrom.csv relative to the repository root."""
-    return Path(__file__).resolve().parent.parent / ".." / "shared" / "data" / "hillstrom.csv"
+    return Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "hillstrom.csv"
 
 
 def load_hillstrom(path: Path) -> pd.DataFrame:
