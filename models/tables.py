@@ -164,6 +164,10 @@ class MessageRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(64))
     rule: Mapped[str | None] = mapped_column(String(32))
+    # Whose rule decided (business, customer), and for a message a deferral would have carried
+    # past its deliver-by, the reason of the rule that held it (daily_cap, quiet_hours, ...).
+    rule_source: Mapped[str | None] = mapped_column(String(16))
+    blocked_by: Mapped[str | None] = mapped_column(String(32))
     deferred_until: Mapped[datetime | None]
     importance: Mapped[str] = mapped_column(String(16), default="normal")
     benefit_id: Mapped[str | None] = mapped_column(String(64))
@@ -566,4 +570,15 @@ class RecommendationPreferenceRow(Base):
 
     customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     personalised: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime]
+
+
+class CustomerPreferenceRow(Base):
+    """The customer's own contact preferences (models.preferences.CustomerPreferences as JSON;
+    absent: none). The send decision reads them with the customer's row, in the same statement."""
+
+    __tablename__ = "customer_preferences"
+
+    customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    preferences: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]

@@ -7,11 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.customers import Customer, CustomerProfile
 from models.events import EventType
-from models.tables import CustomerRow, EventRow, table
+from models.tables import CustomerPreferenceRow, CustomerRow, EventRow, table
 from storage.database import Executor
 from storage.interests import interest_categories, interests_of
 
 CUSTOMERS = table(CustomerRow)
+PREFERENCES = table(CustomerPreferenceRow)
 
 
 async def upsert_customer(
@@ -60,8 +61,9 @@ async def lock_for_decision(
     executor: Executor, customer_id: str, cart_id: str | None
 ) -> tuple[Row | None, bool]:
     """lock_customer for a send decision, in Core (a row, not a mapped object): the customer's
-    row and whether an order paid `cart_id`, in one statement (a subquery in RETURNING, on
-    PostgreSQL and SQLite)."""
+    row, their own contact preferences (`preferences`, None when they set none) and whether an
+    order paid `cart_id`, in one statement (subqueries in RETURNING, on PostgreSQL and
+    SQLite)."""
     if cart_id is None:
         found = (await executor.execute(_LOCK, {"b_customer_id": customer_id})).one_or_none()
         return found, False
@@ -77,7 +79,14 @@ _LOCK = (
     update(CUSTOMERS)
     .where(CUSTOMERS.c.customer_id == bindparam("b_customer_id"))
     .values(decision_seq=CUSTOMERS.c.decision_seq + 1)
-    .returning(*CUSTOMERS.c, interests_of(bindparam("b_customer_id")))
+    .returning(
+        *CUSTOMERS.c,
+        interests_of(bindparam("b_customer_id")),
+        select(PREFERENCES.c.preferences)
+        .where(PREFERENCES.c.customer_id == bindparam("b_customer_id"))
+        .scalar_subquery()
+        .label("preferences"),
+    )
 )
 _LOCK_CHECKING_CART = _LOCK.returning(
     exists()

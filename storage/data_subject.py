@@ -1,8 +1,9 @@
 """Data-subject requests for one customer: everything we hold about them (export), and
 removing it (erase), copies included: the dev outbox's delivered texts, receipts, delivery
-attempts, the ledger, events, journey entries. The copy cache holds no customer's data (copy is
-cached by template and a context without personal data, with placeholders left open), so there
-is nothing of theirs to purge there. Temporal's side is in cli/customers.py."""
+attempts, the ledger, events, journey entries, their own contact preferences. The copy cache
+holds no customer's data (copy is cached by template and a context without personal data, with
+placeholders left open), so there is nothing of theirs to purge there. Temporal's side is in
+cli/customers.py."""
 
 from typing import Any
 
@@ -13,6 +14,7 @@ from models.tables import (
     ActiveJourneyRow,
     Base,
     CustomerInterestRow,
+    CustomerPreferenceRow,
     CustomerRow,
     DeliveryAttemptRow,
     EventRow,
@@ -26,7 +28,14 @@ from storage.database import rowcount
 
 # Children before parents (foreign keys): the order erase deletes in.
 _BY_MESSAGE = (OutboxRow, DeliveryAttemptRow, ReceiptRow)
-_BY_CUSTOMER = (MessageRow, EventRow, JourneyEntryRow, ActiveJourneyRow, CustomerInterestRow)
+_BY_CUSTOMER = (
+    MessageRow,
+    EventRow,
+    JourneyEntryRow,
+    ActiveJourneyRow,
+    CustomerInterestRow,
+    CustomerPreferenceRow,
+)
 
 
 def _plain(row: Base) -> dict[str, Any]:
