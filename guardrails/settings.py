@@ -20,9 +20,17 @@ class GuardrailSettings(BaseModel):
     )
     sms_weekly_cap: int = Field(default=2, ge=0, description="SMS per local ISO week, all journeys")
 
-    winback_light_weekly_cap: int = Field(default=3, ge=0)
-    winback_medium_weekly_cap: int = Field(default=2, ge=0)
-    winback_heavy_weekly_cap: int = Field(default=1, ge=0)
+    # The one definition of winback's caps per dormancy tier (journeys/winback.py paces each
+    # tier within them): winback messages per local ISO week, whichever tiers sent them.
+    winback_light_weekly_cap: int = Field(
+        default=3, ge=0, description="winback messages per local week, light tier"
+    )
+    winback_medium_weekly_cap: int = Field(
+        default=2, ge=0, description="winback messages per local week, medium tier"
+    )
+    winback_heavy_weekly_cap: int = Field(
+        default=1, ge=0, description="winback messages per local week, heavy tier"
+    )
 
     cross_sell_weekly_cap: int = Field(
         default=5, ge=0, description="touches of the journey per week"

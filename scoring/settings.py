@@ -64,8 +64,12 @@ class ChannelPreferenceSettings(BaseModel):
     # channels sent this often to the customer, the later one answered this much more often.
     # Five sends each keep one lucky open from deciding; a lead over 10 points is more than twice the gap between
     # neighbouring priors, so the prior alone never reorders a step.
-    min_sends_to_reorder: int = Field(5, ge=1)
-    min_rate_lead: float = Field(0.10, ge=0.0, le=1.0)
+    min_sends_to_reorder: int = Field(
+        5, ge=1, description="sends on each of two channels before answers may reorder a step's"
+    )
+    min_rate_lead: float = Field(
+        0.10, ge=0.0, le=1.0, description="answer-rate lead a later channel needs to go first"
+    )
 
 
 class ScoringSettings(BaseModel):
