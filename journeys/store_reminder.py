@@ -1,7 +1,7 @@
 """Store reminder for high-value members: the day before their usual store-visit day comes
 round, in the customer's active window that day (from 10:00 local; at once when the window does
-not open within the 12 h the reminder is worth sending), a WeChat or in-app reminder of their usable benefits (one code, online
-and in store) with a map link.
+not open within the 12 h the reminder is worth sending), a WeChat or in-app reminder of their
+usable benefits (one code, online and in store) with a map link.
 
 High value: a gold or platinum member, or a top-20 % spender. The usual day is the weekday of most
 of their store visits in the last 180 days (two visits at least); each visit restarts the journey,

@@ -10,7 +10,7 @@ guardrails/settings.py, light 3 / medium 2 / heavy 1 a week):
 
 | tier | channels, in order | one message every | ends it (besides a paid order) |
 | --- | --- | --- | --- |
-| light | in-app, push, email | 3 days | a cart or a store visit: they still browse, so a view proves nothing |
+| light | in-app, push, email | 3 days | a cart or a store visit (they browse all along) |
 | medium | push, WeChat, email | 4 days | a product view, a cart or a store visit |
 | heavy | email, WeChat | 7 days | a product view, a cart or a store visit |
 

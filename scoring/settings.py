@@ -62,8 +62,8 @@ class ChannelPreferenceSettings(BaseModel):
     prior_strength: float = Field(10.0, gt=0.0)
     # The evidence that may reorder a journey step's channels (scoring.channel_preference): both
     # channels sent this often to the customer, the later one answered this much more often.
-    # Five sends each keep one lucky open from deciding; a lead over 10 points is more than twice the gap between
-    # neighbouring priors, so the prior alone never reorders a step.
+    # Five sends each keep one lucky open from deciding; a lead over 10 points is more than twice
+    # the gap between neighbouring priors, so the prior alone never reorders a step.
     min_sends_to_reorder: int = Field(
         5, ge=1, description="sends on each of two channels before answers may reorder a step's"
     )
