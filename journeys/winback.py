@@ -29,6 +29,7 @@ every would-be send is recorded, but nothing is delivered, so the true lift can 
 A fresh workflow run every 16 steps keeps each history short over the weeks this journey lasts.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from dormancy.labels import DormancyReason, DormancyTier
@@ -57,13 +58,13 @@ ROUNDS = 6
 REENTRY_AFTER = timedelta(days=90)
 
 
+@dataclass(frozen=True)
 class TierPlan:
     """One tier's channels (most preferred first), cadence and what counts as coming back."""
 
-    def __init__(
-        self, channels: tuple[Channel, ...], every: timedelta, returned: tuple[EventType, ...]
-    ) -> None:
-        self.channels, self.every, self.returned = channels, every, returned
+    channels: tuple[Channel, ...]
+    every: timedelta
+    returned: tuple[EventType, ...]
 
 
 TIERS: dict[DormancyTier, TierPlan] = {
