@@ -55,7 +55,10 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console", "auto"] = Field(
         "auto", description="auto: readable console lines on a terminal, JSON lines otherwise"
     )
-    log_level: str = "info"
+    log_level: str = Field(
+        "info",
+        description="lowest level logged by every process: debug, info, warning, error or critical",
+    )
     data_dir: Path = Field(REPO_ROOT / "data", description="SQLite files and the dev API key")
 
     database_url: str = Field(
@@ -66,7 +69,11 @@ class Settings(BaseSettings):
     # and temporal.toml profiles (temporal_client.py); unset: the profile's, else the defaults.
     temporal_address: str | None = Field(None, description="host:port; default localhost:7233")
     temporal_namespace: str | None = Field(None, description="default: default")
-    task_queue: str = "journeys"
+    task_queue: str = Field(
+        "journeys",
+        description="the Temporal task queue the worker polls and the API starts journeys on; "
+        "the same in every process of one deployment",
+    )
     worker_build_id: str = Field(
         "",
         description="the build id the worker reports to Temporal (e.g. the image tag); empty: "
@@ -90,7 +97,10 @@ class Settings(BaseSettings):
         default_factory=lambda: ["http://localhost:8233", "http://127.0.0.1:8233"],
         description="origins of the Temporal Web UI allowed to call the codec server (/codec)",
     )
-    max_body_bytes: int = 256 * 1024
+    max_body_bytes: int = Field(
+        256 * 1024,
+        description="largest API request body, in bytes (declared or streamed); larger ones get 413",
+    )
     temporal_wait_seconds: float = Field(
         1.5,
         gt=0,
@@ -99,13 +109,26 @@ class Settings(BaseSettings):
     )
 
     smtp_host: str = Field("", description="SMTP relay; empty sends email to the dev outbox")
-    smtp_port: int = 25
-    smtp_username: str = ""
-    smtp_password: SecretStr = SecretStr("")
-    smtp_start_tls: bool = False
-    smtp_use_tls: bool = False
-    smtp_timeout_seconds: float = 10.0
-    email_from: str = "Shop <noreply@shop.example>"
+    smtp_port: int = Field(
+        25,
+        description="port of the SMTP relay; usually 587 with SMTP_START_TLS, 465 with SMTP_USE_TLS",
+    )
+    smtp_username: str = Field("", description="SMTP login; empty: no authentication")
+    smtp_password: SecretStr = Field(SecretStr(""), description="password of the SMTP login")
+    smtp_start_tls: bool = Field(
+        False, description="upgrade the SMTP connection with STARTTLS before authenticating"
+    )
+    smtp_use_tls: bool = Field(
+        False, description="connect to the SMTP relay over TLS from the start (implicit TLS)"
+    )
+    smtp_timeout_seconds: float = Field(
+        10.0, description="seconds to wait for the SMTP relay, per connect and per command"
+    )
+    email_from: str = Field(
+        "Shop <noreply@shop.example>",
+        description="From header of every email; its domain also names the Message-ID and its "
+        "address is the envelope sender (bounces go there)",
+    )
 
     guardrails: GuardrailSettings = Field(default_factory=GuardrailSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
@@ -121,10 +144,21 @@ class Settings(BaseSettings):
     reports: ReportSettings = Field(default_factory=ReportSettings)
     encryption: EncryptionSettings = Field(default_factory=EncryptionSettings)
     # The standard OpenTelemetry variables, under their own names; `telemetry` takes them up.
-    otel_exporter_otlp_endpoint: str = ""
-    otel_exporter_otlp_traces_endpoint: str = ""
-    otel_service_name: str = ""
-    otel_sdk_disabled: bool = False
+    otel_exporter_otlp_endpoint: str = Field(
+        "",
+        description="OTLP/HTTP collector base URL, e.g. http://otel-collector:4318 (traces go to "
+        "its /v1/traces); TELEMETRY__OTLP_ENDPOINT, the older name, wins when set; both empty: "
+        "no OTLP export",
+    )
+    otel_exporter_otlp_traces_endpoint: str = Field(
+        "", description="the full OTLP/HTTP traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    otel_service_name: str = Field(
+        "",
+        description="the OpenTelemetry service.name of this process, as given; empty: "
+        "TELEMETRY__SERVICE_NAME followed by -api or -worker",
+    )
+    otel_sdk_disabled: bool = Field(False, description="true: no tracing, whatever endpoint is set")
 
     @model_validator(mode="after")
     def _standard_telemetry_variables(self) -> "Settings":
