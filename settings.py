@@ -99,7 +99,8 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         256 * 1024,
-        description="largest API request body, in bytes (declared or streamed); larger ones get 413",
+        description="largest API request body, in bytes (declared or streamed); a larger one "
+        "gets 413",
     )
     temporal_wait_seconds: float = Field(
         1.5,
@@ -111,7 +112,8 @@ class Settings(BaseSettings):
     smtp_host: str = Field("", description="SMTP relay; empty sends email to the dev outbox")
     smtp_port: int = Field(
         25,
-        description="port of the SMTP relay; usually 587 with SMTP_START_TLS, 465 with SMTP_USE_TLS",
+        description="port of the SMTP relay; usually 587 with SMTP_START_TLS, 465 with "
+        "SMTP_USE_TLS",
     )
     smtp_username: str = Field("", description="SMTP login; empty: no authentication")
     smtp_password: SecretStr = Field(SecretStr(""), description="password of the SMTP login")
