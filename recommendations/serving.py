@@ -97,13 +97,13 @@ async def picks_for(
     decoded: DecodedLists | None = None,
 ) -> Picks:
     """Up to `k` picks with kind and reason; none is out of stock, recent or in `exclude`."""
-    personalised, recent = await store.customer_state(
+    personalised, recent, active = await store.lookup_state(
         session, request.customer_id, request.now - NO_REPEAT
     )
     history = list(request.history) if personalised else []
     bought = list(dict.fromkeys(p.product_id for p in history))
     bundles = [bundle_source(pid) for pid in bought] if request.bundle_offer else []
-    model = await read_slice(session, bought, [POPULAR, *bundles], decoded)
+    model = await read_slice(session, active, bought, [POPULAR, *bundles], decoded)
     if model is None:
         return Picks(None, personalised, [])
     history = _with_facts(history, model)
