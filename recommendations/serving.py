@@ -158,9 +158,10 @@ def _with_facts(history: list[Purchase], model: ModelSlice) -> list[Purchase]:
     """The history with each known item's category and family from the model's own rows."""
     filled = []
     for purchase in history:
-        info = model.items.get(purchase.product_id)
+        product_id = purchase.product_id
+        info = model.items.get(product_id)
         if info is not None:
-            purchase = replace(purchase, category=info.category, family=info.family)
+            purchase = Purchase(product_id, info.category, info.family, purchase.bought_at)
         filled.append(purchase)
     return filled
 

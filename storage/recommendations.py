@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, cast, delete, literal, null, select, union_all, update
+from sqlalchemy import Row, bindparam, cast, delete, literal, null, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -121,12 +121,9 @@ async def read_neighbours(
     return list((await session.execute(union_all(direct, by_category))).all())
 
 
-async def lookup_state(
-    session: AsyncSession, customer_id: str, since: datetime
-) -> tuple[bool, set[str], Row[Any] | None]:
-    """In one round trip: whether the customer wants personalised picks (on unless they turned
-    it off), the products recommended to them since `since` by any message on any channel, and
-    the active model version (version, loaded_at, ranking weights; None when none is loaded)."""
+def _lookup_state_query() -> Any:
+    """Built once: a lookup only binds the customer and the time (statement construction cost
+    more CPU than running it)."""
     model = RecommendationModelRow
     none_at = cast(null(), model.loaded_at.type)
     none_weight = cast(null(), model.neighbour_weight.type)
@@ -138,11 +135,11 @@ async def lookup_state(
         none_weight.label("neighbour_weight"),
         none_weight.label("category_weight"),
     ).where(
-        RecommendedItemRow.customer_id == customer_id,
-        RecommendedItemRow.recommended_at >= since,
+        RecommendedItemRow.customer_id == bindparam("customer_id"),
+        RecommendedItemRow.recommended_at >= bindparam("since", type_=model.loaded_at.type),
     )
     opted_out = select(literal("opted_out"), literal(""), none_at, none_weight, none_weight).where(
-        RecommendationPreferenceRow.customer_id == customer_id,
+        RecommendationPreferenceRow.customer_id == bindparam("customer_id"),
         RecommendationPreferenceRow.personalised.is_(False),
     )
     active = select(
@@ -152,11 +149,26 @@ async def lookup_state(
         model.neighbour_weight,
         model.category_weight,
     ).where(model.active.is_(True))
-    rows = (await session.execute(union_all(picks, opted_out, active))).all()
-    found = [row for row in rows if row[0] == "model"]
+    return union_all(picks, opted_out, active)
+
+
+_LOOKUP_STATE = _lookup_state_query()
+
+
+async def lookup_state(
+    session: AsyncSession, customer_id: str, since: datetime
+) -> tuple[bool, set[str], Row[Any] | None]:
+    """In one round trip: whether the customer wants personalised picks (on unless they turned
+    it off), the products recommended to them since `since` by any message on any channel, and
+    the active model version (version, loaded_at, ranking weights; None when none is loaded)."""
+    connection = await session.connection()  # Core: no ORM layer for a read of plain rows
+    rows = (
+        await connection.execute(_LOOKUP_STATE, {"customer_id": customer_id, "since": since})
+    ).all()
+    found = [row for row in rows if row.kind == "model"]
     return (
-        all(row[0] != "opted_out" for row in rows),
-        {row[1] for row in rows if row[0] == "pick"},
+        all(row.kind != "opted_out" for row in rows),
+        {row.version for row in rows if row.kind == "pick"},
         found[0] if found else None,
     )
 
