@@ -118,7 +118,8 @@ async def read_neighbours(
     by_category = select(table.source, table.neighbours).where(
         table.version == version, table.source.in_(categories.scalar_subquery())
     )
-    return list((await session.execute(union_all(direct, by_category))).all())
+    statement: Any = union_all(direct, by_category)  # rows of (source, neighbours)
+    return list((await session.execute(statement)).all())
 
 
 def _lookup_state_query() -> Any:

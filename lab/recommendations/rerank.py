@@ -99,8 +99,8 @@ def run() -> None:
     log(started, f"test, ranker {chosen} trained on the July-August labels:")
     log(started, report(score(folds["test"], ranker)))
     gains = ranker.get_score(importance_type="gain")
-    ranked = sorted(gains.items(), key=lambda kv: -kv[1])
-    log(started, "gain: " + ", ".join(f"{FEATURES[int(k[1:])]} {v:.1f}" for k, v in ranked))
+    ranked = sorted(((float(v), k) for k, v in gains.items()), reverse=True)  # type: ignore[arg-type]  # gain is one float per feature
+    log(started, "gain: " + ", ".join(f"{FEATURES[int(k[1:])]} {v:.1f}" for v, k in ranked))
 
 
 def report(figures: dict[str, Any]) -> str:
