@@ -61,6 +61,7 @@ def render(
         session=session,
         csrf_field=CSRF_FIELD,
         csrf_header=CSRF_HEADER,
+        status=status,
         **context,
     )
     return HTMLResponse(html, status_code=status, headers=HEADERS)
