@@ -41,7 +41,7 @@ async def home(_session: SessionDep) -> Response:
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(next: Annotated[str | None, Query(max_length=500)] = None) -> HTMLResponse:
-    return render("login.html", None, next=safe_next(next))
+    return render("login.html", None, error=None, next=safe_next(next))
 
 
 @router.post("/login", response_class=HTMLResponse)
