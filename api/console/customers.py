@@ -16,11 +16,19 @@ from api.console.render import render
 from api.console.session import PATH, ConsoleError, Session, current_session, require
 from api.errors import ApiError
 from api.routes.profile import read_profile
+from channels.personalise import (
+    UnfilledPlaceholderError,
+    fill,
+    message_coupon_code,
+    personal_values,
+)
+from channels.setup import tracking_secret
 from models.api_keys import Scope
-from models.events import Identifier
+from models.customers import Customer
+from models.events import EventType, Identifier
 from models.messages import MessageDecision
 from models.profiles import IdentifierKind
-from models.tables import OutboxRow
+from models.tables import EventRow, OutboxRow
 from ops.timeline import customer_timeline
 from settings import Settings
 from storage.customers import get_customer
@@ -90,14 +98,51 @@ async def _outbox(request: Request, customer_id: str) -> dict[str, OutboxRow]:
         return {row.message_id: row for row in rows}
 
 
-def seen(message: MessageDecision, sent: OutboxRow | None) -> dict[str, str] | None:
-    """The words as they went out (the outbox's copy, placeholders filled), else as decided."""
+def seen(
+    message: MessageDecision,
+    sent: OutboxRow | None,
+    customer: Customer | None,
+    coupon_secret: str,
+    trigger_coupon: str | None,
+) -> dict[str, str] | None:
+    """The words as they went out: the outbox's copy when the dev outbox sent it, else the
+    decided copy with its personal placeholders filled as delivery fills them (the same name
+    and coupon code); the links are labelled, not minted, so that nobody unsubscribes the
+    customer from the console."""
     if sent is not None:
         return {"title": sent.title, "body": sent.body, "cta": ""}
-    if message.content is not None:
-        content = message.content
-        return {"title": content.title, "body": content.body, "cta": content.cta}
-    return None
+    if message.content is None:
+        return None
+    content = message.content
+    words = {"title": content.title, "body": content.body, "cta": content.cta}
+    if customer is None:
+        return words
+    values = personal_values(
+        customer,
+        coupon_code=trigger_coupon or message_coupon_code(coupon_secret, message.message_id),
+        unsubscribe_url="[unsubscribe link]",
+        cta_url="[link]",
+    )
+    try:
+        return {name: fill(text, values) for name, text in words.items()}
+    except UnfilledPlaceholderError:
+        return words  # delivery failed it (unfilled_placeholder): shown as it was written
+
+
+async def _trigger_coupons(request: Request, messages: list[MessageDecision]) -> dict[str, str]:
+    """The codes coupon_issued triggers carried, by trigger event id (delivery shows them)."""
+    ids = {m.trigger_event_id for m in messages}
+    async with request.app.state.sessions() as session:
+        rows = await session.scalars(
+            select(EventRow).where(
+                EventRow.event_id.in_(ids), EventRow.type == EventType.COUPON_ISSUED
+            )
+        )
+        return {
+            row.event_id: str(row.properties["coupon_id"])
+            for row in rows
+            if row.properties.get("coupon_id")
+        }
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
@@ -121,6 +166,8 @@ async def customer(request: Request, customer_id: str, session: SessionDep) -> H
         raise ConsoleError(503, "Temporal is unavailable; retry later", "temporal") from err
     settings = request.app.state.settings
     outbox = await _outbox(request, customer_id)
+    coupons = await _trigger_coupons(request, messages)
+    secret = tracking_secret(settings).get_secret_value()
     runs: dict[tuple[str, str | None], str] = {}
     for entry in timeline.entries:
         if entry.workflow_id and entry.run_id:
@@ -139,5 +186,17 @@ async def customer(request: Request, customer_id: str, session: SessionDep) -> H
         web_ui=lambda workflow_id, run_id=None: web_ui_link(
             settings, client.namespace, workflow_id, run_id
         ),
-        messages=[(message, seen(message, outbox.get(message.message_id))) for message in messages],
+        messages=[
+            (
+                message,
+                seen(
+                    message,
+                    outbox.get(message.message_id),
+                    stored,
+                    secret,
+                    coupons.get(message.trigger_event_id),
+                ),
+            )
+            for message in messages
+        ],
     )

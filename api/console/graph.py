@@ -18,7 +18,7 @@ from journeys.spec import (
     WaitUntil,
 )
 
-BOX_WIDTH, BOX_HEIGHT, GAP, LEFT, TOP = 380, 54, 30, 20, 20
+BOX_WIDTH, BOX_HEIGHT, GAP, LEFT, TOP = 560, 54, 30, 20, 20
 
 
 @dataclass

@@ -11,6 +11,8 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from channels.personalise import message_coupon_code
+from channels.setup import tracking_secret
 from journeys.runs import JourneyState
 from models.tables import AuditRow
 from tests.conftest import Stack, unique
@@ -54,7 +56,22 @@ async def test_sign_in_search_by_email_and_read_the_timeline(stack: Stack) -> No
             f"cart_abandonment%3A{customer_id}/"
         )
         assert email not in await page.content()  # only "email ✓"
+        # Filled as delivery fills them: the message's own coupon code, no placeholder left.
+        shown = await page.locator("section.messages").inner_text()
+        assert "{{" not in shown
+        coded = [m for m in sent if m.content and "{{coupon_code}}" in m.content.body]
+        secret = tracking_secret(stack.settings).get_secret_value()
+        assert coded  # stage_3 carries a code of its own
+        for message in coded:
+            assert message_coupon_code(secret, message.message_id) in shown
         await screenshot(page, "customer")
+
+        # Results: the report page of reports/, framed through a signed link, on the same nav.
+        await page.click("nav >> text=Results")
+        report = page.frame_locator("iframe.report")
+        await report.locator("h2#funnel").wait_for()
+        assert "cart_abandonment" in await report.locator("body").inner_text()
+        await screenshot(page, "results")
 
 
 @pytest.mark.timeout(420)
@@ -84,6 +101,7 @@ async def test_a_preview_shows_what_would_be_sent_and_what_consent_stops(stack: 
         )
         await page.fill("textarea[name=profile]", withdrawn)
         await page.click("form.preview button[type=submit]")
+        await page.wait_for_selector("#job.running")  # the first result is gone
         await page.wait_for_selector("#job.done", timeout=200_000)
         assert await page.locator("tr.sent").count() == 0
         stopped = page.locator("tr.suppressed")
