@@ -35,7 +35,7 @@ from storage.customers import get_customer
 from storage.identity import find_by_identifier
 from storage.ledger import messages_for_customer
 
-router = APIRouter(prefix=PATH)
+router = APIRouter(prefix=PATH, include_in_schema=False)
 SessionDep = Annotated[Session, Depends(current_session)]
 _IDENTIFIER = TypeAdapter(Identifier)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")

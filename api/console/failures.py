@@ -24,7 +24,7 @@ from ops.wedged import reset as reset_wedged
 from ops.wedged import terminate as terminate_wedged
 from storage.active_journeys import claim_restarts
 
-router = APIRouter(prefix=PATH)
+router = APIRouter(prefix=PATH, include_in_schema=False)
 SessionDep = Annotated[Session, Depends(current_session)]
 MAX_LISTED = 100
 

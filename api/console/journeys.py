@@ -20,7 +20,7 @@ from journeys.spec import JourneySpec
 from models.api_keys import Scope
 from ops.queries import literal
 
-router = APIRouter(prefix=PATH)
+router = APIRouter(prefix=PATH, include_in_schema=False)
 SessionDep = Annotated[Session, Depends(current_session)]
 # A running journey answers its `state` query with the version it walks; asked of this many.
 VERSION_SAMPLE = 50

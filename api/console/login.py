@@ -18,7 +18,7 @@ from api.console.session import (
     session_secret,
 )
 
-router = APIRouter(prefix=PATH)
+router = APIRouter(prefix=PATH, include_in_schema=False)
 SessionDep = Annotated[Session, Depends(current_session)]
 
 

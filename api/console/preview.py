@@ -34,7 +34,7 @@ from models.customers import CustomerProfile
 from models.events import Identifier
 from storage.customers import get_customer
 
-router = APIRouter(prefix=PATH)
+router = APIRouter(prefix=PATH, include_in_schema=False)
 SessionDep = Annotated[Session, Depends(current_session)]
 EXAMPLES = Path(__file__).parent.parent.parent / "journeys" / "examples"
 # The example events shipped for a journey, when there are some.

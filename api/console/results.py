@@ -15,7 +15,7 @@ from models.api_keys import Scope
 from reports.links import ReportQuery, link_secret, make_report_token
 from reports.registry import journey_kinds
 
-router = APIRouter(prefix=PATH)
+router = APIRouter(prefix=PATH, include_in_schema=False)
 SessionDep = Annotated[Session, Depends(current_session)]
 
 
