@@ -53,9 +53,9 @@ async def running_versions(client: Client, spec: JourneySpec) -> tuple[Counter[s
     runs = [run async for run in client.list_workflows(running(spec.kind), limit=VERSION_SAMPLE)]
 
     async def version(workflow_id: str, run_id: str) -> str:
-        handle = client.get_workflow_handle(workflow_id, run_id=run_id, result_type=JourneyState)
+        handle = client.get_workflow_handle(workflow_id, run_id=run_id)
         try:
-            state = await asyncio.wait_for(handle.query("state"), 3)
+            state = await asyncio.wait_for(handle.query("state", result_type=JourneyState), 3)
         except (RPCError, TimeoutError):
             return "?"
         return f"v{state.version}" if state.version is not None else "?"
