@@ -6,12 +6,13 @@ import re
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from temporalio.service import RPCError
 
+from api.console.forms import checked_form
 from api.console.render import render
 from api.console.session import PATH, ConsoleError, Session, current_session, require
 from api.errors import ApiError
@@ -40,7 +41,6 @@ SessionDep = Annotated[Session, Depends(current_session)]
 _IDENTIFIER = TypeAdapter(Identifier)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{5,20}$")
-Text = Annotated[str | None, Query(max_length=320)]
 
 
 def web_ui_link(settings: Settings, namespace: str, workflow_id: str, run_id: str | None) -> str:
@@ -77,16 +77,23 @@ async def _find(request: Request, customer_id: str, contact: str) -> str | None:
 
 
 @router.get("/customers", response_class=HTMLResponse)
-async def search(
-    request: Request,
-    session: SessionDep,
-    customer_id: Text = None,
-    contact: Text = None,
-) -> Response:
+async def search_form(session: SessionDep) -> HTMLResponse:
     require(session, Scope.CUSTOMERS_READ)
-    if not customer_id and not contact:
-        return render("customers.html", session, "customers", not_found=False)
-    found = await _find(request, customer_id or "", contact or "")
+    return render("customers.html", session, "customers", not_found=False)
+
+
+@router.post("/customers", response_class=HTMLResponse)
+async def search(request: Request, session: SessionDep) -> Response:
+    """A POST, so that an email address or phone number never sits in a URL (access logs,
+    browser history); the page found has only the customer id in its address."""
+    require(session, Scope.CUSTOMERS_READ)
+    form = await checked_form(request, session)
+    customer_id, contact = form.get("customer_id", ""), form.get("contact", "")
+    if len(contact) > 320:
+        raise ConsoleError(422, "at most 320 characters", "contact")
+    if not customer_id.strip() and not contact.strip():
+        raise ConsoleError(422, "give a customer id, or an email address or phone", "customer_id")
+    found = await _find(request, customer_id, contact)
     if found is None:
         return render("customers.html", session, "customers", not_found=True, status=404)
     return RedirectResponse(f"{PATH}/customers/{quote(found, safe='')}", 303)

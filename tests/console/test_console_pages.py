@@ -2,6 +2,7 @@
 every page but the form wants it, every POST wants the CSRF token, acting wants the `ops` scope,
 bad input is a 4xx naming the field, and the customer's words are shown as text."""
 
+import json
 import re
 from contextlib import aclosing
 from pathlib import Path
@@ -14,8 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.api_keys import ApiKey, Scope
 from models.tables import AuditRow
-from tests.conftest import API_KEY, Stack, make_settings, unique
-from tests.journey_helpers import put_customer
+from tests.conftest import API_KEY, Stack, eventually, make_settings, unique
+from tests.journey_helpers import cart, midday_timezone, put_customer
 
 READER_KEY = "reader-console-key-0123456789"
 PAGES = [
@@ -123,8 +124,18 @@ async def test_bad_input_is_a_4xx_naming_the_field(console: Stack) -> None:
     client, csrf = await signed_in(console)
     async with aclosing(client):
         cases = [
-            (client.get("/console/customers?customer_id=no%20spaces"), 422, "customer_id"),
-            (client.get("/console/customers?contact=neither"), 422, "contact"),
+            (
+                client.post(
+                    "/console/customers", data={"csrf_token": csrf, "customer_id": "no spaces"}
+                ),
+                422,
+                "customer_id",
+            ),
+            (
+                client.post("/console/customers", data={"csrf_token": csrf, "contact": "neither"}),
+                422,
+                "contact",
+            ),
             (client.get("/console/journeys/nope"), 404, "kind"),
             (client.get("/console/failures?hours=0"), 422, "hours"),
             (client.get("/console/results?journey=nope"), 422, "journey"),
@@ -171,14 +182,63 @@ async def test_a_contact_finds_the_customer_by_its_keyed_hash(console: Stack) ->
     await put_customer(
         console, customer_id, email=email, consent={"email": True}, attributes={"x": "<b>hi</b>"}
     )
-    client, _ = await signed_in(console)
+    client, csrf = await signed_in(console)
     async with aclosing(client):
-        found = await client.get("/console/customers", params={"contact": email.upper()})
+        found = await client.post(
+            "/console/customers", data={"csrf_token": csrf, "contact": email.upper()}
+        )
         assert found.status_code == 303
         assert found.headers["location"] == f"/console/customers/{customer_id}"
-        missing = await client.get("/console/customers", params={"contact": "x@nowhere.example"})
+        missing = await client.post(
+            "/console/customers", data={"csrf_token": csrf, "contact": "x@nowhere.example"}
+        )
         assert missing.status_code == 404 and "No customer found" in missing.text
         page = await client.get(found.headers["location"])
         assert page.status_code == 200
         assert "email ✓" in page.text
         assert email not in page.text  # the address itself is not shown
+
+
+@pytest.mark.timeout(300)
+async def test_a_preview_of_a_stored_customer_uses_their_profile(console: Stack) -> None:
+    customer_id, zone = unique("c"), midday_timezone()
+    await put_customer(
+        console,
+        customer_id,
+        email=f"{customer_id}@example.com",
+        timezone=zone,
+        consent={"email": True},
+    )
+    events = json.dumps([{"at": "0", "type": "cart_updated", "properties": cart()}])
+    client, csrf = await signed_in(console)
+    async with aclosing(client):
+        started = await client.post(
+            "/console/preview",
+            data={
+                "csrf_token": csrf,
+                "journey": "cart_abandonment",
+                "customer_id": customer_id,
+                "profile": "",
+                "events": events,
+            },
+            headers={"HX-Request": "true"},
+        )
+        assert started.status_code == 200, started.text
+        job = re.search(r'hx-get="(/console/preview/jobs/[^"]+)"', started.text)
+        assert job is not None
+
+        reader, _ = await signed_in(console, READER_KEY)
+        async with aclosing(reader):
+            assert (await reader.get(job[1])).status_code == 404  # another key's preview
+
+        async def finished() -> str | None:
+            page = (await client.get(job[1])).text
+            return page if 'class="job done"' in page or "job failed" in page else None
+
+        result = await eventually(finished, timeout=240)
+    assert result is not None and 'class="job done"' in result, result
+    assert f"time zone {zone}" in result
+    sent = re.findall(r'<tr class="row sent">(.*?)</tr>', result, re.S)
+    # Only email is consented to: the first message goes out by email, not the in-app default.
+    assert sent and "<td>email</td>" in sent[0]
+    assert "nothing was sent" in result.lower()
