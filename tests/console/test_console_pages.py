@@ -242,3 +242,15 @@ async def test_a_preview_of_a_stored_customer_uses_their_profile(console: Stack)
     # Only email is consented to: the first message goes out by email, not the in-app default.
     assert sent and "<td>email</td>" in sent[0]
     assert "nothing was sent" in result.lower()
+
+
+async def test_signing_out_ends_the_session(console: Stack) -> None:
+    client, csrf = await signed_in(console)
+    async with aclosing(client):
+        refused = await client.post("/console/logout", data={"csrf_token": "forged"})
+        assert refused.status_code == 403  # no CSRF token: a forged sign-out does nothing
+        assert (await client.get("/console/customers")).status_code == 200
+        out = await client.post("/console/logout", data={"csrf_token": csrf})
+        assert out.status_code == 303 and out.headers["location"] == "/console/login"
+        assert 'console_session=""' in out.headers["set-cookie"]
+        assert (await client.get("/console/customers")).status_code == 303
