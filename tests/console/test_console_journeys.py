@@ -5,8 +5,11 @@ words shown as text, never as markup."""
 import re
 from contextlib import aclosing
 
+from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
+from models.search_attributes import JOURNEY_STEP
+from models.tables import AuditRow
 from tests.conftest import Stack, eventually, unique
 from tests.console.test_console_pages import signed_in
 from tests.journey_helpers import (
@@ -91,3 +94,74 @@ async def test_unknown_customer_is_a_404_naming_the_field(stack: Stack) -> None:
     async with aclosing(client):
         answer = await client.get(f"/console/customers/{unique('nobody')}")
     assert answer.status_code == 404 and "customer_id" in answer.text
+
+
+async def test_a_wedged_journey_is_listed_and_reset_from_the_failures_page(
+    stack: Stack, temporal_env: WorkflowEnvironment
+) -> None:
+    customer_id = unique("c")
+    await put_customer(stack, customer_id, consent={"inapp": True}, timezone=midday_timezone())
+    client, csrf = await signed_in(stack)
+    async with aclosing(client):
+        with temporal_env.with_time_skipping_disabled():
+            await post_event(stack, customer_id, "cart_updated", cart())
+            handle = journey(stack, "cart_abandonment", customer_id)
+
+            async def waiting() -> bool:  # a task completed: there is a point to reset to
+                described = await handle.describe()
+                return described.typed_search_attributes.get(JOURNEY_STEP) == "wait_30m"
+
+            assert await eventually(waiting)
+            # An event no worker can read: every workflow task fails from now on.
+            await handle.signal("order_paid", {"event_id": 7, "properties": "garbage"})
+
+            async def listed() -> str | None:
+                page = (await client.get("/console/failures")).text
+                row = re.search(rf"<tr data-workflow-id=\"{handle.id}\">(.*?)</tr>", page, re.S)
+                return row[1] if row and 'table class="wedged"' in page else None
+
+            row = await eventually(listed, timeout=60)
+            assert row is not None, "the wedged journey was never listed"
+            assert "Event" in row and 'value="reset"' in row, row
+            wedged_run = re.search(r'name="run_id" value="([^"]+)"', row)
+            assert wedged_run is not None
+
+            done = await client.post(
+                "/console/failures/wedged",
+                data={
+                    "csrf_token": csrf,
+                    "workflow_id": handle.id,
+                    "run_id": wedged_run[1],
+                    "action": "reset",
+                    "drop_signals": "on",
+                },
+            )
+            assert done.status_code == 200, done.text
+            new_run = re.search(r'<code class="new-run">([^<]+)</code>', done.text)
+            assert new_run is not None and new_run[1] != wedged_run[1]
+
+            async def running_again() -> bool:
+                described = await handle.describe()
+                return (
+                    described.run_id == new_run[1]
+                    and described.raw_description.pending_workflow_task.attempt < 2
+                )
+
+            assert await eventually(running_again, timeout=30)
+            again = await client.post(
+                "/console/failures/wedged",
+                data={
+                    "csrf_token": csrf,
+                    "workflow_id": handle.id,
+                    "run_id": wedged_run[1],
+                    "action": "reset",
+                },
+            )
+            assert again.status_code == 409 and "not wedged" in again.text
+            await handle.terminate("test over")
+    async with stack.sessions() as session:
+        rows = list(await session.scalars(select(AuditRow).where(AuditRow.target == handle.id)))
+    # The refused second reset changed nothing and wrote nothing.
+    assert [(r.actor, r.action, r.outcome) for r in rows] == [
+        ("key:key-1", "journey.wedged.reset", "ok")
+    ]
