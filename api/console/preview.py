@@ -155,9 +155,13 @@ async def run_simulation(
             job.error = f"the simulation took longer than {TIMEOUT_SECONDS} s and was stopped"
             return
         if process.returncode != 0:
-            # The command names the bad parameter (typer's usage error) on its last lines.
-            reason = [line for line in job.progress if line.strip(" │╭╰─")][-3:]
-            job.error = " ".join(line.strip(" │╭╰─") for line in reason) or "the simulation failed"
+            # The command names the bad parameter in the box of its usage error.
+            boxed = [
+                line.strip().strip("│").strip()
+                for line in job.progress
+                if line.strip().startswith("│")
+            ]
+            job.error = " ".join(boxed) or (job.progress or ["the simulation failed"])[-1]
             return
         job.result = json.loads(output)
 

@@ -254,3 +254,29 @@ async def test_signing_out_ends_the_session(console: Stack) -> None:
         assert out.status_code == 303 and out.headers["location"] == "/console/login"
         assert 'console_session=""' in out.headers["set-cookie"]
         assert (await client.get("/console/customers")).status_code == 303
+
+
+@pytest.mark.timeout(300)
+async def test_a_preview_the_simulation_refuses_says_why(console: Stack) -> None:
+    events = json.dumps([{"at": "0", "type": "order_paid", "properties": {"order_id": "o-1"}}])
+    client, csrf = await signed_in(console)
+    async with aclosing(client):
+        started = await client.post(
+            "/console/preview",
+            data={
+                "csrf_token": csrf,
+                "journey": "cart_abandonment",
+                "profile": '{"timezone": "UTC"}',
+                "events": events,
+            },
+        )
+        job = re.search(r'hx-get="(/console/preview/jobs/[^"]+)"', started.text)
+        assert job is not None, started.text
+
+        async def failed() -> str | None:
+            page = (await client.get(job[1])).text
+            return page if "job failed" in page else None
+
+        result = await eventually(failed, timeout=200)
+    assert result is not None
+    assert "the first event at time 0 must be the trigger, a cart_updated" in result
