@@ -97,6 +97,14 @@ class Settings(BaseSettings):
         default_factory=lambda: ["http://localhost:8233", "http://127.0.0.1:8233"],
         description="origins of the Temporal Web UI allowed to call the codec server (/codec)",
     )
+    temporal_web_url: str = Field(
+        "http://localhost:8233",
+        description="the Temporal Web UI's base address; the console links each run there",
+    )
+    console_session_secret: SecretStr | None = Field(
+        None, description="signs the console's session cookies (CONSOLE_SESSION_SECRET)"
+    )
+    console_session_hours: float = Field(8, gt=0, description="a console sign-in lasts this long")
     max_body_bytes: int = Field(
         256 * 1024,
         description="largest API request body, in bytes (declared or streamed); a larger one "
