@@ -88,8 +88,7 @@ class SendTimeSettings(BaseModel):
         22,
         ge=0,
         le=24,
-        description="local hour at which the hours a window may be learned in end (exclusive; "
-        "24: midnight)",
+        description="local hour at which windows stop being learnable (exclusive; 24: midnight)",
     )
 
 
@@ -130,8 +129,8 @@ class ScoringSettings(BaseModel):
     data_path: Path = Field(
         Path("../shared/data/online_shoppers_intention.csv"),
         description="the sessions CSV the intent model is trained on (relative: to the "
-        "repository root); `journeyctl scoring train --data` defaults to this default, not to "
-        "the environment",
+        "repository root); the default of `journeyctl scoring train --data`, which does not "
+        "read the environment",
     )
 
     cold_below: float = Field(
