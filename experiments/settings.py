@@ -9,7 +9,7 @@ class ExperimentSettings(BaseModel):
     data_dir: Path = Field(
         Path("../shared/data"),
         description="where `journeyctl experiments evaluate` finds hillstrom.csv (relative: to "
-        "the repository root); the command's default for --data, not read from the environment",
+        "the repository root); the command's default for --data",
     )
     probability_best_draws: int = Field(
         10_000,
@@ -28,18 +28,17 @@ class ExperimentSettings(BaseModel):
         5,
         ge=1,
         description="seeds `journeyctl experiments evaluate` averages its offline replay over; "
-        "the command's default for --seeds, not read from the environment",
+        "the command's default for --seeds",
     )
     evaluation_checkpoints: tuple[int, ...] = Field(
         (1_000, 5_000, 10_000, 20_000),
         description="accepted rows at which the offline replay reports each policy's "
-        "cumulative reward; the command's value, not read from the environment",
+        "cumulative reward",
     )
     evaluation_exploration_floor: float = Field(
         0.1,
         ge=0.0,
         le=1.0,
         description="share of traffic the replayed Thompson bandit spreads over all arms "
-        "(each keeps at least floor / arms); the command's default for --floor, not read from "
-        "the environment",
+        "(each keeps at least floor / arms); the command's default for --floor",
     )

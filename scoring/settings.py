@@ -129,8 +129,7 @@ class ScoringSettings(BaseModel):
     data_path: Path = Field(
         Path("../shared/data/online_shoppers_intention.csv"),
         description="the sessions CSV the intent model is trained on (relative: to the "
-        "repository root); the default of `journeyctl scoring train --data`, which does not "
-        "read the environment",
+        "repository root); the default of `journeyctl scoring train --data`",
     )
 
     cold_below: float = Field(
@@ -195,9 +194,8 @@ class ScoringSettings(BaseModel):
 
     training: TrainingSettings = Field(
         default_factory=TrainingSettings,
-        description="the recipe of `journeyctl scoring train` (lab/scoring/training.py); the "
-        "command takes these defaults, not the environment, and its --folds and --rounds "
-        "options override two of them",
+        description="the recipe of `journeyctl scoring train` (lab/scoring/training.py); its "
+        "--folds and --rounds options override two of them",
     )
     send_time: SendTimeSettings = Field(default_factory=SendTimeSettings)
     channel_preference: ChannelPreferenceSettings = Field(default_factory=ChannelPreferenceSettings)
