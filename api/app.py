@@ -26,6 +26,7 @@ from api.routes import (
     recommendations,
     reports,
     sms_callbacks,
+    switches,
     timeline,
     tracking,
     unsubscribe,
@@ -108,6 +109,7 @@ def create_app(
         (timeline.router, CUSTOMERS_READ),
         (metrics.router, OPS),
         (operators.router, OPS),
+        (switches.router, OPS),
         (reports.page_router, CUSTOMERS_READ),
     ]
     for router, scope in scoped:

@@ -9,6 +9,7 @@ from models.customers import Customer, CustomerProfile
 from models.events import EventType
 from models.tables import CustomerRow, EventRow
 from storage.database import Executor
+from storage.switches import paused_switches
 
 CUSTOMERS = CustomerRow.__table__
 
@@ -56,18 +57,18 @@ async def lock_customer(session: AsyncSession, customer_id: str) -> CustomerRow 
 
 
 async def lock_for_decision(
-    executor: Executor, customer_id: str, cart_id: str | None
+    executor: Executor, customer_id: str, cart_id: str | None, journey: str
 ) -> tuple[Row | None, bool]:
     """lock_customer for a send decision, in Core (a row, not a mapped object): the customer's
-    row and whether an order paid `cart_id`, in one statement (a subquery in RETURNING, on
+    row with the kill switches paused for `journey` and for channels (`paused`, storage/switches),
+    and whether an order paid `cart_id`, in one statement (subqueries in RETURNING, on
     PostgreSQL and SQLite)."""
+    keys = {"b_customer_id": customer_id, "b_journey": journey}
     if cart_id is None:
-        found = (await executor.execute(_LOCK, {"b_customer_id": customer_id})).one_or_none()
+        found = (await executor.execute(_LOCK, keys)).one_or_none()
         return found, False
     found = (
-        await executor.execute(
-            _LOCK_CHECKING_CART, {"b_customer_id": customer_id, "b_cart_id": cart_id}
-        )
+        await executor.execute(_LOCK_CHECKING_CART, {**keys, "b_cart_id": cart_id})
     ).one_or_none()
     return found, found is not None and bool(found.cart_paid)
 
@@ -76,7 +77,7 @@ _LOCK = (
     update(CUSTOMERS)
     .where(CUSTOMERS.c.customer_id == bindparam("b_customer_id"))
     .values(decision_seq=CUSTOMERS.c.decision_seq + 1)
-    .returning(*CUSTOMERS.c)
+    .returning(*CUSTOMERS.c, paused_switches(bindparam("b_journey")))
 )
 _LOCK_CHECKING_CART = _LOCK.returning(
     exists()
