@@ -30,6 +30,7 @@ from api.routes import (
     timeline,
     tracking,
     unsubscribe,
+    webhook_endpoints,
     webhooks,
     wechat_events,
 )
@@ -110,6 +111,7 @@ def create_app(
         (metrics.router, OPS),
         (operators.router, OPS),
         (switches.router, OPS),
+        (webhook_endpoints.router, OPS),
         (reports.page_router, CUSTOMERS_READ),
     ]
     for router, scope in scoped:
