@@ -14,6 +14,7 @@ from api.errors import error_responses, install_error_handlers
 from api.limits import RequestLimits
 from api.openapi import document_errors
 from api.routes import (
+    alerts,
     codec,
     customers,
     email_events,
@@ -111,6 +112,7 @@ def create_app(
         (metrics.router, OPS),
         (operators.router, OPS),
         (switches.router, OPS),
+        (alerts.router, OPS),
         (webhook_endpoints.router, OPS),
         (reports.page_router, CUSTOMERS_READ),
     ]

@@ -7,12 +7,14 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.alerts import AlertActivities
 from activities.experiments import ExperimentActivities
 from activities.facts import JourneyFactsActivities
 from activities.profile import ProfileActivities
 from activities.sending import SendActivities
 from activities.webhooks import WebhookActivities
 from channels.setup import build_channels
+from channels.smtp import SmtpSender
 from content.database_cache import DatabaseCopyCache
 from profiles.segment_starts import SegmentStarter
 from scoring.model import IntentModel
@@ -23,6 +25,7 @@ from storage.database import autocommit
 from telemetry.senders import instrument_senders
 from telemetry.workflow_tasks import install_workflow_task_alert
 from webhooks.delivery import WebhookSender
+from workflows.alerts import AlertsWorkflow
 from workflows.experiment_refresh import ExperimentRefreshWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.profile_scan import ProfileScanWorkflow
@@ -56,6 +59,9 @@ def build_worker(
     webhooks = WebhookActivities(
         WebhookSender(sessions, httpx.AsyncClient(follow_redirects=False), settings.webhooks)
     )
+    alerts = AlertActivities(
+        sessions, settings.alerts, SmtpSender(settings) if settings.smtp_host else None
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -64,6 +70,7 @@ def build_worker(
             ExperimentRefreshWorkflow,
             ProfileScanWorkflow,
             WebhookDeliveryWorkflow,
+            AlertsWorkflow,
         ],
         activities=[
             sending.decide_and_deliver,
@@ -79,6 +86,7 @@ def build_worker(
             profile.refresh_profile_page,
             profile.start_segment_entries,
             webhooks.deliver_webhooks,
+            alerts.evaluate_alerts,
         ],
         workflow_runner=workflow_runner(strict=settings.strict_workflow_sandbox),
         # The SDK's default of 5 pollers, not the CPU, bounds throughput (see CONVENTIONS.md).
