@@ -24,6 +24,7 @@ from offers import cli as offers_cli
 from ops.audit import audited_command
 from ops.cli import ops_app
 from ops.customers import customers_app
+from ops.switches import switches_app
 from ops.time_travel import fast_forward
 from recommendations import cli as recommendations_cli
 from reports import cli as reports_cli
@@ -36,6 +37,7 @@ from temporal_client import run_with_client
 app = typer.Typer(help="Durable customer journeys on Temporal.", no_args_is_help=True)
 app.add_typer(ops_app, name="ops")
 app.add_typer(customers_app, name="customers")
+app.add_typer(switches_app, name="switches")
 # The domain packages' own commands: models, figures and dry runs of each decision.
 for name, sub_app in {
     "scoring": scoring_cli.app,

@@ -11,9 +11,8 @@ from api.audit import AuditorDep
 from api.auth import OperatorDep
 from api.deps import SessionsDep, utcnow
 from api.errors import ApiError, error_responses
-from journeys.registry import JOURNEYS
-from models.channels import Channel
-from storage.switches import Switch, list_switches, set_switch, switch_id
+from ops.switches import UnknownSwitch, checked_switch_id
+from storage.switches import Switch, list_switches, set_switch
 
 router = APIRouter(prefix="/v1/ops/switches", tags=["operations"])
 
@@ -35,16 +34,6 @@ def view(switch: Switch) -> SwitchView:
     return SwitchView(**switch.__dict__)
 
 
-def checked_switch_id(kind: str, name: str) -> str:
-    """`journey:<name>` or `channel:<channel>` for a journey or channel that exists; else 422."""
-    if kind == "journey" and name not in {spec.kind for spec in JOURNEYS}:
-        known = ", ".join(spec.kind for spec in JOURNEYS)
-        raise ApiError(422, f"unknown journey; one of: {known}", field="name")
-    if kind == "channel" and name not in {channel.value for channel in Channel}:
-        raise ApiError(422, f"unknown channel; one of: {', '.join(Channel)}", field="name")
-    return switch_id(kind, name)
-
-
 @router.get("", summary="Every kill switch set, paused or resumed")
 async def switches(sessions: SessionsDep, _: OperatorDep) -> list[SwitchView]:
     async with sessions() as session:
@@ -64,7 +53,10 @@ async def put_switch(
     audit: AuditorDep,
     principal: OperatorDep,
 ) -> SwitchView:
-    key = checked_switch_id(kind, name)
+    try:
+        key = checked_switch_id(kind, name)
+    except UnknownSwitch as err:
+        raise ApiError(422, str(err), field=err.field) from err
     switch = Switch(key, change.paused, change.reason, f"key:{principal.name}", utcnow())
     async with audit("switch.pause" if change.paused else "switch.resume", key) as entry:
         entry.detail = {"reason": change.reason} if change.reason else {}

@@ -1,11 +1,15 @@
 """The kill switch: a paused journey or channel holds its sends (deferred, reason `paused`), and
 they go out once resumed."""
 
+import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner
 
+from cli.main import app
 from storage.audit import audit_entries
 from tests.conftest import Stack, eventually, unique
 from tests.journey_helpers import journey, midday_timezone, post_event, put_customer
@@ -90,3 +94,24 @@ async def test_switches_name_what_they_pause_and_are_audited(stack: Stack) -> No
         actions = [(e.action, e.target) for e in await audit_entries(session, limit=5)]
     assert ("switch.resume", "journey:winback") in actions
     assert ("switch.pause", "journey:winback") in actions
+
+
+def test_journeyctl_pauses_and_resumes_a_switch_and_refuses_unknown_names(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    env = {"DATABASE_URL": sqlite_url, "DATA_DIR": str(tmp_path)}
+    paused = runner.invoke(
+        app, ["switches", "pause", "channel", "sms", "--reason", "provider incident"], env=env
+    )
+    assert paused.exit_code == 0, paused.output
+    listed = json.loads(runner.invoke(app, ["switches", "list"], env=env).output)
+    sms = next(s for s in listed if s["switch_id"] == "channel:sms")
+    assert sms["paused"] and sms["reason"] == "provider incident"
+    assert sms["changed_by"].startswith("cli:")
+    resumed = runner.invoke(app, ["switches", "resume", "channel", "sms"], env=env)
+    assert resumed.exit_code == 0, resumed.output
+    listed = json.loads(runner.invoke(app, ["switches", "list"], env=env).output)
+    assert not next(s for s in listed if s["switch_id"] == "channel:sms")["paused"]
+    refused = runner.invoke(app, ["switches", "pause", "journey", "nope"], env=env)
+    assert refused.exit_code == 2 and "unknown journey" in refused.output
