@@ -1,0 +1,102 @@
+"""The outbox and the alerts' counts on SQLite and PostgreSQL: a ledger row's events are
+collected once each, in the order they happened, and counted per journey and channel; the
+kill switch's subquery reads on both."""
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from alerts.evaluate import evaluate_alerts
+from alerts.settings import AlertSettings
+from models.customers import CustomerProfile
+from models.tables import WebhookEventRow
+from storage.customers import lock_for_decision, upsert_customer
+from storage.database import create_engine, migrate, session_factory
+from storage.switches import Switch, set_switch
+from tests.conftest import postgres_database, unique
+from tests.reports import seed
+from webhooks.collect import collect_events
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def sessions(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A database of its own: the alerts judge every send in it, and may pause journeys."""
+    async with contextlib.AsyncExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}"
+            await migrate(url)
+        else:
+            url = await stack.enter_async_context(postgres_database("journeys_outbox"))
+        engine = create_engine(url)
+        yield session_factory(engine)
+        await engine.dispose()
+
+
+async def test_a_ledger_rows_events_are_collected_once_in_order(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    customer_id, now = unique("c"), datetime.now(UTC)
+    sent = seed.message(customer_id, now - timedelta(minutes=3), journey="welcome")
+    sent.delivered_at = now - timedelta(minutes=2)
+    sent.opened_at = now - timedelta(minutes=1)
+    deferred = seed.message(
+        customer_id, now - timedelta(minutes=4), journey="welcome", status="deferred"
+    )
+    async with sessions.begin() as session:
+        session.add_all([sent, deferred])
+    await collect_events(sessions, now, timedelta(minutes=15))
+    assert await collect_events(sessions, now, timedelta(minutes=15)) == 0  # nothing new
+    async with sessions() as session:
+        rows = (
+            await session.scalars(
+                select(WebhookEventRow)
+                .where(WebhookEventRow.customer_id == customer_id)
+                .order_by(WebhookEventRow.seq)
+            )
+        ).all()
+    assert [row.event_id for row in rows] == [
+        f"message.deferred:{deferred.message_id}",
+        f"message.sent:{sent.message_id}",
+        f"message.opened:{sent.message_id}",
+    ]
+    assert rows[1].data["journey"] == "welcome" and "email" not in rows[1].data.get("to", "")
+
+
+async def test_alert_counts_and_the_switch_subquery_run_on_both_databases(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    journey, now = unique("j")[:40], datetime.now(UTC)
+    rows = []
+    for n in range(4):
+        row = seed.message(unique("c"), now - timedelta(minutes=10), journey=journey)
+        row.delivered_at = now - timedelta(minutes=10)
+        row.complained_at = now - timedelta(minutes=5) if n < 2 else None
+        rows.append(row)
+    async with sessions.begin() as session:
+        session.add_all(rows)
+    settings = AlertSettings(min_volume=4, complaint_rate=0.3, pause_on_complaints=True)
+    changes = await evaluate_alerts(sessions, now, settings)
+    mine = [c for c in changes if c.alert.scope.get("journey") == journey]
+    assert [(c.change, c.alert.value, c.alert.action) for c in mine] == [
+        ("raised", 0.5, "paused_journey")
+    ]
+    customer_id = unique("c")
+    async with sessions.begin() as session:
+        await set_switch(session, Switch("channel:sms", True, "test", "test", now))
+        await upsert_customer(session, customer_id, CustomerProfile(), now)
+    async with sessions.begin() as session:
+        found, _ = await lock_for_decision(session, customer_id, None, journey)
+        other, _ = await lock_for_decision(session, customer_id, "cart-1", "welcome")
+    assert found is not None and other is not None
+    assert set(found.paused.split(",")) >= {f"journey:{journey}", "channel:sms"}
+    assert f"journey:{journey}" not in other.paused.split(",")
+    # An hour later nothing is measurable: the alert clears.
+    later = await evaluate_alerts(sessions, now + timedelta(hours=2), settings)
+    assert any(c.change == "cleared" and c.alert.scope.get("journey") == journey for c in later)
