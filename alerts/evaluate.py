@@ -13,14 +13,16 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alerts.settings import AlertSettings
-from alerts.thresholds import COMPLAINT_RATE, Reading, breaches, changes
+from alerts.thresholds import COMPLAINT_RATE, Reading, Window, breaches, changes
 from storage.alerts import (
     Alert,
     add_alert,
     attempt_counts,
     clear_alert,
     copy_counts,
+    oldest_queued,
     open_alerts,
+    recommendation_clicks,
     send_counts,
 )
 from storage.switches import Switch, pause_unless_paused, switch_id
@@ -40,12 +42,15 @@ async def evaluate_alerts(
 ) -> list[AlertChange]:
     since = now - timedelta(minutes=settings.window_minutes)
     async with sessions() as session:  # reads first: most evaluations change nothing
-        found = breaches(
-            await send_counts(session, since, now),
-            await attempt_counts(session, since, now),
-            await copy_counts(session, since, now),
-            settings,
+        oldest = await oldest_queued(session)
+        window = Window(
+            sends=await send_counts(session, since, now),
+            attempts=await attempt_counts(session, since, now),
+            copies=await copy_counts(session, since, now),
+            recommended=await recommendation_clicks(session, since, now),
+            tag_lag_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
         )
+        found = breaches(window, settings)
         to_raise, to_clear = changes(found, await open_alerts(session))
     if not to_raise and not to_clear:
         return []

@@ -24,6 +24,15 @@ class AlertSettings(BaseModel):
         description="copies written from the template after the LLM failed its checks, per "
         "copy the LLM was asked for (set it when an LLM is configured)",
     )
+    recommendation_ctr_baseline: float | None = Field(
+        None,
+        gt=0,
+        description="clicks per message carrying recommendations below which it alerts (set it "
+        "from the recommender's measured baseline)",
+    )
+    tag_sync_lag_seconds: float | None = Field(
+        5.0, gt=0, description="how long a customer's core tags may wait in the profile queue"
+    )
     operators: list[str] = Field(
         default_factory=list, description="email addresses told of every alert raised or cleared"
     )

@@ -1,8 +1,9 @@
 """The thresholds, judged on a window's counts: which rates breach, which alerts recovered.
 
 A rate is judged only on `min_volume` sends (or attempts, or copies) in the window: two
-complaints on three sends are noise, not a spike. An open alert whose rate is back within its
-limit, or no longer measurable, is cleared.
+complaints on three sends are noise, not a spike. Recommendation click-through breaches when it
+falls *below* its baseline; the tag-sync lag is the age of the profile queue's oldest entry.
+An open alert whose rate is back within its limit, or no longer measurable, is cleared.
 """
 
 from dataclasses import dataclass
@@ -26,12 +27,19 @@ class Reading:
         return f"{self.threshold}:" + "/".join(f"{k}={v}" for k, v in self.scope.items())
 
 
-def breaches(
-    sends: list[SendCounts],
-    attempts: list[AttemptCounts],
-    copies: CopyCounts,
-    settings: AlertSettings,
-) -> list[Reading]:
+@dataclass(frozen=True)
+class Window:
+    """What the thresholds are judged on: the window's counts, and the profile queue's age."""
+
+    sends: list[SendCounts]
+    attempts: list[AttemptCounts]
+    copies: CopyCounts
+    recommended: tuple[int, int]  # messages carrying recommendations, of which clicked
+    tag_lag_seconds: float  # how long the oldest customer in the profile queue has waited
+
+
+def breaches(window: Window, settings: AlertSettings) -> list[Reading]:
+    sends, attempts, copies = window.sends, window.attempts, window.copies
     found = []
     for counts in sends:
         if counts.sent < settings.min_volume:
@@ -56,6 +64,13 @@ def breaches(
         rate = copies.fallbacks / copies.written
         if rate > limit:
             found.append(Reading("llm_fallback_rate", {}, rate, limit))
+    baseline = settings.recommendation_ctr_baseline
+    carried, clicked = window.recommended
+    if baseline is not None and carried >= settings.min_volume and clicked / carried < baseline:
+        found.append(Reading("recommendation_ctr_below", {}, clicked / carried, baseline))
+    limit = settings.tag_sync_lag_seconds
+    if limit is not None and window.tag_lag_seconds > limit:
+        found.append(Reading("tag_sync_lag_seconds", {}, window.tag_lag_seconds, limit))
     return found
 
 

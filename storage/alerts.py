@@ -4,10 +4,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, or_, select, update
+from sqlalchemy import Integer, and_, case, exists, func, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
-from models.tables import AlertRow, DeliveryAttemptRow, MessageRow
+from models.tables import (
+    AlertRow,
+    DeliveryAttemptRow,
+    MessageRow,
+    ProfileQueueRow,
+    RecommendedItemRow,
+)
 from storage.database import Executor
 
 ALERTS = AlertRow.__table__
@@ -106,6 +112,28 @@ async def copy_counts(executor: Executor, since: datetime, until: datetime) -> C
         )
     ).one()
     return CopyCounts(written=int(row[0]), fallbacks=int(row[1]))
+
+
+async def recommendation_clicks(
+    executor: Executor, since: datetime, until: datetime
+) -> tuple[int, int]:
+    """(messages handed over in the window that carried recommendations, of which clicked)"""
+    items = RecommendedItemRow.__table__
+    carried = exists().where(items.c.message_id == MESSAGES.c.message_id)
+    row = (
+        await executor.execute(
+            select(func.count(), _count(MESSAGES.c.clicked_at.is_not(None))).where(
+                _within(MESSAGES.c.delivered_at, since, until), carried
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def oldest_queued(executor: Executor) -> datetime | None:
+    """When the longest-waiting customer in the profile queue was queued (None: it is empty)."""
+    queue = ProfileQueueRow.__table__
+    return await executor.scalar(select(func.min(queue.c.queued_at)))
 
 
 async def open_alerts(executor: Executor) -> list[Alert]:

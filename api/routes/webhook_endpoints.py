@@ -38,6 +38,7 @@ from workflows.webhook_delivery import WebhookDeliveryWorkflow, workflow_id
 
 router = APIRouter(prefix="/v1/ops/webhooks", tags=["operations"])
 EndpointId = Annotated[str, Path(pattern=r"^we_[0-9a-f]{20}$")]
+Seq = Annotated[int, Path(ge=1, le=2**31 - 1, description="the dead letter's event number")]
 
 
 class NewEndpoint(BaseModel):
@@ -184,7 +185,7 @@ async def dead_letters(endpoint_id: EndpointId, sessions: SessionsDep) -> list[D
 )
 async def replay_webhook(
     endpoint_id: EndpointId,
-    seq: int,
+    seq: Seq,
     sessions: SessionsDep,
     temporal: TemporalDep,
     audit: AuditorDep,

@@ -47,6 +47,7 @@ async def alert_stack(
             complaint_rate=0.3,
             unsubscribe_rate=None,
             delivery_failure_rate=None,
+            tag_sync_lag_seconds=None,  # no profile updater runs beside this worker
             operators=[OPERATOR],
             pause_on_complaints=True,
         ),

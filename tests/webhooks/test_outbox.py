@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alerts.evaluate import evaluate_alerts
 from alerts.settings import AlertSettings
 from models.customers import CustomerProfile
-from models.tables import WebhookEventRow
+from models.tables import MessageRow, ProfileQueueRow, RecommendedItemRow, WebhookEventRow
 from storage.customers import lock_for_decision, upsert_customer
 from storage.database import create_engine, migrate, session_factory
 from storage.switches import Switch, set_switch
@@ -100,3 +100,59 @@ async def test_alert_counts_and_the_switch_subquery_run_on_both_databases(
     # An hour later nothing is measurable: the alert clears.
     later = await evaluate_alerts(sessions, now + timedelta(hours=2), settings)
     assert any(c.change == "cleared" and c.alert.scope.get("journey") == journey for c in later)
+
+
+async def test_tag_sync_lag_and_recommendation_click_through_raise_and_clear(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    now = datetime.now(UTC)
+    settings = AlertSettings(
+        min_volume=2, complaint_rate=None, recommendation_ctr_baseline=0.5, tag_sync_lag_seconds=5
+    )
+    customer_id = unique("c")
+    carried = [seed.message(unique("c"), now - timedelta(minutes=5)) for _ in range(2)]
+    async with sessions.begin() as session:
+        session.add(
+            ProfileQueueRow(
+                customer_id=customer_id,
+                cause="e-1",
+                queued_at=now - timedelta(seconds=9),
+                due_at=now - timedelta(seconds=9),
+                attempts=0,
+            )
+        )
+        for row in carried:
+            row.delivered_at = now - timedelta(minutes=5)
+            session.add(row)
+        await session.flush()
+        for row in carried:
+            session.add(
+                RecommendedItemRow(
+                    message_id=row.message_id,
+                    product_id="p-1",
+                    customer_id=row.customer_id,
+                    rank=1,
+                    kind="neighbour",
+                    reason_code="bought_together",
+                    explored=False,
+                    model_version="v1",
+                    recommended_at=now - timedelta(minutes=5),
+                )
+            )
+    raised = await evaluate_alerts(sessions, now, settings)
+    assert sorted((c.change, c.alert.threshold) for c in raised) == [
+        ("raised", "recommendation_ctr_below"),
+        ("raised", "tag_sync_lag_seconds"),
+    ]
+    async with sessions.begin() as session:
+        await session.execute(delete(ProfileQueueRow))
+        await session.execute(
+            update(MessageRow)
+            .where(MessageRow.message_id.in_([r.message_id for r in carried]))
+            .values(clicked_at=now)
+        )
+    cleared = await evaluate_alerts(sessions, now + timedelta(seconds=1), settings)
+    assert sorted((c.change, c.alert.threshold) for c in cleared) == [
+        ("cleared", "recommendation_ctr_below"),
+        ("cleared", "tag_sync_lag_seconds"),
+    ]
