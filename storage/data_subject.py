@@ -19,12 +19,14 @@ from models.tables import (
     MessageRow,
     OutboxRow,
     ReceiptRow,
+    WebhookEventRow,
 )
 from storage.customers import to_customer
 
 # Children before parents (foreign keys): the order erase deletes in.
 _BY_MESSAGE = (OutboxRow, DeliveryAttemptRow, ReceiptRow)
-_BY_CUSTOMER = (MessageRow, EventRow, JourneyEntryRow, ActiveJourneyRow)
+# The webhooks' outbox too: its events name the customer (what was sent is the receiver's).
+_BY_CUSTOMER = (MessageRow, EventRow, JourneyEntryRow, ActiveJourneyRow, WebhookEventRow)
 
 
 def _plain(row: Base) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from alerts.settings import AlertSettings
 from models.customers import CustomerProfile
 from models.tables import MessageRow, ProfileQueueRow, RecommendedItemRow, WebhookEventRow
 from storage.customers import lock_for_decision, upsert_customer
+from storage.data_subject import erase_customer
 from storage.database import create_engine, migrate, session_factory
 from storage.switches import Switch, set_switch
 from tests.conftest import postgres_database, unique
@@ -67,6 +68,8 @@ async def test_a_ledger_rows_events_are_collected_once_in_order(
         f"message.opened:{sent.message_id}",
     ]
     assert rows[1].data["journey"] == "welcome" and "email" not in rows[1].data.get("to", "")
+    # Erasing the customer erases their events from the outbox too.
+    assert (await erase_customer(sessions, customer_id))["webhook_events"] == 3
 
 
 async def test_alert_counts_and_the_switch_subquery_run_on_both_databases(
