@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BindParameter, Label, func, literal, or_, select, update
+from sqlalchemy import BindParameter, Label, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -47,12 +47,10 @@ async def set_switch(executor: Executor, switch: Switch) -> None:
 
 async def pause_unless_paused(executor: Executor, switch: Switch) -> bool:
     """Pause a switch that is not paused; False if it already was (its reason is kept)."""
-    done = await executor.execute(
-        update(SWITCHES)
-        .where(SWITCHES.c.switch_id == switch.switch_id, SWITCHES.c.paused.is_(True))
-        .values(changed_at=SWITCHES.c.changed_at)
+    paused = await executor.scalar(
+        select(SWITCHES.c.paused).where(SWITCHES.c.switch_id == switch.switch_id)
     )
-    if done.rowcount:
+    if paused:
         return False
     await set_switch(executor, switch)
     return True

@@ -97,7 +97,7 @@ class WebhookSender:
                         endpoint_id,
                         event.seq,
                         event.event_id,
-                        error,
+                        error[:200],
                         failures,
                         now,
                         "pending",
