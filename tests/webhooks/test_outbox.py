@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,9 +20,20 @@ from storage.customers import lock_for_decision, upsert_customer
 from storage.data_subject import erase_customer
 from storage.database import create_engine, migrate, session_factory
 from storage.switches import Switch, set_switch
+from storage.webhooks import (
+    Endpoint,
+    add_endpoint,
+    list_dead_letters,
+    max_seq,
+    replay_dead_letter,
+)
 from tests.conftest import postgres_database, unique
 from tests.reports import seed
+from tests.webhooks.receiver import Receiver
 from webhooks.collect import collect_events
+from webhooks.delivery import WebhookSender
+from webhooks.settings import WebhookSettings
+from webhooks.signing import new_secret
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -159,3 +171,59 @@ async def test_tag_sync_lag_and_recommendation_click_through_raise_and_clear(
         ("cleared", "recommendation_ctr_below"),
         ("cleared", "tag_sync_lag_seconds"),
     ]
+
+
+async def test_a_delivery_pass_sends_backs_off_dead_letters_and_replays_on_both_databases(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    receiver, now = Receiver(), datetime.now(UTC)
+    await receiver.start()
+    receiver.secret = new_secret()
+    async with sessions.begin() as session:
+        await add_endpoint(
+            session,
+            Endpoint(
+                "we_" + "1" * 20,
+                receiver.url,
+                ["message.sent"],
+                receiver.secret,
+                "",
+                await max_seq(session),
+                None,
+                0,
+                None,
+                now,
+            ),
+        )
+    first, second = (seed.message(unique("c"), now, journey="welcome") for _ in range(2))
+    for row in (first, second):
+        row.delivered_at = now
+    async with sessions.begin() as session:
+        session.add(first)
+    async with httpx.AsyncClient() as http:
+        sender = WebhookSender(sessions, http, WebhookSettings())
+        result = await sender.deliver_pass("we_" + "1" * 20, now)
+        assert (result.delivered, result.failures) == (1, 0)
+        assert receiver.ids() == [f"message.sent:{first.message_id}"]
+
+        receiver.status = 503
+        async with sessions.begin() as session:
+            session.add(second)
+        failing = await sender.deliver_pass("we_" + "1" * 20, now)
+        assert (failing.failures, failing.wait_seconds) == (1, 5.0)
+        again = await sender.deliver_pass("we_" + "1" * 20, now + timedelta(minutes=1))
+        assert (again.failures, again.wait_seconds) == (2, 10.0)
+        dead = await sender.deliver_pass("we_" + "1" * 20, now + timedelta(hours=24))
+        assert (dead.failures, dead.delivered) == (0, 0)
+        async with sessions.begin() as session:
+            letters = await list_dead_letters(session, "we_" + "1" * 20)
+            assert [(d.event_id, d.error, d.failures) for d in letters] == [
+                (f"message.sent:{second.message_id}", "HTTP 503", 3)
+            ]
+            assert await replay_dead_letter(session, "we_" + "1" * 20, letters[0].seq)
+        receiver.status = 200
+        await sender.deliver_pass("we_" + "1" * 20, now + timedelta(hours=25))
+    assert receiver.ids() == [f"message.sent:{m.message_id}" for m in (first, second)]
+    async with sessions() as session:
+        assert [d.state for d in await list_dead_letters(session)] == ["replayed"]
+    await receiver.stop()
