@@ -23,6 +23,7 @@ from api.routes import (
     journeys,
     metrics,
     operators,
+    preferences,
     profile,
     recommendations,
     reports,
@@ -120,6 +121,7 @@ def create_app(
         app.include_router(router, dependencies=[*authenticated, scope], responses=guarded)
     for router in (
         customers.router,
+        preferences.router,
         profile.router,
         recommendations.router,
         journeys.router,

@@ -1,14 +1,11 @@
-"""`journeyctl switches ...`: the kill switches per journey and per channel (docs/alerts.md).
+"""The kill switches per journey and per channel, for `journeyctl switches` (cli/switches.py)
+and the API (docs/alerts.md).
 
 Paused, every send the switch covers is held (deferred with reason `paused`) and decided again
 every few minutes; resumed, they go out. Each change is audited, as through the API.
 """
 
-import asyncio
-import json
 from datetime import UTC, datetime
-
-import typer
 
 from journeys.registry import JOURNEYS
 from models.channels import Channel
@@ -17,10 +14,6 @@ from settings import Settings
 from storage.database import create_engine, session_factory
 from storage.switches import Switch, list_switches, set_switch, switch_id
 
-switches_app = typer.Typer(
-    help="Pause and resume a journey's or a channel's sends (held while paused).",
-    no_args_is_help=True,
-)
 KINDS = ("journey", "channel")
 
 
@@ -66,37 +59,3 @@ async def show_switches(settings: Settings) -> list[dict[str, object]]:
     finally:
         await engine.dispose()
     return [{**s.__dict__, "changed_at": s.changed_at.isoformat()} for s in found]
-
-
-def _run(kind: str, name: str, paused: bool, reason: str) -> None:
-    try:
-        asyncio.run(change_switch(Settings(), kind, name, paused, reason))
-    except UnknownSwitch as err:
-        raise typer.BadParameter(str(err), param_hint=err.field) from err
-    typer.echo(f"{'paused' if paused else 'resumed'} {switch_id(kind, name)}")
-
-
-@switches_app.command("pause")
-def pause(
-    kind: str = typer.Argument(..., help="journey or channel"),
-    name: str = typer.Argument(..., help="the journey's kind (welcome, ...) or the channel"),
-    reason: str = typer.Option("", help="why, for the console and the audit log"),
-) -> None:
-    """Hold every send of a journey, or on a channel, until resumed."""
-    _run(kind, name, True, reason)
-
-
-@switches_app.command("resume")
-def resume(
-    kind: str = typer.Argument(..., help="journey or channel"),
-    name: str = typer.Argument(...),
-    reason: str = typer.Option("", help="why, for the audit log"),
-) -> None:
-    """Let the held sends go (each at its next recheck, within minutes)."""
-    _run(kind, name, False, reason)
-
-
-@switches_app.command("list")
-def list_command() -> None:
-    """Every switch set, as JSON."""
-    typer.echo(json.dumps(asyncio.run(show_switches(Settings())), indent=2))

@@ -56,7 +56,7 @@ class Copywriter:
             locale=customer.locale,
             timezone=customer.timezone,
             intent_segment=decision.segment,
-            interest_categories=[str(c) for c in customer.attributes.get("interests", [])][:5],
+            interest_categories=_interests(customer),
             price_sensitivity=customer.attributes.get("price_sensitivity"),
             recent_items=[
                 unknown_product(str(item["sku"]), str(item.get("name", "")))
@@ -64,6 +64,7 @@ class Copywriter:
             ],
             offer=terms,
             variant=_variant(step.experiment, decision.arm_id),
+            **_support_ticket(request.trigger_event),
         )
         result = await self._checked(content_request, terms)
         if result.path == "template" and not result.from_cache and result.reasons:
@@ -115,6 +116,24 @@ def offer_terms(offer: Offer, issued_at: datetime) -> OfferTerms | None:
         code_placeholder="coupon_code" if offer.benefit in _CODED else None,
         valid_until=min(offer.valid_until, issued_at + timedelta(days=offer.redeem_within_days)),
     )
+
+
+def _interests(customer: Customer) -> list[str]:
+    """The categories the customer chose at signup; else those a profile attribute names."""
+    chosen = customer.interest_categories or customer.attributes.get("interests") or []
+    return [str(c) for c in chosen][:5]
+
+
+def _support_ticket(trigger: Event) -> dict[str, str]:
+    """The closed ticket's topic and sentiment, as the codes the event carries."""
+    if trigger.type != EventType.SUPPORT_TICKET_CLOSED:
+        return {}
+    fields = {"support_topic": "topic", "support_sentiment": "sentiment"}
+    return {
+        name: str(trigger.properties[key])
+        for name, key in fields.items()
+        if trigger.properties.get(key) is not None
+    }
 
 
 def _items(trigger: Event) -> list[dict]:

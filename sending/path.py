@@ -6,16 +6,20 @@ settled row and the attempt in one transaction). A retry finds the recorded deci
 the delivery from the ledger row, so nothing reaches a customer twice.
 """
 
+from functools import partial
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from journeys.runs import DeliverMessage, PrepareMessage
+from models.channels import Channel
+from models.customers import Customer
 from models.messages import MessageDecision, MessageStatus
 from sending.copy import Copywriter
 from sending.decision import Decided, DecisionPoint
 from sending.delivery import Delivery, Parcel
 from storage.customers import get_customer
 from storage.database import autocommit
-from storage.ledger import set_content
+from storage.ledger import StoredCopy, set_content
 
 
 class SendPath:
@@ -66,4 +70,16 @@ class SendPath:
                     customer = await get_customer(session, decision.customer_id)
             if customer is not None:
                 copy = await self.copywriter.write(request, decision, customer)
-        return Parcel(decision, copy, customer, request.coupon_id)
+        rewrite = partial(self._rewrite, request, decision)
+        return Parcel(decision, copy, customer, request.coupon_id, rewrite=rewrite)
+
+    async def _rewrite(
+        self,
+        request: PrepareMessage,
+        decision: MessageDecision,
+        channel: Channel,
+        customer: Customer,
+    ) -> StoredCopy:
+        """The send's copy for the channel a failover moved it to: written for that channel."""
+        moved = decision.model_copy(update={"channel": channel})
+        return await self.copywriter.write(request, moved, customer)

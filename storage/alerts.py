@@ -13,12 +13,13 @@ from models.tables import (
     MessageRow,
     ProfileQueueRow,
     RecommendedItemRow,
+    table,
 )
-from storage.database import Executor
+from storage.database import Executor, rowcount
 
-ALERTS = AlertRow.__table__
-MESSAGES = MessageRow.__table__
-ATTEMPTS = DeliveryAttemptRow.__table__
+ALERTS = table(AlertRow)
+MESSAGES = table(MessageRow)
+ATTEMPTS = table(DeliveryAttemptRow)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ async def recommendation_clicks(
     executor: Executor, since: datetime, until: datetime
 ) -> tuple[int, int]:
     """(messages handed over in the window that carried recommendations, of which clicked)"""
-    items = RecommendedItemRow.__table__
+    items = table(RecommendedItemRow)
     carried = exists().where(items.c.message_id == MESSAGES.c.message_id)
     row = (
         await executor.execute(
@@ -132,7 +133,7 @@ async def recommendation_clicks(
 
 async def oldest_queued(executor: Executor) -> datetime | None:
     """When the longest-waiting customer in the profile queue was queued (None: it is empty)."""
-    queue = ProfileQueueRow.__table__
+    queue = table(ProfileQueueRow)
     return await executor.scalar(select(func.min(queue.c.queued_at)))
 
 
@@ -159,4 +160,4 @@ async def clear_alert(executor: Executor, alert_id: str, at: datetime) -> bool:
         .where(ALERTS.c.alert_id == alert_id, ALERTS.c.cleared_at.is_(None))
         .values(cleared_at=at)
     )
-    return bool(done.rowcount)
+    return bool(rowcount(done))

@@ -7,10 +7,10 @@ from sqlalchemy import BindParameter, Label, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from models.tables import SwitchRow
-from storage.database import Executor
+from models.tables import SwitchRow, table
+from storage.database import Executor, dialect_name
 
-SWITCHES = SwitchRow.__table__
+SWITCHES = table(SwitchRow)
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ async def set_switch(executor: Executor, switch: Switch) -> None:
         "changed_by": switch.changed_by[:128],
         "changed_at": switch.changed_at,
     }
-    insert = pg_insert if executor.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if dialect_name(executor) == "postgresql" else sqlite_insert
     statement = insert(SWITCHES).values(**values)
     await executor.execute(
         statement.on_conflict_do_update(

@@ -20,14 +20,15 @@ from models.tables import (
     WebhookEndpointRow,
     WebhookEventRow,
     WebhookLockRow,
+    table,
 )
-from storage.database import Executor
+from storage.database import Executor, dialect_name, rowcount
 
-ENDPOINTS = WebhookEndpointRow.__table__
-EVENTS = WebhookEventRow.__table__
-LOCKS = WebhookLockRow.__table__
-DEAD = WebhookDeadLetterRow.__table__
-MESSAGES = MessageRow.__table__
+ENDPOINTS = table(WebhookEndpointRow)
+EVENTS = table(WebhookEventRow)
+LOCKS = table(WebhookLockRow)
+DEAD = table(WebhookDeadLetterRow)
+MESSAGES = table(MessageRow)
 EVENTS_LOCK = "events"
 
 
@@ -70,8 +71,9 @@ class DeadLetter:
     replayed_at: datetime | None
 
 
-def _insert(executor: Executor):  # type: ignore[no-untyped-def]
-    return pg_insert if executor.bind.dialect.name == "postgresql" else sqlite_insert
+def _insert(executor: Executor) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT DO NOTHING."""
+    return pg_insert if dialect_name(executor) == "postgresql" else sqlite_insert
 
 
 async def lock_events(executor: Executor) -> datetime | None:
@@ -87,7 +89,7 @@ async def mark_collected(executor: Executor, at: datetime) -> None:
     done = await executor.execute(
         update(LOCKS).where(LOCKS.c.name == EVENTS_LOCK).values(taken_at=at)
     )
-    if not done.rowcount:
+    if not rowcount(done):
         await executor.execute(
             _insert(executor)(LOCKS).values(name=EVENTS_LOCK, taken_at=at).on_conflict_do_nothing()
         )
@@ -139,7 +141,7 @@ async def message_rows(executor: Executor, since: datetime) -> list[Any]:
 
 async def delivered_receipts(executor: Executor, since: datetime) -> list[Any]:
     rows = await executor.execute(
-        select(ReceiptRow.__table__).where(
+        select(table(ReceiptRow)).where(
             ReceiptRow.type == "delivered", ReceiptRow.received_at >= since
         )
     )
@@ -147,13 +149,13 @@ async def delivered_receipts(executor: Executor, since: datetime) -> list[Any]:
 
 
 async def journey_entries(executor: Executor, since: datetime) -> list[Any]:
-    table = JourneyEntryRow.__table__
-    return list(await executor.execute(select(table).where(table.c.entered_at >= since)))
+    entries = table(JourneyEntryRow)
+    return list(await executor.execute(select(entries).where(entries.c.entered_at >= since)))
 
 
 async def tag_changes(executor: Executor, since: datetime) -> list[Any]:
-    table = TagChangeRow.__table__
-    return list(await executor.execute(select(table).where(table.c.at >= since)))
+    changes = table(TagChangeRow)
+    return list(await executor.execute(select(changes).where(changes.c.at >= since)))
 
 
 async def max_seq(executor: Executor) -> int:
@@ -179,7 +181,7 @@ async def list_endpoints(executor: Executor) -> list[Endpoint]:
 async def delete_endpoint(executor: Executor, endpoint_id: str) -> bool:
     await executor.execute(delete(DEAD).where(DEAD.c.endpoint_id == endpoint_id))
     done = await executor.execute(delete(ENDPOINTS).where(ENDPOINTS.c.endpoint_id == endpoint_id))
-    return bool(done.rowcount)
+    return bool(rowcount(done))
 
 
 async def events_after(executor: Executor, seq: int, limit: int) -> list[WebhookEvent]:
@@ -243,7 +245,7 @@ async def replay_dead_letter(executor: Executor, endpoint_id: str, seq: int) -> 
         .where(DEAD.c.endpoint_id == endpoint_id, DEAD.c.seq == seq)
         .values(state="replay")
     )
-    return bool(done.rowcount)
+    return bool(rowcount(done))
 
 
 async def mark_replayed(executor: Executor, endpoint_id: str, seq: int, at: datetime) -> None:

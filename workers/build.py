@@ -25,6 +25,7 @@ from storage.database import autocommit
 from telemetry.senders import instrument_senders
 from telemetry.workflow_tasks import install_workflow_task_alert
 from webhooks.delivery import WebhookSender
+from workers.build_id import source_build_id
 from workflows.alerts import AlertsWorkflow
 from workflows.experiment_refresh import ExperimentRefreshWorkflow
 from workflows.journey import JourneyWorkflow
@@ -89,6 +90,7 @@ def build_worker(
             alerts.evaluate_alerts,
         ],
         workflow_runner=workflow_runner(strict=settings.strict_workflow_sandbox),
+        build_id=settings.worker_build_id or source_build_id(),
         # The SDK's default of 5 pollers, not the CPU, bounds throughput (see CONVENTIONS.md).
         max_concurrent_workflow_task_polls=20,
         max_concurrent_activity_task_polls=20,

@@ -5,7 +5,7 @@ starts its delivery workflow; it receives the events that happen from then on.
 """
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Path, Response
@@ -198,7 +198,7 @@ async def replay_webhook(
     return {"state": "replay"}
 
 
-async def _nudge(handle: WorkflowHandle) -> None:  # type: ignore[type-arg]
+async def _nudge(handle: WorkflowHandle[Any, Any]) -> None:
     """Wake the workflow; if it cannot be reached it still finds the change at its next poll."""
     try:
         await handle.signal(WebhookDeliveryWorkflow.nudge)

@@ -1,7 +1,7 @@
 """kill switches, outbound webhooks (endpoints, outbox, dead letters) and alerts
 
 Revision ID: 0016
-Revises: 0010
+Revises: 0012
 """
 
 from datetime import UTC, datetime
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
