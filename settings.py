@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alerts.settings import AlertSettings
 from catalog.settings import CatalogSettings
 from channels.settings import ChannelSettings
 from content.settings import ContentSettings
@@ -20,6 +21,7 @@ from reports.settings import ReportSettings
 from scoring.settings import ScoringSettings
 from storage.dev_secrets import dev_secret
 from telemetry.settings import TelemetrySettings
+from webhooks.settings import WebhookSettings
 
 REPO_ROOT = Path(__file__).resolve().parent
 
@@ -198,6 +200,8 @@ class Settings(BaseSettings):
         return bool(self.encryption.keys) or self.production
 
     profile: ProfileSettings = Field(default_factory=ProfileSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @property
     def resolved_database_url(self) -> str:

@@ -15,6 +15,7 @@ from api.errors import error_responses, install_error_handlers
 from api.limits import RequestLimits
 from api.openapi import document_errors
 from api.routes import (
+    alerts,
     codec,
     customers,
     email_events,
@@ -28,9 +29,11 @@ from api.routes import (
     recommendations,
     reports,
     sms_callbacks,
+    switches,
     timeline,
     tracking,
     unsubscribe,
+    webhook_endpoints,
     webhooks,
     wechat_events,
 )
@@ -110,6 +113,9 @@ def create_app(
         (timeline.router, CUSTOMERS_READ),
         (metrics.router, OPS),
         (operators.router, OPS),
+        (switches.router, OPS),
+        (alerts.router, OPS),
+        (webhook_endpoints.router, OPS),
         (reports.page_router, CUSTOMERS_READ),
     ]
     for router, scope in scoped:

@@ -16,7 +16,11 @@ from telemetry.endpoints import prometheus_runtime, serve_metrics
 from telemetry.tracing import configure_tracing, traced_client
 from temporal_client import connect_temporal
 from workers.build import build_worker
-from workers.schedules import ensure_profile_schedules, ensure_refresh_schedule
+from workers.schedules import (
+    ensure_alerts_workflow,
+    ensure_profile_schedules,
+    ensure_refresh_schedule,
+)
 
 log = structlog.get_logger()
 
@@ -63,6 +67,7 @@ async def run_worker(settings: Settings) -> None:
                 client, settings.task_queue, settings.profile
             ):
                 log.info("profile scans scheduled", schedules=created)
+            await ensure_alerts_workflow(client, settings.task_queue, settings.alerts)
             await stop.wait()
             log.info("worker stopping")
     finally:

@@ -15,8 +15,12 @@ from temporalio.client import (
     ScheduleRange,
     ScheduleSpec,
 )
+from temporalio.common import WorkflowIDConflictPolicy
 
+from alerts.settings import AlertSettings
 from profiles.settings import ProfileSettings
+from workflows.alerts import WORKFLOW_ID as ALERTS_WORKFLOW_ID
+from workflows.alerts import AlertsWorkflow
 from workflows.experiment_refresh import ExperimentRefreshWorkflow
 from workflows.profile_scan import ProfileScanWorkflow, ScanInput
 
@@ -91,3 +95,14 @@ async def ensure_profile_schedules(
             continue
         created.append(schedule_id)
     return created
+
+
+async def ensure_alerts_workflow(client: Client, task_queue: str, settings: AlertSettings) -> None:
+    """Start the alerts' evaluation loop unless it runs (every worker calls this; one runs)."""
+    await client.start_workflow(
+        AlertsWorkflow.run,
+        settings.every_minutes * 60,
+        id=ALERTS_WORKFLOW_ID,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
