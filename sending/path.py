@@ -1,9 +1,11 @@
-"""One send, decided and delivered: the decision point, then the copy, then the channel.
+"""One send, decided and delivered: the decision point, the picks (for a message that carries
+recommendations), then the copy, then the channel.
 
 A send costs two commits in the common case: the decision (lock, history, ledger row), then the
 delivery, which writes the copy with it (for the dev outbox, the outbox row, the copy, the
-settled row and the attempt in one transaction). A retry finds the recorded decision and resumes
-the delivery from the ledger row, so nothing reaches a customer twice.
+settled row and the attempt in one transaction). A message with picks adds one transaction
+between them (sending/picks.py). A retry finds the recorded decision and resumes the delivery
+from the ledger row, so nothing reaches a customer twice.
 """
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,6 +15,7 @@ from models.messages import MessageDecision, MessageStatus
 from sending.copy import Copywriter
 from sending.decision import Decided, DecisionPoint
 from sending.delivery import Delivery, Parcel
+from sending.picks import PickStep
 from storage.customers import get_customer
 from storage.database import autocommit
 from storage.ledger import set_content
@@ -25,8 +28,10 @@ class SendPath:
         decisions: DecisionPoint,
         copywriter: Copywriter,
         delivery: Delivery,
+        picks: PickStep,
     ) -> None:
         self._sessions = sessions
+        self.picks = picks
         self._single_statements = autocommit(sessions)
         self.decisions = decisions
         self.copywriter = copywriter
@@ -65,5 +70,8 @@ class SendPath:
                 async with self._sessions() as session:
                     customer = await get_customer(session, decision.customer_id)
             if customer is not None:
-                copy = await self.copywriter.write(request, decision, customer)
+                # Right after the decision, outside its lock: the picks call the live catalog.
+                picks = await self.picks.choose(request, decision)
+                shown, personalised = await self.picks.for_copy(picks)
+                copy = await self.copywriter.write(request, decision, customer, shown, personalised)
         return Parcel(decision, copy, customer, request.coupon_id)
