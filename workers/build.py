@@ -9,6 +9,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 from activities.experiments import ExperimentActivities
 from activities.facts import JourneyFactsActivities
 from activities.profile import ProfileActivities
+from activities.recommendations import RecommendationActivities
 from activities.sending import SendActivities
 from channels.setup import build_channels
 from content.database_cache import DatabaseCopyCache
@@ -23,6 +24,7 @@ from telemetry.workflow_tasks import install_workflow_task_alert
 from workflows.experiment_refresh import ExperimentRefreshWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.profile_scan import ProfileScanWorkflow
+from workflows.recommendation_retrain import RecommendationRetrainWorkflow
 
 
 def build_worker(
@@ -48,10 +50,18 @@ def build_worker(
     sending = SendActivities(path)
     experiments = ExperimentActivities(sessions, settings.experiments.probability_best_draws)
     profile = ProfileActivities(sessions, SegmentStarter(sessions, client, settings.task_queue))
+    recommendations = RecommendationActivities(
+        sessions, settings.recommendations, settings.data_dir / "recommendations"
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[JourneyWorkflow, ExperimentRefreshWorkflow, ProfileScanWorkflow],
+        workflows=[
+            JourneyWorkflow,
+            ExperimentRefreshWorkflow,
+            ProfileScanWorkflow,
+            RecommendationRetrainWorkflow,
+        ],
         activities=[
             sending.decide_and_deliver,
             # Runs from before the interpreter's third version decide and deliver apart.
@@ -65,6 +75,8 @@ def build_worker(
             profile.refresh_rfm_edges,
             profile.refresh_profile_page,
             profile.start_segment_entries,
+            recommendations.check_recommendation_outcomes,
+            recommendations.retrain_recommendations,
         ],
         workflow_runner=workflow_runner(strict=settings.strict_workflow_sandbox),
         # The SDK's default of 5 pollers, not the CPU, bounds throughput (see CONVENTIONS.md).
