@@ -70,7 +70,12 @@ class Copywriter:
             locale=customer.locale,
             timezone=customer.timezone,
             intent_segment=decision.segment,
-            interest_categories=[str(c) for c in customer.attributes.get("interests", [])][:5],
+            # Switched off, the message says nothing personal: the LLM is not told their tastes.
+            interest_categories=(
+                [str(c) for c in customer.attributes.get("interests", [])][:5]
+                if picks_personalised
+                else []
+            ),
             price_sensitivity=customer.attributes.get("price_sensitivity"),
             recent_items=[
                 unknown_product(str(item["sku"]), str(item.get("name", "")))
