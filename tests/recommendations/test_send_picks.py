@@ -5,6 +5,7 @@ within 48 hours across journeys and channels; a customer who switched personalis
 popular items and nothing personal."""
 
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,50 @@ async def test_opted_out_customer_gets_popular_items_and_nothing_personal(
     # The most popular products of the model, by their live names, with the buyers behind them.
     assert "Whole milk: $1.35, bought by 100 shoppers lately" in off
     assert "Bananas: $0.65, bought by 90 shoppers lately" in off
+
+
+def text_of(mail: Message) -> str:
+    [plain] = [
+        part.get_payload(decode=True).decode()  # type: ignore[union-attr]
+        for part in mail.walk()
+        if part.get_content_type() == "text/plain"
+    ]
+    return plain
+
+
+async def test_welcome_email_and_post_support_message_carry_picks(
+    temporal_env: WorkflowEnvironment, tmp_path: Path, smtp: SmtpSink
+) -> None:
+    async with picks_stack(temporal_env, tmp_path, smtp) as (stack, _):
+        # A new customer by email: nothing to go on yet, so the popular products.
+        email = f"{unique('w')}@example.com"
+        newcomer = await shopper(stack, consent={"email": True}, email=email, locale="en-GB")
+        await post_event(stack, newcomer, "signup", {})
+        welcome = await run_to_end(temporal_env, journey(stack, "welcome", newcomer))
+        # A warm customer who viewed cereal, after a support ticket about sizes: in-app.
+        supported = await shopper(stack, consent={"inapp": True})
+        now = datetime.now(UTC)
+        for days in (10, 5):
+            order = {"order_id": unique("o"), "total": 80.0}
+            await record_history(stack, supported, "order_paid", order, now - days * DAY)
+        await record_history(
+            stack, supported, "product_viewed", {"sku": "cereal"}, now - timedelta(hours=3)
+        )
+        await post_event(
+            stack, supported, "support_ticket_closed", {"ticket_id": "t-1", "topic": "size"}
+        )
+        support = await run_to_end(temporal_env, journey(stack, "post_support", supported))
+        [follow_up] = await outbox(stack, supported)
+        welcome_picks = await recorded(stack, welcome.messages[0].message_id)
+        support_picks = await recorded(stack, support.messages[0].message_id)
+
+    first_email = text_of(smtp.to(email)[0])
+    assert welcome.messages[0].channel == "email" and 2 <= len(welcome_picks) <= 4
+    assert names_in(first_email) == {p.product_id for p in welcome_picks}
+    assert "Picked for you:" in first_email
+    assert "Whole milk: $1.35, bought by 100 shoppers lately" in first_email
+    assert "/t/c/" in first_email.split("Picked for you:")[1]  # each pick's own tracked link
+    assert support.messages[0].step == "guidance_and_picks"
+    assert 2 <= len(support_picks) <= 4
+    assert names_in(follow_up.body) == {p.product_id for p in support_picks}
+    assert "bought with Corn flakes by" in follow_up.body
