@@ -12,6 +12,7 @@ from content import (
     Copy,
     RecommendedPick,
     check_copy,
+    check_llm_copy,
     render_fallback,
 )
 from models.channels import Channel
@@ -110,3 +111,13 @@ def test_figures_and_products_the_picks_do_not_carry_fail(text: str, reason: str
     draft = Copy(title="For you", body=f"{{{{pick1_name}}}}: {{{{pick1_price}}}}. {text}", cta="Go")
     _, checks = check_copy(draft, ask, SETTINGS)
     assert reason in [r.value for r in checks.reasons], checks.failures
+
+
+def test_llm_copy_of_a_message_with_picks_must_name_one() -> None:
+    ask = request("en-GB", Channel.INAPP)
+    vague = Copy(title="For you", body="Some things you may like.", cta="Have a look")
+    named = Copy(title="For you", body="{{pick2_name}} goes well with it.", cta="Have a look")
+    _, vague_checks = check_llm_copy(vague, ask, SETTINGS)
+    _, named_checks = check_llm_copy(named, ask, SETTINGS)
+    assert "names_nothing_given" in [r.value for r in vague_checks.reasons]
+    assert "names_nothing_given" not in [r.value for r in named_checks.reasons]
