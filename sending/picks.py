@@ -1,13 +1,14 @@
 """The picks step of a send: which messages carry recommendations, choosing them for the
 decided message, recording them, and handing them to the copy with their live facts.
 
-It runs right after the decision transaction, in one transaction of its own, for a pending
-message whose copy is still to write: the customer's events (their products), `picks_for` (the
+It runs right after the decision transaction, for a pending message whose copy is still to
+write: reads (what this message recorded already, the customer's events, then `picks_for`: the
 opt-out and the last 48 hours' picks in one read, the neighbour lists in another, then the live
-catalog), and `record_picks`. The catalog is called outside the decision's customer lock. A
-retried send first forgets what an earlier attempt of the same message recorded, then picks
-again with the same seed (the message id), so the record is the message's and the 48-hour rule
-does not hide the message's own picks from itself.
+catalog), and one short transaction that records the picks (`record_picks`). The catalog is
+called outside the decision's customer lock and outside any write. A retried send first forgets
+what an earlier attempt of the same message recorded, then picks again with the same seed (the
+message id), so the record is the message's and the 48-hour rule does not hide the message's
+own picks from itself.
 """
 
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ from recommendations.serving import (
 from recommendations.signals import history_from_events
 from recommendations.tables import DecodedLists
 from storage.events import events_for_customer
-from storage.recommendations import forget_message_picks
+from storage.recommendations import forget_message_picks, recommended_in_message
 
 # The messages that carry picks (PRODUCT.md): browse abandonment, post-support with product
 # retargeting, cross-sell and welcome. Not the cold customers' support guidance, which comes
@@ -64,8 +65,14 @@ class PickStep:
         if not carries_picks(request):
             return None
         now, journey = request.decided_at, request.journey
-        async with self._sessions.begin() as session:
-            await forget_message_picks(session, decision.message_id)
+        # Reads only until the record: on SQLite a write would hold the database's write lock
+        # through the catalog calls.
+        async with self._sessions() as session:
+            retried = await recommended_in_message(session, decision.message_id)
+        if retried:
+            async with self._sessions.begin() as session:
+                await forget_message_picks(session, decision.message_id)
+        async with self._sessions() as session:
             events = await events_for_customer(session, request.customer_id, since=now - HISTORY)
             picks = await picks_for(
                 session,
@@ -82,7 +89,9 @@ class PickStep:
                 live=self._catalog,
                 decoded=self._decoded,
             )
-            await record_picks(session, decision.message_id, request.customer_id, picks, now)
+        if picks.picks:
+            async with self._sessions.begin() as session:
+                await record_picks(session, decision.message_id, request.customer_id, picks, now)
         return picks
 
     async def for_copy(self, picks: Picks | None) -> tuple[list[RecommendedPick], bool]:

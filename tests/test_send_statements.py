@@ -34,8 +34,8 @@ WELCOME_SEND = next(s for s in WELCOME.steps if isinstance(s, Send))
 PLAIN_SEND = next(
     s for s in WELCOME.steps if isinstance(s, Send) and s.id == "price_and_stock_news"
 )
-# A message with picks adds one transaction: forget an earlier attempt's picks, the events, the
-# opt-out and last 48 hours' picks, the neighbour lists, the record of the picks.
+# A message with picks adds reads (what it recorded already, the events, the opt-out and last
+# 48 hours' picks, the neighbour lists) and one transaction, the record of the picks.
 PICK_STATEMENTS, PICK_COMMITS = 5, 1
 CART_STAGE_1 = next(s for s in CART_ABANDONMENT.steps if isinstance(s, Send))
 STATEMENTS, COMMITS = 6, 2
@@ -148,7 +148,7 @@ async def test_a_send_to_the_dev_outbox_is_six_statements_and_two_commits(rig: R
     assert attempts == ["sent"]
 
 
-async def test_a_send_with_picks_adds_one_transaction_of_five_statements(rig: Rig) -> None:
+async def test_a_send_with_picks_adds_five_statements_and_one_commit(rig: Rig) -> None:
     customer_id = await rig.customer()
     ask = request(customer_id, WELCOME_SEND, EventType.SIGNUP)
 
