@@ -12,6 +12,7 @@ own picks from itself.
 """
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,6 +42,7 @@ from storage.recommendations import forget_message_picks, recommended_in_message
 PICK_TEMPLATES = frozenset({"browse_abandonment", "post_support", "cross_sell", "welcome"})
 NO_PICK_STEPS = frozenset({"guidance", "early_access"})
 PICKS_PER_MESSAGE = 4
+MIN_PICKS = 2  # fewer left after the exclusions and the stock check: the message shows none
 HISTORY = timedelta(days=365)  # the events a customer's picks rank from
 
 
@@ -89,9 +91,10 @@ class PickStep:
                 live=self._catalog,
                 decoded=self._decoded,
             )
-        if picks.picks:
-            async with self._sessions.begin() as session:
-                await record_picks(session, decision.message_id, request.customer_id, picks, now)
+        if len(picks.picks) < MIN_PICKS:
+            return replace(picks, picks=[])
+        async with self._sessions.begin() as session:
+            await record_picks(session, decision.message_id, request.customer_id, picks, now)
         return picks
 
     async def for_copy(self, picks: Picks | None) -> tuple[list[RecommendedPick], bool]:

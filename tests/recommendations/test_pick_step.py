@@ -21,7 +21,7 @@ from sending.picks import PickStep
 from storage import recommendations as store
 from storage.database import create_engine, session_factory
 from tests.conftest import unique
-from tests.recommendations.model_builder import tiny_model
+from tests.recommendations.model_builder import ITEMS, tiny_model
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 REMINDER = next(s for s in BROWSE_ABANDONMENT.steps if isinstance(s, Send))
@@ -37,13 +37,17 @@ async def step(database_url: str) -> AsyncIterator[tuple[PickStep, async_session
     await engine.dispose()
 
 
-def ask(customer_id: str, send: Send, at: datetime) -> tuple[PrepareMessage, MessageDecision]:
+def ask(
+    customer_id: str, send: Send, at: datetime, carted: tuple[str, ...] = ()
+) -> tuple[PrepareMessage, MessageDecision]:
+    """A message about a view of cereal, or about a cart of `carted` items."""
+    items = [{"sku": sku, "quantity": 1} for sku in carted]
     event = Event(
         event_id=unique("e"),
         customer_id=customer_id,
-        type=EventType.PRODUCT_VIEWED,
+        type=EventType.CART_UPDATED if carted else EventType.PRODUCT_VIEWED,
         occurred_at=at,
-        properties={"sku": "cereal"},
+        properties={"cart_id": "c-1", "items": items, "total": 9} if carted else {"sku": "cereal"},
     )
     key = f"browse_abandonment:{customer_id}:{event.event_id}:{send.id}"
     request = PrepareMessage(
@@ -100,3 +104,27 @@ async def test_a_step_without_picks_records_none(
     assert await picks.choose(request, decision) is None
     async with sessions() as session:
         assert await store.recommended_in_message(session, decision.message_id) == []
+
+
+async def test_a_message_left_with_one_pick_shows_none_and_records_none(
+    step: tuple[PickStep, async_sessionmaker[AsyncSession]],
+) -> None:
+    """The small model's nine products: the view of cereal's message takes four, a cart of three
+    and cereal leaves one product for its message, which then shows none; that product is
+    still free for the next message."""
+    picks, sessions = step
+    customer_id = unique("c")
+    first = await picks.choose(*ask(customer_id, REMINDER, NOW))
+    assert first is not None
+    taken = {s.pick.product_id for s in first.picks}
+    rest = sorted(set(ITEMS) - taken - {"cereal"})
+    assert len(rest) == 4
+    cart = ("cereal", *rest[:3])
+    request, decision = ask(customer_id, REMINDER, NOW + timedelta(hours=1), cart)
+    lonely = await picks.choose(request, decision)
+    later = await picks.choose(*ask(customer_id, REMINDER, NOW + timedelta(hours=2)))
+
+    assert lonely is not None and lonely.picks == []
+    async with sessions() as session:
+        assert await store.recommended_in_message(session, decision.message_id) == []
+    assert later is not None and rest[3] in {s.pick.product_id for s in later.picks}
