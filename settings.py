@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     temporal_address: str | None = Field(None, description="host:port; default localhost:7233")
     temporal_namespace: str | None = Field(None, description="default: default")
     task_queue: str = "journeys"
+    worker_build_id: str = Field(
+        "",
+        description="the build id the worker reports to Temporal (e.g. the image tag); empty: "
+        "a hash of the journey code's source files (workers/build_id.py)",
+    )
     strict_workflow_sandbox: bool = Field(
         False,
         description="run the journey code in Temporal's sandbox, re-imported for every workflow "

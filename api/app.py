@@ -22,6 +22,7 @@ from api.routes import (
     journeys,
     metrics,
     operators,
+    preferences,
     profile,
     recommendations,
     reports,
@@ -114,6 +115,7 @@ def create_app(
         app.include_router(router, dependencies=[*authenticated, scope], responses=guarded)
     for router in (
         customers.router,
+        preferences.router,
         profile.router,
         recommendations.router,
         journeys.router,

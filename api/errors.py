@@ -1,5 +1,6 @@
 """Every error a client can cause comes back as a 4xx naming the field and the reason."""
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -57,7 +58,7 @@ class ApiError(HTTPException):
         self.field = field
 
 
-def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for error in errors:
         loc = [str(part) for part in error.get("loc", ())]
@@ -74,7 +75,7 @@ def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": field_errors(list(exc.errors()))})
+        return JSONResponse(status_code=422, content={"detail": field_errors(exc.errors())})
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
+from cli.scoring import app
+from lab.scoring.session_schema import LABEL, encode_sessions
 from models.behaviour import BehaviourEvent, OrderSummary
-from scoring.cli import app
 from scoring.intent import score_customer
 from scoring.model import IntentModel
 from scoring.segments import scores_and_segments
-from scoring.session_schema import LABEL, encode_sessions
 from scoring.settings import ScoringSettings, repo_path
 
 ROWS = 100_000

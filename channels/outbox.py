@@ -7,10 +7,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from channels.base import OutgoingMessage
-from models.tables import OutboxRow
+from models.tables import OutboxRow, table
 from storage.database import autocommit, engine_of
 
-_INSERT = insert(OutboxRow.__table__)
+_INSERT = insert(table(OutboxRow))
 
 
 class OutboxSender:

@@ -51,7 +51,8 @@ def notification_receipt(sns_message_id: str, ses_event: str, received: datetime
     if kind not in _EVENTS:
         return None
     detail_name, receipt_type = _EVENTS[str(kind)]
-    detail = event.get(detail_name) if isinstance(event.get(detail_name), dict) else {}
+    found = event.get(detail_name)
+    detail: dict[str, Any] = found if isinstance(found, dict) else {}
     mail: dict[str, Any] = event["mail"]
     message_id = _tagged(mail) or _header(mail)
     provider_ref = _common_message_id(mail)

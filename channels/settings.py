@@ -124,7 +124,7 @@ class TencentSmsSettings(ProviderSettings):
     sign_name: str = Field(description="the approved signature (签名), without brackets")
     template_id: str = Field(description="the approved body template (正文模板)")
     template_params: list[SmsTemplateField] = Field(
-        default_factory=lambda: ["text"],
+        default_factory=lambda: list[SmsTemplateField](["text"]),
         description="what fills the template's {1}, {2}, ...: text (the whole SMS with its "
         "opt-out line), title, body, cta, url",
     )

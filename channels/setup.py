@@ -1,15 +1,14 @@
 """Which sender carries each channel, at what rate, with which links: all from the settings."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from channels.apns import ApnsSender
 from channels.base import Sender
 from channels.compose import MessageComposer
-from channels.fcm import FcmSender
 from channels.inapp import InboxSender
 from channels.link_tokens import LinkPurpose, LinkTokens
 from channels.links import MessageLinks
@@ -36,7 +35,7 @@ from settings import Settings, configured_or_dev
 
 log = structlog.get_logger()
 
-_NATIVE = {
+_NATIVE: dict[Channel, Callable[[HttpProviderSettings], Sender]] = {
     Channel.SMS: SmsSender,
     Channel.PUSH: PushSender,
     Channel.INAPP: InboxSender,
@@ -83,9 +82,15 @@ def http_sender(channel: Channel, provider: AnyProvider, public_base_url: str) -
             return TwilioSender(provider, public_base_url)
         case TencentSmsSettings():
             return TencentSmsSender(provider)
+        # google-auth and PyJWT (with cryptography's X.509) only for a worker that pushes through
+        # them: they are a third of a worker's import time.
         case FcmSettings():
+            from channels.fcm import FcmSender
+
             return FcmSender(provider)
         case ApnsSettings():
+            from channels.apns import ApnsSender
+
             return ApnsSender(provider)
         case HttpProviderSettings(protocol="signed_webhook"):
             return SignedWebhookSender(provider)

@@ -8,10 +8,15 @@ copy's own, else the line of the customer's locale (guardrails.sms_opt_out_line)
 Success: 200/201/202 `{"id": "<gateway id>"}`; the gateway answers a repeated key with the first
 send's id without sending again. Refusals: 4xx `{"error": {"code": "invalid_number" |
 "blocked_number" | "opted_out" | ...}}` (final: next channel), 429 with Retry-After, 5xx (retried).
-Delivery receipts come back on `POST /v1/webhooks/sms` (api/routes/webhooks.py).
+Delivery receipts come back on `POST /v1/webhooks/sms` (api/routes/webhooks.py); the replies
+customers send to the number on `POST /v1/webhooks/sms/inbound` (api/routes/sms_callbacks.py),
+signed the same way (`X-Journeys-Signature`), one `InboundSms` per request:
+    {"id": "<gateway's id of the reply>", "from": "+8613800000000", "text": "TD"}
 """
 
 import re
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from channels.base import OutgoingMessage
 from channels.http import HttpSender, reference, refusal
@@ -57,3 +62,17 @@ class SmsSender(HttpSender):
         if response.is_success:
             return reference(response, "id", fallback=message.message_id)
         raise refusal(response)
+
+
+class InboundSms(BaseModel):
+    """A reply a customer sent to the gateway's number, as the gateway posts it to us."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    id: str = Field(min_length=1, max_length=128, description="the gateway's id of the reply")
+    sender: str = Field(
+        alias="from",
+        pattern=r"^\+[1-9][0-9]{6,14}$",
+        description="the customer's number in E.164, e.g. +8613800000000",
+    )
+    text: str = Field(max_length=1600, description="what they wrote")

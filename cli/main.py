@@ -1,58 +1,94 @@
 """`journeyctl`: run the stack and its parts, and operate journeys.
 
-`journeyctl api` and `journeyctl worker` import their process's code when they run: a worker
-starts without the API's web framework, and the API without the worker's (start-up time,
-bench/cold_start.py)."""
+Every command group is imported when it is invoked (`LazyGroups`), and `journeyctl api` and
+`journeyctl worker` import their process's code when they run: a worker starts without the API's
+web framework, the simulation's test server or the training libraries, and the API without the
+worker's (start-up time, bench/cold_start.py)."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
+from functools import cache
+from importlib import import_module
 
 import typer
-from temporalio.client import Client
+from typer._click.core import Command, Context  # typer vendors click; its groups use these
+from typer.core import TyperGroup
 
-from catalog import cli as catalog_cli
-from channels import cli as channels_cli
 from cli.preflight import load_settings
-from cli.simulate import simulate_command
-from content import cli as content_cli
-from dormancy import cli as dormancy_cli
-from experiments import cli as experiments_cli
-from guardrails import cli as guardrails_cli
 from logging_setup import configure_logging
-from models.durations import parse_duration
-from offers import cli as offers_cli
-from ops.audit import audited_command
-from ops.cli import ops_app
-from ops.customers import customers_app
-from ops.time_travel import fast_forward
-from recommendations import cli as recommendations_cli
-from reports import cli as reports_cli
-from scoring import cli as scoring_cli
 from settings import Settings
-from storage.database import migrate as run_migrations
-from telemetry.tracing import configure_tracing
-from temporal_client import run_with_client
 
-app = typer.Typer(help="Durable customer journeys on Temporal.", no_args_is_help=True)
-app.add_typer(ops_app, name="ops")
-app.add_typer(customers_app, name="customers")
-# The domain packages' own commands: models, figures and dry runs of each decision.
-for name, sub_app in {
-    "scoring": scoring_cli.app,
-    "dormancy": dormancy_cli.app,
-    "offers": offers_cli.app,
-    "experiments": experiments_cli.app,
-    "guardrails": guardrails_cli.app,
-    "content": content_cli.app,
-    "catalog": catalog_cli.app,
-    "channels": channels_cli.app,
-    "reports": reports_cli.app,
-    "recommendations": recommendations_cli.app,
-}.items():
-    app.add_typer(sub_app, name=name)
-# The bandit's persisted state lives with the reports; its commands sit beside the evaluation.
-experiments_cli.app.command("refresh")(reports_cli.refresh)
-experiments_cli.app.command("report")(reports_cli.report)
+
+@cache
+def _ops_app() -> typer.Typer:
+    from cli.ops import ops_app
+
+    # The same command under `ops`, beside replay and retry; the top-level name keeps working.
+    ops_app.command("fast-forward")(fast_forward_command)
+    return ops_app
+
+
+@cache
+def _experiments_app() -> typer.Typer:
+    from cli import reports as reports_cli
+    from cli.experiments import app as experiments
+
+    # The bandit's persisted state lives with the reports; its commands sit beside the evaluation.
+    experiments.command("refresh")(reports_cli.refresh)
+    experiments.command("report")(reports_cli.report)
+    return experiments
+
+
+def _module_app(module: str, name: str = "app") -> Callable[[], typer.Typer]:
+    return lambda: getattr(import_module(module), name)
+
+
+# The command groups, each a loader of its Typer app: the domain packages' own commands (models,
+# figures and dry runs of each decision) and the operator's.
+GROUPS: dict[str, Callable[[], typer.Typer]] = {
+    "ops": _ops_app,
+    "customers": _module_app("cli.customers", "customers_app"),
+    "scoring": _module_app("cli.scoring"),
+    "dormancy": _module_app("cli.dormancy"),
+    "offers": _module_app("cli.offers"),
+    "experiments": _experiments_app,
+    "guardrails": _module_app("cli.guardrails"),
+    "content": _module_app("cli.content"),
+    "catalog": _module_app("cli.catalog"),
+    "channels": _module_app("cli.channels"),
+    "reports": _module_app("cli.reports"),
+    "recommendations": _module_app("cli.recommendations"),
+    "config": _module_app("cli.config"),
+}
+
+# Single commands living in modules of their own, loaded the same way.
+COMMANDS = {"simulate": ("cli.simulate", "simulate_command")}
+
+
+class LazyGroups(TyperGroup):
+    """The top-level command: a group's module is imported only when that group runs (or when
+    `--help` lists it), so `journeyctl worker` pays for none of them."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *GROUPS, *COMMANDS})
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name in GROUPS:
+            group = typer.main.get_group(GROUPS[cmd_name]())
+            group.name = cmd_name
+            return group
+        if cmd_name in COMMANDS:
+            module, function = COMMANDS[cmd_name]
+            single = typer.Typer()
+            single.command(cmd_name)(getattr(import_module(module), function))
+            return typer.main.get_command(single)
+        return super().get_command(ctx, cmd_name)
+
+
+app = typer.Typer(
+    cls=LazyGroups, help="Durable customer journeys on Temporal.", no_args_is_help=True
+)
 
 
 @app.command()
@@ -72,6 +108,7 @@ def api(
     import uvicorn
 
     from api.app import create_app
+    from telemetry.tracing import configure_tracing
 
     settings = load_settings("api")
     configure_logging(settings)
@@ -91,6 +128,8 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Bring the database schema to the newest revision."""
+    from storage.database import migrate as run_migrations
+
     settings = load_settings("migrate")
     asyncio.run(run_migrations(settings.resolved_database_url, settings.keyring()))
     typer.echo("database at the newest revision")
@@ -102,6 +141,13 @@ def fast_forward_command(
     duration: str = typer.Argument(..., help="how far to move the journey's clock: 30m, 4h, 1d"),
 ) -> None:
     """Move one running journey's clock forward (needs a server with time skipping enabled)."""
+    from temporalio.client import Client
+
+    from models.durations import parse_duration
+    from ops.audit import audited_command
+    from ops.time_travel import fast_forward
+    from temporal_client import run_with_client
+
     try:
         delta = parse_duration(duration)
     except ValueError as err:
@@ -116,9 +162,3 @@ def fast_forward_command(
 
     reached = run_with_client(settings, forward)
     typer.echo(f"{workflow_id}: clock now {reached.isoformat()}")
-
-
-# The same command under `ops`, beside replay and retry; the top-level name keeps working.
-ops_app.command("fast-forward")(fast_forward_command)
-
-app.command("simulate")(simulate_command)

@@ -121,8 +121,8 @@ def load_settings(role: Role) -> Settings:
             print(f"journeyctl {role}: cannot start: {field}: {error['msg']}", file=sys.stderr)
         raise typer.Exit(2) from None
     except SettingsError as err:  # a value that is not the JSON its setting needs
-        field = re.search(r'field "(\w+)"', str(err))
-        name = field.group(1).upper() if field else "a setting"
+        named = re.search(r'field "(\w+)"', str(err))
+        name = named.group(1).upper() if named else "a setting"
         print(f"journeyctl {role}: cannot start: {name}: not valid JSON", file=sys.stderr)
         raise typer.Exit(2) from None
     problems = production_problems(settings, role)

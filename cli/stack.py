@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 
 import httpx
 
@@ -17,7 +18,12 @@ from storage.database import migrate
 from temporal_client import connect_temporal
 
 
-def _wait(what: str, check, children, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+def _wait(
+    what: str,
+    check: Callable[[], bool],
+    children: Sequence[subprocess.Popen[bytes]],
+    timeout: float = 60,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(child.poll() is not None for child in children):

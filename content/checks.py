@@ -15,6 +15,7 @@ from content.request import ContentRequest
 from content.sense import check_sense, word_pattern
 from content.settings import ContentSettings
 from content.slots import allowed_personal_placeholders, slot_values
+from content.tone import check_tone
 from models.channels import Channel
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'）)，。]+", re.IGNORECASE)
@@ -58,6 +59,7 @@ def check_copy(
     allowed = set(slots) | allowed_personal_placeholders(request)
     failures = check_placeholders(draft, allowed)
     failures += check_banned_terms(draft.full_text(), settings.banned_terms.values())
+    failures += check_tone(draft, request, settings)
     rendered = render_copy(draft, {name: as_text(value) for name, value in slots.items()})
     failures += check_links(rendered.full_text(), settings)
     failures += check_channel_rules(rendered, request, settings, slots)

@@ -25,6 +25,8 @@ def render_fallback(request: ContentRequest, settings: ContentSettings) -> Copy:
     library = load_library(request.language)
     entry = library.templates[request.template_id]
     text: TemplateText = getattr(entry, request.variant)
+    if request.apologetic and entry.apology is not None:
+        text = entry.apology
     phrases = library.phrases
     tip = library.support_tips[request.support_topic or "other"]
     slots = slot_values(request, settings)
@@ -36,6 +38,8 @@ def render_fallback(request: ContentRequest, settings: ContentSettings) -> Copy:
         return Copy(title="", body=_sms_body(resolve(text.sms), request, settings, slots), cta="")
 
     items = _item_lines(request, settings, phrases)
+    if entry.interests and "interests" in slots:
+        items.insert(0, phrases.interests_line)
     picks = _pick_lines(request)
     offer = _offer_lines(request.offer, phrases, slots)
     headline, cta = resolve(text.headline), entry.cta

@@ -29,6 +29,10 @@ class TemplateEntry(_Strict):
     cta: str
     rational: TemplateText
     emotional: TemplateText
+    # Used instead of either variant after a support ticket that ended unhappily.
+    apology: TemplateText | None = None
+    # The message is about the customer's interest categories: it names them when they are known.
+    interests: bool = False
 
 
 class Phrases(_Strict):
@@ -54,6 +58,8 @@ class Phrases(_Strict):
     view_details: str
     faq_line: str
     unsubscribe_line: str
+    interests_line: str
+    interests_separator: str
     line_separator: str
 
 

@@ -134,7 +134,7 @@ def build_messages(request: ContentRequest, settings: ContentSettings) -> list[M
         channel=request.channel.value,
         variant_style=_VARIANT_STYLES[request.variant],
         channel_rules=_channel_rules(request, settings, slots),
-        purpose=PURPOSES[request.template_id],
+        purpose=_purpose(request),
         context=_context(request),
         items=_items(request, settings, slots) + _picks(request, slots),
         offer=_offer(request, slots),
@@ -188,8 +188,25 @@ def _context(request: ContentRequest) -> str:
         window = request.active_window
         facts.append(f"usually shops {window.start:%H:%M}-{window.end:%H:%M}")
     if request.support_topic:
-        facts.append(f"their support request was about {request.support_topic}")
+        facts.append(f"support topic: {request.support_topic}")
+    if request.support_sentiment:
+        facts.append(f"ticket sentiment: {request.support_sentiment}")
     return "; ".join(facts) or "nothing"
+
+
+def _purpose(request: ContentRequest) -> str:
+    """What the message is for, with the help its support topic calls for (our wording, which
+    the checks know) and, after an unhappy ticket, the tone."""
+    purpose = PURPOSES[request.template_id]
+    if request.support_topic:
+        tip = load_library(request.language).support_tips[request.support_topic]
+        purpose += f". The help to give on the topic: {tip}"
+    if request.apologetic:
+        purpose += (
+            ". The customer was unhappy with how their request went: apologise first, and sell "
+            "nothing (no item, price, discount or sales wording)"
+        )
+    return purpose
 
 
 def _channel_rules(

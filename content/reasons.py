@@ -21,6 +21,9 @@ class Reason(StrEnum):
     # wording
     BANNED_WORD = "banned_word"
     UNKNOWN_LINK = "unknown_link"
+    # tone: after a ticket that ended unhappily
+    PROMOTION_IN_APOLOGY = "promotion_in_apology"
+    MISSING_APOLOGY = "missing_apology"
     # sense: would a customer understand it
     WRONG_LANGUAGE = "wrong_language"
     UNFINISHED_TEXT = "unfinished_text"

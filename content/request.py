@@ -90,6 +90,9 @@ class ContentRequest(BaseModel):
         description="Items in context; write_copy replaces their figures with the live catalog's.",
     )
     support_topic: Literal["size", "payment", "delivery", "returns", "other"] | None = None
+    support_sentiment: Literal["positive", "neutral", "negative"] | None = Field(
+        None, description="how the support ticket ended; negative: an apology, no promotion"
+    )
     offer: OfferTerms | None = None
     picks: list[RecommendedPick] = Field(
         default_factory=list, description="Recommendations to show, each with its reason."
@@ -114,6 +117,11 @@ class ContentRequest(BaseModel):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @property
+    def apologetic(self) -> bool:
+        """The customer left support unhappy: the message apologises and sells nothing."""
+        return self.support_sentiment == "negative"
 
     @property
     def language(self) -> Language:

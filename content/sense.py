@@ -152,6 +152,12 @@ def subjects(request: ContentRequest, settings: ContentSettings) -> list[tuple[s
         terms = settings.support_topic_terms.get(request.language, {}).get(request.support_topic)
         if terms:
             found.append((f"the {request.support_topic} topic", list(terms)))
+    if (
+        request.interest_categories
+        and load_library(request.language).templates[request.template_id].interests
+    ):
+        names = [token("interests"), *request.interest_categories]
+        found.append(("the categories they chose", names))
     return found
 
 

@@ -53,6 +53,30 @@ DEFAULT_TOPIC_TERMS: dict[str, dict[str, list[str]]] = {
     },
 }
 
+# A follow-up to a ticket that ended unhappily sells nothing: none of these may appear in it.
+DEFAULT_PROMOTION_TERMS: dict[str, list[str]] = {
+    "en": [
+        "sale",
+        "discount",
+        "% off",
+        "deal",
+        "coupon",
+        "shop now",
+        "buy now",
+        "picks",
+        "new arrivals",
+        "you might also like",
+        "treat yourself",
+    ],
+    "zh": ["优惠", "折扣", "促销", "特价", "优惠券", "立即购买", "抢购", "新品", "好物", "推荐"],
+}
+
+# ...and it apologises with one of these.
+DEFAULT_APOLOGY_TERMS: dict[str, list[str]] = {
+    "en": ["sorry", "apologise", "apologize", "apologies"],
+    "zh": ["抱歉", "对不起", "致歉", "歉意"],
+}
+
 DEFAULT_INTERNAL_TERMS: dict[str, list[str]] = {
     "en": [
         "abandonment",
@@ -176,6 +200,15 @@ class ContentSettings(BaseModel):
         },
         description="Per language and support topic, words that name the topic (English ones "
         "match as word starts): copy about a ticket names one of them or an item.",
+    )
+    promotion_terms: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_PROMOTION_TERMS.items()},
+        description="Per language (English ones match as words): sales wording a follow-up to "
+        "a ticket that ended unhappily must not use.",
+    )
+    apology_terms: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_APOLOGY_TERMS.items()},
+        description="Per language: a follow-up to a ticket that ended unhappily says one of them.",
     )
     internal_terms: dict[str, list[str]] = Field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_INTERNAL_TERMS.items()},

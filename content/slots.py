@@ -47,6 +47,10 @@ def slot_values(request: ContentRequest, settings: ContentSettings) -> dict[str,
         values[f"pick{index}_reason"] = pick_reason(pick, request)
         if pick.price is not None:
             values[f"pick{index}_price"] = format_money(pick.price, pick.currency)
+    if request.interest_categories:
+        shown = [c.replace("_", " ").strip() for c in request.interest_categories[:3]]
+        if any(shown):
+            values["interests"] = phrases.interests_separator.join(c for c in shown if c)
     if request.offer is not None:
         values["offer_value"] = offer_value(request.offer, phrases)
         valid_until = format_valid_until(request.offer, request.timezone)

@@ -22,6 +22,7 @@ from content.prompts import build_messages, prompt_version, retry_messages
 from content.reasons import CheckFailure, CheckResult, Reason
 from content.request import VARIANTS, ContentRequest, OfferTerms, Variant
 from content.settings import ContentSettings
+from content.tone import without_promotion
 from telemetry import metrics
 
 log = structlog.get_logger(__name__)
@@ -38,7 +39,7 @@ async def write_copy(
 
     Without an LLM the copy is the template, rendered from the live figures: that costs less
     than a cache lookup, and nothing is cached then."""
-    live = await with_live_items(request, catalog)
+    live = await with_live_items(without_promotion(request), catalog)
     version = cache_version(live, settings)
     key = context_hash(live)
     if llm is None or not llm.configured:

@@ -12,7 +12,7 @@ The data per customer are
   recency t_x  - days from the first to the last purchase day,
   age T        - days from the first purchase day to "now".
 Time is in days, so alpha is in days too. All functions are pure and vectorised over numpy arrays.
-Fitting the parameters (dormancy/fitting.py) needs scipy, the optional [ml] extra; using them
+Fitting the parameters (lab/dormancy/fitting.py) needs scipy, the optional [ml] extra; using them
 here does not.
 """
 

@@ -29,6 +29,7 @@ from guardrails.localtime import (
 )
 from guardrails.settings import GuardrailSettings
 from models.channels import Channel
+from models.preferences import RuleSource
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Block:
     rule: Rule
     reason: Reason
     until: datetime
+    source: RuleSource = RuleSource.BUSINESS
 
 
 def blacklist(ctx: Context) -> Refusal | None:
@@ -125,6 +127,18 @@ def unsubscribe(ctx: Context, channel: Channel, t: datetime) -> ChannelRefusal |
     return None
 
 
+def channel_preference(ctx: Context, channel: Channel, t: datetime) -> ChannelRefusal | None:
+    """A channel the customer turned off in their preferences is closed, as an unsubscribe is."""
+    if channel in ctx.customer.preferences.channels_off:
+        return ChannelRefusal(
+            channel=channel,
+            rule=Rule.CHANNEL_PREFERENCE,
+            reason=Reason.CHANNEL_OFF,
+            source=RuleSource.CUSTOMER,
+        )
+    return None
+
+
 def silence(ctx: Context, channel: Channel, t: datetime) -> ChannelRefusal | None:
     if channel not in ctx.rules.interruptive_channels:
         return None
@@ -161,25 +175,35 @@ def sms_weekly_cap(ctx: Context, channel: Channel, t: datetime) -> ChannelRefusa
 CHANNEL_CHECKS: tuple[Callable[[Context, Channel, datetime], ChannelRefusal | None], ...] = (
     consent,
     unsubscribe,
+    channel_preference,
     silence,
     sms_weekly_cap,
 )
 
 
+def _stricter_cap(business: int, customer: int | None) -> tuple[int, RuleSource]:
+    """The lower of the business cap and the customer's own (a tie is the business's rule)."""
+    if customer is not None and customer < business:
+        return customer, RuleSource.CUSTOMER
+    return business, RuleSource.BUSINESS
+
+
 def weekly_cap(ctx: Context, t: datetime) -> Block | None:
     week = local_week(t, ctx.zone)
-    if sum(1 for c in ctx.contacts if c.week == week) < ctx.rules.weekly_cap:
+    cap, source = _stricter_cap(ctx.rules.weekly_cap, ctx.customer.preferences.max_per_week)
+    if sum(1 for c in ctx.contacts if c.week == week) < cap:
         return None
     until = next_week_at(t, ctx.rules.quiet_hours_end, ctx.zone)
-    return Block(Rule.WEEKLY_CAP, Reason.WEEKLY_CAP, until)
+    return Block(Rule.WEEKLY_CAP, Reason.WEEKLY_CAP, until, source)
 
 
 def daily_cap(ctx: Context, t: datetime) -> Block | None:
     day = local_day(t, ctx.zone)
-    if sum(1 for c in ctx.contacts if c.day == day) < ctx.rules.daily_cap:
+    cap, source = _stricter_cap(ctx.rules.daily_cap, ctx.customer.preferences.max_per_day)
+    if sum(1 for c in ctx.contacts if c.day == day) < cap:
         return None
     until = next_day_at(t, ctx.rules.quiet_hours_end, ctx.zone)
-    return Block(Rule.DAILY_CAP, Reason.DAILY_CAP, until)
+    return Block(Rule.DAILY_CAP, Reason.DAILY_CAP, until, source)
 
 
 def _journey_contacts_in_week(ctx: Context, t: datetime) -> int:
@@ -238,10 +262,21 @@ def cross_sell_journey_gap(ctx: Context, t: datetime) -> Block | None:
 
 
 def quiet_hours(ctx: Context, t: datetime) -> Block | None:
-    end = quiet_hours_end(t, ctx.rules.quiet_hours_start, ctx.rules.quiet_hours_end, ctx.zone)
-    if end is None:
+    """The business's quiet hours and the customer's own both hold: `t` is quiet if it falls in
+    either, until the later of the two ends (the deferral loop then checks the other again)."""
+    ends = []
+    business = quiet_hours_end(t, ctx.rules.quiet_hours_start, ctx.rules.quiet_hours_end, ctx.zone)
+    if business is not None:
+        ends.append((business, RuleSource.BUSINESS))
+    own = ctx.customer.preferences.quiet_hours
+    customer = quiet_hours_end(t, *own, ctx.zone) if own is not None else None
+    if customer is not None:
+        ends.append((customer, RuleSource.CUSTOMER))
+    if not ends:
         return None
-    return Block(Rule.QUIET_HOURS, Reason.QUIET_HOURS, end)
+    # max keeps the first of equal ends: a tie is the business's rule.
+    end, source = max(ends, key=lambda pair: pair[0])
+    return Block(Rule.QUIET_HOURS, Reason.QUIET_HOURS, end, source)
 
 
 TIMING_CHECKS: tuple[Callable[[Context, datetime], Block | None], ...] = (

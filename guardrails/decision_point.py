@@ -23,7 +23,10 @@ Order of evaluation, and why:
    `until` is the first instant at which the message may go if nothing else is sent meanwhile (one
    durable timer, not a chain of wake-ups: a gap ending at 23:00 lands on 09:00). The reported
    rule is the one that blocks at `now` for longest (ties: the order above). If the message has a
-   `deliver_by` earlier than `until`, it is suppressed instead, with reason `past_deliver_by`.
+   `deliver_by` earlier than `until`, it is suppressed instead, with reason `past_deliver_by`;
+   its rule and `blocked_by` name the block standing at `deliver_by`, the one that held it.
+5. The customer's own preferences (quiet hours, a lower daily or weekly cap, channels turned off)
+   are checked with the business rules, the stricter winning; `source` says whose rule decided.
 """
 
 from collections.abc import Sequence
@@ -45,6 +48,7 @@ from guardrails.inputs import ContactRecord, CustomerSnapshot, SendRequest
 from guardrails.localtime import local_day, local_week, require_aware
 from guardrails.settings import GuardrailSettings
 from models.channels import Channel
+from models.preferences import RuleSource
 
 # Each round moves `until` strictly forward past a cap, gap or quiet period; a handful suffices in
 # practice, and an answer cut short is still safe because the deferred send is decided afresh.
@@ -118,25 +122,36 @@ def decide(
             rule=first.refused[0].rule if rerouted else Rule.PASSED,
             reason=Reason.REROUTED if rerouted else Reason.ALLOWED,
             refused_channels=first.refused,
+            source=first.refused[0].source if rerouted else None,
         )
     if isinstance(first, _Closed):
         proposed = first.refused[0]
-        return _suppress(Refusal(proposed.rule, proposed.reason), first.refused)
+        return _suppress(
+            Refusal(proposed.rule, proposed.reason), first.refused, source=proposed.source
+        )
 
-    until = first.block.until
+    until, holding = first.block.until, first.block
     for _ in range(_MAX_DEFERRAL_ROUNDS):
         later = _evaluate(ctx, until)
         if not isinstance(later, _Waiting):
             break
+        if request.deliver_by is not None and until <= request.deliver_by:
+            holding = later.block  # the block standing at deliver_by is the one that held it
         until = later.block.until
     if request.deliver_by is not None and until > request.deliver_by:
-        return _suppress(Refusal(first.block.rule, Reason.PAST_DELIVER_BY), first.refused)
+        return _suppress(
+            Refusal(holding.rule, Reason.PAST_DELIVER_BY),
+            first.refused,
+            source=holding.source,
+            blocked_by=holding.reason,
+        )
     return GuardrailDecision(
         outcome=Outcome.DEFER,
         until=until.astimezone(UTC),
         rule=first.block.rule,
         reason=first.block.reason,
         refused_channels=first.refused,
+        source=first.block.source,
     )
 
 
@@ -193,10 +208,17 @@ def _evaluate(ctx: Context, t: datetime) -> _Open | _Closed | _Waiting:
     return _Waiting(max(blocks, key=lambda b: b.until), tuple(refused))
 
 
-def _suppress(refusal: Refusal, refused: tuple[ChannelRefusal, ...]) -> GuardrailDecision:
+def _suppress(
+    refusal: Refusal,
+    refused: tuple[ChannelRefusal, ...],
+    source: RuleSource = RuleSource.BUSINESS,
+    blocked_by: Reason | None = None,
+) -> GuardrailDecision:
     return GuardrailDecision(
         outcome=Outcome.SUPPRESS,
         rule=refusal.rule,
         reason=refusal.reason,
         refused_channels=refused,
+        source=source,
+        blocked_by=blocked_by,
     )

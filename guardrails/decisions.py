@@ -5,6 +5,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 
 from models.channels import Channel
+from models.preferences import RuleSource
 
 
 class Outcome(StrEnum):
@@ -23,6 +24,7 @@ class Rule(StrEnum):
     BENEFIT_FREQUENCY = "benefit_frequency"
     CONSENT = "consent"
     UNSUBSCRIBE = "unsubscribe"
+    CHANNEL_PREFERENCE = "channel_preference"  # the customer turned the channel off
     SILENCE = "silence"
     SMS_WEEKLY_CAP = "sms_weekly_cap"
     WEEKLY_CAP = "weekly_cap"
@@ -45,6 +47,7 @@ class Reason(StrEnum):
     BENEFIT_REPEATED = "benefit_repeated"
     NO_CONSENT = "no_consent"
     UNSUBSCRIBED = "unsubscribed"
+    CHANNEL_OFF = "channel_off"
     SILENCE_UNOPENED = "silence_unopened"
     SILENCE_COMPLAINT = "silence_complaint"
     SILENCE_STORED = "silence_stored"
@@ -68,6 +71,7 @@ class ChannelRefusal(BaseModel):
     rule: Rule
     reason: Reason
     until: AwareDatetime | None = None  # when the channel reopens; None when it does not
+    source: RuleSource = RuleSource.BUSINESS
 
 
 class GuardrailDecision(BaseModel):
@@ -79,6 +83,10 @@ class GuardrailDecision(BaseModel):
     channel: Channel | None = None  # set on send: the channel to use, maybe not the proposed one
     until: AwareDatetime | None = None  # set on defer: decide afresh at this instant (UTC)
     refused_channels: tuple[ChannelRefusal, ...] = ()
+    # Whose rule decided (None when every rule passed), and for a deferral that would have run
+    # past deliver_by, the reason of the rule that held the message there (daily_cap, ...).
+    source: RuleSource | None = None
+    blocked_by: Reason | None = None
 
     @model_validator(mode="after")
     def _fields_match_outcome(self) -> "GuardrailDecision":

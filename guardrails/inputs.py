@@ -7,6 +7,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from models.channels import Channel
 from models.messages import MessageStatus
+from models.preferences import CustomerPreferences
 
 # A decided send counts as a contact from the moment it is recorded, before delivery is confirmed;
 # a failed delivery never reached the customer, so it counts against nothing.
@@ -95,6 +96,11 @@ class CustomerSnapshot(BaseModel):
     blacklisted: bool = False
     silence_until: AwareDatetime | None = Field(
         default=None, description="silence stored on the customer, e.g. set when they unsubscribed"
+    )
+    preferences: CustomerPreferences = Field(
+        default_factory=CustomerPreferences,
+        description="the customer's own quiet hours, caps and channels off (the stricter of "
+        "these and the business rules applies)",
     )
 
     @field_validator("timezone")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, EmailStr, Field
 
 from models.channels import Channel
-from models.limits import PropertyBag, text
+from models.limits import PropertyBag, Text128, Text512
 
 
 def _iana_timezone(name: str) -> str:
@@ -53,8 +53,8 @@ class ProfileInput(CustomerProfile):
     the limits of models/limits.py. Checked when it comes in, not when a journey reads it back
     (a profile stored before a limit existed still loads)."""
 
-    push_token: text(512) | None = None
-    wechat_openid: text(128) | None = None
+    push_token: Text512 | None = None
+    wechat_openid: Text128 | None = None
     attributes: PropertyBag = Field(default_factory=dict)
 
 
@@ -65,3 +65,7 @@ class Customer(CustomerProfile):
     unsubscribed_channels: list[Channel] = Field(default_factory=list)
     blacklisted: bool = False
     silence_until: datetime | None = None
+    interest_categories: list[str] = Field(
+        default_factory=list,
+        description="the categories chosen at signup (the latest signup event's), in its order",
+    )

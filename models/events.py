@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from models.limits import check_bag, text
+from models.limits import Text40, Text100, Text200, check_bag
 
 Identifier = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@\-]+$")
@@ -37,7 +37,7 @@ class _Properties(BaseModel):
 
 class CartItem(BaseModel):
     sku: Identifier
-    name: text(200)
+    name: Text200
     price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
     quantity: int = Field(ge=1, le=10_000)
 
@@ -60,12 +60,12 @@ class MessageFeedback(_Properties):
 
 
 class Signup(_Properties):
-    interest_categories: list[text(100)] = Field(default_factory=list, max_length=50)
+    interest_categories: list[Text100] = Field(default_factory=list, max_length=50)
 
 
 class ProductViewed(_Properties):
     sku: Identifier
-    category: text(100) | None = None
+    category: Text100 | None = None
     price: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
     in_stock: bool | None = None
     session_id: Identifier | None = None
@@ -74,8 +74,8 @@ class ProductViewed(_Properties):
 class PageViewed(_Properties):
     """A page other than a product page; the scoring and dormancy packages read its extras."""
 
-    page_type: text(40) | None = Field(None, description="e.g. category, sale, help")
-    category: text(100) | None = None
+    page_type: Text40 | None = Field(None, description="e.g. category, sale, help")
+    category: Text100 | None = None
     price_filter: bool = Field(False, description="the customer filtered by price on this page")
     session_id: Identifier | None = None
 

@@ -73,7 +73,13 @@ def _text(value: str, path: str) -> None:
 PropertyBag = Annotated[dict[str, Any], AfterValidator(check_bag)]
 
 
-def text(max_length: int) -> Any:
-    """Free text of at most `max_length` characters, checked by `check_text`: `name: text(200)`
-    (the length is checked on the string, so an optional field's error still says characters)."""
-    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(check_text)]
+# Free text of at most N characters, checked by `check_text` (the length is checked on the
+# string, so an optional field's error still says characters). Written out per length, as a type
+# checker reads only names and subscripts in annotations.
+Text40 = Annotated[str, StringConstraints(max_length=40), AfterValidator(check_text)]
+Text64 = Annotated[str, StringConstraints(max_length=64), AfterValidator(check_text)]
+Text100 = Annotated[str, StringConstraints(max_length=100), AfterValidator(check_text)]
+Text128 = Annotated[str, StringConstraints(max_length=128), AfterValidator(check_text)]
+Text200 = Annotated[str, StringConstraints(max_length=200), AfterValidator(check_text)]
+Text256 = Annotated[str, StringConstraints(max_length=256), AfterValidator(check_text)]
+Text512 = Annotated[str, StringConstraints(max_length=512), AfterValidator(check_text)]

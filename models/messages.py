@@ -6,6 +6,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from models.channels import Channel
+from models.preferences import RuleSource
 
 
 class MessageStatus(StrEnum):
@@ -37,6 +38,16 @@ class MessageDecision(BaseModel):
     status: MessageStatus
     reason: str
     rule: str | None = None
+    rule_source: RuleSource | None = Field(
+        None,
+        description="whose rule decided: the business's guardrails or the customer's own "
+        "preferences (quiet hours, caps, channels turned off)",
+    )
+    blocked_by: str | None = Field(
+        None,
+        description="for a message suppressed as past_deliver_by: the reason of the rule that "
+        "held it past its deadline (daily_cap, quiet_hours, ...)",
+    )
     deferred_until: datetime | None = None
     segment: str | None = None
     experiment_id: str | None = None

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from models.limits import text
+from models.limits import Text64, Text200, Text256
 
 
 class ReceiptType(StrEnum):
@@ -29,12 +29,12 @@ class ReceiptType(StrEnum):
 class Receipt(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    receipt_id: text(200) = Field(min_length=1)
+    receipt_id: Text200 = Field(min_length=1)
     type: ReceiptType
-    message_id: text(64) | None = None
-    provider_ref: text(256) | None = None
+    message_id: Text64 | None = None
+    provider_ref: Text256 | None = None
     occurred_at: AwareDatetime
-    reason: text(200) | None = Field(None, description="e.g. the bounce code")
+    reason: Text200 | None = Field(None, description="e.g. the bounce code")
 
     @model_validator(mode="after")
     def _names_a_message(self) -> "Receipt":

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
 )
@@ -72,6 +73,12 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, float: Float}
 
 
+def table(row: type[Base]) -> Table:
+    """The Core table of a mapped class, for statements built once with Core (`__table__` is
+    only a FromClause to a type checker; the metadata holds it as the Table it is)."""
+    return row.metadata.tables[row.__tablename__]
+
+
 class CustomerRow(Base):
     __tablename__ = "customers"
 
@@ -105,6 +112,18 @@ def _lookup_hashes(_mapper: Mapper[CustomerRow], connection: Connection, row: Cu
     row.email_hash = keyring.lookup_hash(normalise_email(row.email)) if row.email else None
     row.phone_hash = keyring.lookup_hash(normalise_phone(row.phone)) if row.phone else None
     row.wechat_openid_hash = keyring.lookup_hash(row.wechat_openid) if row.wechat_openid else None
+
+
+class CustomerInterestRow(Base):
+    """The interest categories a customer chose at signup: the latest signup event's list."""
+
+    __tablename__ = "customer_interests"
+
+    customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    # When the signup that set them happened: an older signup arriving late changes nothing.
+    chosen_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class EventRow(Base):
@@ -145,6 +164,10 @@ class MessageRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(64))
     rule: Mapped[str | None] = mapped_column(String(32))
+    # Whose rule decided (business, customer), and for a message a deferral would have carried
+    # past its deliver-by, the reason of the rule that held it (daily_cap, quiet_hours, ...).
+    rule_source: Mapped[str | None] = mapped_column(String(16))
+    blocked_by: Mapped[str | None] = mapped_column(String(32))
     deferred_until: Mapped[datetime | None]
     importance: Mapped[str] = mapped_column(String(16), default="normal")
     benefit_id: Mapped[str | None] = mapped_column(String(64))
@@ -565,4 +588,15 @@ class RecommendationPreferenceRow(Base):
 
     customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     personalised: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime]
+
+
+class CustomerPreferenceRow(Base):
+    """The customer's own contact preferences (models.preferences.CustomerPreferences as JSON;
+    absent: none). The send decision reads them with the customer's row, in the same statement."""
+
+    __tablename__ = "customer_preferences"
+
+    customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    preferences: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]

@@ -5,7 +5,7 @@ Logistic regression rather than boosted trees: conversions are under 1 % of Hill
 over 20 random 70/30 splits (seeds 0-19) the logistic T-learner's Qini was above random on 19
 (mean +0.082), an XGBoost T-learner's on 16 (mean +0.040). It also ships as a few numbers in JSON.
 `journeyctl offers evaluate` prints both for comparison. Predicting is numpy alone; fitting
-(offers/uplift_training.py) needs scikit-learn and xgboost, the optional [ml] extra.
+(lab/offers/uplift_training.py) needs scikit-learn and xgboost, the optional [ml] extra.
 """
 
 import json
@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-# The model's inputs, in order: Hillstrom's fields as offers/hillstrom.py encodes them.
+# The model's inputs, in order: Hillstrom's fields as lab/offers/hillstrom.py encodes them.
 FEATURES = (
     "recency",
     "log_history",

@@ -119,21 +119,31 @@ def reset_point(events: list[HistoryEvent]) -> tuple[int | None, str]:
 
 async def plan_retry(client: Client, execution: WorkflowExecution) -> RetryPlan:
     status = execution.status.name.lower() if execution.status else "unknown"
-    plan = {"workflow_id": execution.id, "run_id": execution.run_id, "status": status}
+
+    def plan(action: Action, reason: str, reset_to: int | None = None) -> RetryPlan:
+        return RetryPlan(
+            workflow_id=execution.id,
+            run_id=execution.run_id,
+            status=status,
+            action=action,
+            reason=reason,
+            reset_to_event_id=reset_to,
+        )
+
     latest = await client.get_workflow_handle(execution.id).describe()
     if latest.run_id != execution.run_id:
         newer = latest.status.name.lower() if latest.status else "unknown"
-        return RetryPlan(
-            **plan, action=Action.SKIP, reason=f"already retried: run {latest.run_id} ({newer})"
-        )
+        return plan(Action.SKIP, f"already retried: run {latest.run_id} ({newer})")
     failed_run = client.get_workflow_handle(execution.id, run_id=execution.run_id)
     event_id, reason = reset_point(list((await failed_run.fetch_history()).events))
     if event_id is None:
-        return RetryPlan(**plan, action=Action.RESTART, reason=reason)
-    return RetryPlan(**plan, action=Action.RESET, reason=reason, reset_to_event_id=event_id)
+        return plan(Action.RESTART, reason)
+    return plan(Action.RESET, reason, event_id)
 
 
 async def reset(client: Client, plan: RetryPlan) -> str:
+    if plan.reset_to_event_id is None:
+        raise ValueError(f"{plan.workflow_id}: a reset needs the event to reset to")
     response = await client.workflow_service.reset_workflow_execution(
         ResetWorkflowExecutionRequest(
             namespace=client.namespace,

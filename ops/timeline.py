@@ -85,7 +85,7 @@ async def _record_entries(
         TimelineEntry(
             at=message.created_at,
             kind=EntryKind.MESSAGE_DECIDED,
-            summary=f"{message.step}: {message.status} ({message.reason})"
+            summary=f"{message.step}: {message.status} ({_why(message)})"
             + (f" via {message.channel}" if message.channel else "")
             + _copy_summary(message),
             journey=message.journey,
@@ -96,6 +96,9 @@ async def _record_entries(
                 "channel": message.channel,
                 "status": message.status,
                 "reason": message.reason,
+                "rule": message.rule,
+                "rule_source": message.rule_source,
+                "blocked_by": message.blocked_by,
                 "trigger_event_id": message.trigger_event_id,
                 "content_path": message.content_path,
                 "content_reasons": message.content_reasons,
@@ -148,6 +151,17 @@ async def _record_entries(
         for entry in entered
     ]
     return entries
+
+
+def _why(message: MessageDecision) -> str:
+    """The reason, the rule that held a message past its deadline, and whose rule it was:
+    `past_deliver_by: daily_cap, customer's rule`."""
+    why = message.reason
+    if message.blocked_by:
+        why += f": {message.blocked_by}"
+    if message.rule_source is not None and message.status != "sent":
+        why += f", {message.rule_source}'s rule"
+    return why
 
 
 def _copy_summary(message: MessageDecision) -> str:

@@ -109,7 +109,7 @@ def _last_completed_task(events: list[HistoryEvent]) -> int | None:
 
 
 def _cause_name(cause: int) -> str:
-    name = WorkflowTaskFailedCause.Name(cause)
+    name = WorkflowTaskFailedCause.Name(WorkflowTaskFailedCause.ValueType(cause))
     words = name.removeprefix("WORKFLOW_TASK_FAILED_CAUSE_").split("_")
     return "".join(word.capitalize() for word in words)
 

@@ -74,7 +74,9 @@ def _recency(figures: Features, t: HealthThresholds) -> tuple[float, dict[str, o
 
 def _resolution(figures: Features, t: HealthThresholds) -> tuple[float, dict[str, object]]:
     hours = figures.mean_resolution_hours_180d
-    inputs = {"mean_resolution_hours_180d": None if hours is None else round(hours, 1)}
+    inputs: dict[str, object] = {
+        "mean_resolution_hours_180d": None if hours is None else round(hours, 1)
+    }
     if hours is None:
         return NEUTRAL, inputs
     if hours <= t.resolution_full_hours:

@@ -15,7 +15,9 @@ Rules (docs/profile.md):
   a verified identifier of another known customer stays theirs, and the refusal is recorded.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,7 +83,7 @@ async def resolve_identity(
     return resolution
 
 
-def _strongest_holder(found: list) -> str | None:  # type: ignore[type-arg]
+def _strongest_holder(found: Sequence[Sequence[Any]]) -> str | None:
     holders = [row for *_, row in found if row is not None]
     known = [row.customer_id for row in holders if not is_anonymous(row.customer_id)]
     if known:

@@ -60,6 +60,7 @@ async def copy_sources(
     total = CopyCounts()
     reasons: Counter[str] = Counter()
     for journey_name, channel, path, notes in await session.execute(query):
+        assert path is not None  # the query's filter; the column itself is nullable
         row = rows.setdefault(
             (journey_name, channel or ""), CopySourceRow(journey=journey_name, channel=channel)
         )

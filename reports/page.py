@@ -200,7 +200,9 @@ def _experiment(result: ExperimentResult) -> str:
     arms = []
     for arm in result.arms:
         trials = (
-            DASH if arm.successes is None else f"{arm.successes} / {arm.successes + arm.failures}"
+            DASH
+            if arm.successes is None or arm.failures is None
+            else f"{arm.successes} / {arm.successes + arm.failures}"
         )
         arms.append(
             f'<tr data-arm="{escape(arm.arm_id)}"><td>{escape(arm.arm_id)}</td>'

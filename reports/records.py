@@ -136,7 +136,8 @@ async def ledger_entries(
     if experiment_id is not None:
         query = query.where(MessageRow.experiment_id == experiment_id)
     rows = await session.execute(query)
-    return [LedgerEntry(*row) for row in rows]
+    # The query selects the dataclass's fields in its order.
+    return [LedgerEntry(*row) for row in rows]  # type: ignore[call-arg]  # a Row's length is not static
 
 
 @dataclass(frozen=True)

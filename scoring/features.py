@@ -1,5 +1,5 @@
 """The intent model's features and their encodings: what the worker needs to build a session's
-feature row, with no data-frame library (scoring/session_schema.py reads whole tables of them).
+feature row, with no data-frame library (lab/scoring/session_schema.py reads whole tables of them).
 
 Encodings: `Month` to its number (Jan=1 ... Dec=12; the source spells June in full),
 `VisitorType` New_Visitor=0, Other=1, Returning_Visitor=2, `Weekend` False=0, True=1.

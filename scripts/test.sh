@@ -15,7 +15,9 @@ fi
 echo "==> browser: $(chromium --version 2>/dev/null | head -1)"
 echo "==> ruff"
 .venv/bin/ruff check .
-echo "==> import-linter (the layers: docs/send-path.md)"
+echo "==> import-linter (the layers: docs/architecture.md)"
 .venv/bin/lint-imports
+echo "==> mypy"
+.venv/bin/mypy
 echo "==> pytest"
 exec .venv/bin/python -m pytest "$@"

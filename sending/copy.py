@@ -70,12 +70,8 @@ class Copywriter:
             locale=customer.locale,
             timezone=customer.timezone,
             intent_segment=decision.segment,
-            # Switched off, the message says nothing personal: the LLM is not told their tastes.
-            interest_categories=(
-                [str(c) for c in customer.attributes.get("interests", [])][:5]
-                if picks_personalised
-                else []
-            ),
+            # Switched off, the message says nothing personal: not their tastes either.
+            interest_categories=_interests(customer) if picks_personalised else [],
             price_sensitivity=customer.attributes.get("price_sensitivity"),
             recent_items=[
                 unknown_product(str(item["sku"]), str(item.get("name", "")))
@@ -85,6 +81,7 @@ class Copywriter:
             picks=picks or [],
             picks_personalised=picks_personalised,
             variant=_variant(step.experiment, decision.arm_id),
+            **_support_ticket(request.trigger_event),
         )
         result = await self._checked(content_request, terms)
         if result.path == "template" and not result.from_cache and result.reasons:
@@ -136,6 +133,24 @@ def offer_terms(offer: Offer, issued_at: datetime) -> OfferTerms | None:
         code_placeholder="coupon_code" if offer.benefit in _CODED else None,
         valid_until=min(offer.valid_until, issued_at + timedelta(days=offer.redeem_within_days)),
     )
+
+
+def _interests(customer: Customer) -> list[str]:
+    """The categories the customer chose at signup; else those a profile attribute names."""
+    chosen = customer.interest_categories or customer.attributes.get("interests") or []
+    return [str(c) for c in chosen][:5]
+
+
+def _support_ticket(trigger: Event) -> dict[str, str]:
+    """The closed ticket's topic and sentiment, as the codes the event carries."""
+    if trigger.type != EventType.SUPPORT_TICKET_CLOSED:
+        return {}
+    fields = {"support_topic": "topic", "support_sentiment": "sentiment"}
+    return {
+        name: str(trigger.properties[key])
+        for name, key in fields.items()
+        if trigger.properties.get(key) is not None
+    }
 
 
 def _items(trigger: Event) -> list[dict]:

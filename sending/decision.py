@@ -54,6 +54,7 @@ from storage.ledger import (
     record_decision,
     to_decision,
 )
+from storage.preferences import to_preferences
 from telemetry import metrics
 
 log = structlog.get_logger()
@@ -159,7 +160,9 @@ class DecisionPoint:
                 reason="unknown_customer",
                 rule="customer",
                 segment=segment,
-                experiment_id=step.experiment.id if arm else request.experiment_id,
+                experiment_id=step.experiment.id
+                if arm and step.experiment
+                else request.experiment_id,
                 arm_id=arm.id if arm else None,
                 created_at=now,
                 # The issued coupon is the benefit when there is one, so a repeat is caught.
@@ -365,9 +368,11 @@ def _apply_verdict(
     """Write the guardrails' verdict into the decision: a send waits for the step's send window,
     and a customer in the holdout is recorded as a would-be send, never delivered."""
     decision.rule, decision.reason = verdict.rule, verdict.reason
+    decision.rule_source, decision.blocked_by = verdict.source, verdict.blocked_by
     if verdict.outcome == guardrails.Outcome.SEND and window_opens > decision.created_at:
         decision.status, decision.deferred_until = MessageStatus.DEFERRED, window_opens
         decision.rule, decision.reason = "send_window", "outside_active_window"
+        decision.rule_source = None
     elif verdict.outcome == guardrails.Outcome.SEND:
         decision.channel = verdict.channel
         decision.status = MessageStatus.PENDING
@@ -378,6 +383,7 @@ def _apply_verdict(
         if holdout:  # the would-be send is kept for the lift measurement
             decision.status, decision.rule = MessageStatus.SUPPRESSED, "experiment"
             decision.reason, decision.arm_id = "holdout", HOLDOUT_ARM
+            decision.rule_source = None
     elif verdict.outcome == guardrails.Outcome.DEFER:
         decision.status = MessageStatus.DEFERRED
         decision.deferred_until = verdict.until
@@ -390,6 +396,7 @@ def _snapshot(row: Row) -> guardrails.CustomerSnapshot:
         unsubscribed_channels=frozenset(Channel(c) for c in row.unsubscribed_channels or ()),
         blacklisted=row.blacklisted,
         silence_until=row.silence_until,
+        preferences=to_preferences(row.preferences),
     )
 
 

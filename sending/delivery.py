@@ -19,13 +19,15 @@ Everything else resumes from the ledger row and `delivery_attempts` (under the r
 - A refusal for good (invalid address, blocked number) moves the row to the next of the
   message's fallback channels not refused yet (its reason becomes `failed_over`); the row ends
   `sent` with reason `delivered_after_failover`, or `failed` with the last refusal when none is
-  left.
+  left. The copy is written again for the channel that now carries the message (an SMS gets
+  SMS copy, not the email's), when the caller can write copy (`Parcel.rewrite`): the move clears
+  the row's copy, and the new copy goes on the row before the call.
 Each provider call first waits for a token of the provider's bucket (channels/rate_limit.py);
 a wait longer than THROTTLE_MAX_WAIT becomes a RetryLater after that wait instead.
 """
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -64,6 +66,10 @@ class UnknownMessageError(Exception):
     """No ledger row for the message: nothing to deliver, now or later."""
 
 
+# Writes a message's copy for a channel it fails over to, for this customer.
+CopyFor = Callable[[Channel, Customer], Awaitable[StoredCopy]]
+
+
 class RetryLaterError(Exception):
     """Not delivered now; try again after `retry_after` (None: the caller's own back-off)."""
 
@@ -80,6 +86,8 @@ class Parcel:
     `copy` None: already on the row. `customer` None: read it. `trigger_coupon_id` is the code
     of a coupon_issued trigger (None: the message gets a code of its own), unless
     `coupon_known` is False: then it is read from the trigger event when the copy shows a code.
+    `copy` is written for `decision.channel`; `rewrite` writes it for another channel (None, for
+    a delivery that does not know the decision's request: the copy stays as it is).
     """
 
     decision: MessageDecision
@@ -87,6 +95,7 @@ class Parcel:
     customer: Customer | None
     trigger_coupon_id: str | None
     coupon_known: bool = True
+    rewrite: CopyFor | None = None
 
 
 @dataclass(frozen=True)
@@ -143,7 +152,7 @@ class Delivery:
         elif await start_delivery(
             self._single_statements, message.message_id, channel, parcel.copy, now
         ):
-            return await self._call(decision, parcel.copy, message, failed_over)
+            return await self._call(parcel, message, failed_over)
         # Suppressed, moved or started since the decision: the row says what comes next.
         return await self._resume(parcel, failed_over)
 
@@ -159,20 +168,19 @@ class Delivery:
         return await self._resume(Parcel(decision, None, None, None, coupon_known=False), False)
 
     async def _call(
-        self,
-        decision: MessageDecision,
-        copy: StoredCopy | None,
-        message: OutgoingMessage,
-        failed_over: bool,
+        self, parcel: Parcel, message: OutgoingMessage, failed_over: bool
     ) -> MessageDecision:
         """The provider call for a started delivery, then the row settled with its attempt."""
+        decision, copy = parcel.decision, parcel.copy
         try:
             reference = await self._senders[message.channel].send(message)
         except DeliveryError as err:
-            settled = await self._refused(decision, message.channel, err)
+            settled = await self._refused(decision, message.channel, err, parcel.rewrite)
             if settled is not None:
                 return settled
-            return await self._resume(Parcel(decision, None, None, None, False), True)
+            # Moved to the next channel: the row's copy there is written anew, or read from it.
+            moved = Parcel(decision, None, parcel.customer, None, False, parcel.rewrite)
+            return await self._resume(moved, True)
         now = datetime.now(UTC)
         reason = DELIVERED_AFTER_FAILOVER if failed_over else DELIVERED
         async with self._sessions.begin() as session:
@@ -186,7 +194,7 @@ class Delivery:
     async def _resume(self, parcel: Parcel, failed_over: bool) -> MessageDecision:
         """Deliver from what the ledger row says, under its lock: the path of a retried,
         interrupted, suppressed or moved delivery."""
-        channel = parcel.decision.channel
+        channel: str | None = parcel.decision.channel
         while True:
             if channel is not None:
                 await self._wait_turn(Channel(channel))
@@ -195,9 +203,26 @@ class Delivery:
                 return begun
             if isinstance(begun, str):  # on another channel now: its turn first
                 channel = begun
+                parcel = await self._copy_for(parcel, Channel(channel))
                 continue
             failed_over = failed_over or begun.failed_over
-            return await self._call(begun.decision, None, begun.message, failed_over)
+            started = replace(parcel, decision=begun.decision, copy=None)
+            return await self._call(started, begun.message, failed_over)
+
+    async def _copy_for(self, parcel: Parcel, channel: Channel) -> Parcel:
+        """The parcel with copy written for `channel`, the one a failover moved the message to
+        (outside any transaction: the copy may take LLM calls)."""
+        if parcel.rewrite is None or parcel.decision.channel == channel:
+            return parcel
+        customer = parcel.customer
+        if customer is None:
+            async with self._sessions() as session:
+                customer = await get_customer(session, parcel.decision.customer_id)
+        if customer is None:
+            return parcel  # gone: the next attempt finds nothing to deliver to
+        moved = parcel.decision.model_copy(update={"channel": channel})
+        copy = await parcel.rewrite(channel, customer)
+        return replace(parcel, decision=moved, copy=copy, customer=customer)
 
     async def _begin(self, parcel: Parcel, channel: str | None) -> _Begun | MessageDecision | str:
         """Mark the row as being delivered on `channel` and compose the message; or settle it,
@@ -213,13 +238,16 @@ class Delivery:
                 return to_decision(row)
             if row.channel != channel:
                 return str(row.channel)
+            assert channel is not None  # a pending row always has its channel
             customer = await get_customer(session, row.customer_id)
             refusal = _unreachable(customer, Channel(channel))
             if refusal is not None:
                 await record_attempt(
                     session, row.message_id, channel, AttemptOutcome.FAILED, refusal, now
                 )
-                moved = await _fail_over(session, row, fallbacks, refusal)
+                moved = await _fail_over(
+                    session, row, fallbacks, refusal, parcel.rewrite is not None
+                )
                 return moved if moved is not None else str(row.channel)
             assert customer is not None
             if row.delivery_started_at is not None:
@@ -229,7 +257,9 @@ class Delivery:
                 if not self._senders[Channel(channel)].idempotent:
                     # The earlier attempt may have delivered it: never send twice.
                     return _settle(row, MessageStatus.SENT, "delivery_unconfirmed")
-            if parcel.copy is not None and row.title is None and row.body is None:
+            fresh = parcel.copy is not None and parcel.decision.channel == channel
+            if fresh and row.title is None and row.body is None:
+                assert parcel.copy is not None
                 for name, value in parcel.copy.values().items():
                     setattr(row, name, value)
             coupon = parcel.trigger_coupon_id
@@ -259,7 +289,11 @@ class Delivery:
             return _Begun(message, decision, failed_over)
 
     async def _refused(
-        self, decision: MessageDecision, channel: Channel, err: DeliveryError
+        self,
+        decision: MessageDecision,
+        channel: Channel,
+        err: DeliveryError,
+        rewrite: CopyFor | None,
     ) -> MessageDecision | None:
         """Settle or move on after a final refusal (None: try the next channel); raise
         RetryLaterError after a passing one."""
@@ -273,7 +307,9 @@ class Delivery:
             if err.dead_address:  # an unregistered push token: never used again
                 await forget_address(session, row.customer_id, channel, err.dead_address)
             if err.final:
-                return await _fail_over(session, row, decision.fallback_channels, err.reason)
+                return await _fail_over(
+                    session, row, decision.fallback_channels, err.reason, rewrite is not None
+                )
         if err.retry_after is not None and (bucket := self._throttles.get(channel)):
             bucket.pause(err.retry_after.total_seconds())
         raise RetryLaterError(f"delivery failed: {err.reason}", err.retry_after) from err
@@ -346,11 +382,17 @@ def _unreachable(customer: Customer | None, channel: Channel) -> str | None:
 
 
 async def _fail_over(
-    session: AsyncSession, row: MessageRow, fallbacks: Sequence[Channel], reason: str
+    session: AsyncSession,
+    row: MessageRow,
+    fallbacks: Sequence[Channel],
+    reason: str,
+    fresh_copy: bool,
 ) -> MessageDecision | None:
-    """Move the row to the first fallback channel not refused yet; settle it failed if none."""
+    """Move the row to the first fallback channel not refused yet; settle it failed if none.
+    With `fresh_copy` the row's copy, written for the refused channel, is cleared: the copy for
+    the new one goes on it before its call (a retry that finds none writes it, sending/path.py)."""
     attempts = await attempts_for_message(session, row.message_id)
-    refused = {a.channel for a in attempts if a.outcome == AttemptOutcome.FAILED}
+    refused: set[str | None] = {a.channel for a in attempts if a.outcome == AttemptOutcome.FAILED}
     refused.add(row.channel)
     following = next((c for c in fallbacks if c not in refused), None)
     if following is None:
@@ -366,9 +408,23 @@ async def _fail_over(
     )
     row.channel = following
     row.reason = FAILED_OVER
+    if fresh_copy:
+        for column in _COPY_COLUMNS:
+            setattr(row, column, None)
     row.delivery_started_at = None
     row.updated_at = datetime.now(UTC)
     return None
+
+
+_COPY_COLUMNS = (
+    "title",
+    "body",
+    "cta",
+    "disclaimers",
+    "content_hash",
+    "content_path",
+    "content_notes",
+)
 
 
 async def _trigger_coupon(session: AsyncSession, row: MessageRow) -> str | None:

@@ -8,9 +8,13 @@ between them (sending/picks.py). A retry finds the recorded decision and resumes
 from the ledger row, so nothing reaches a customer twice.
 """
 
+from functools import partial
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from journeys.runs import DeliverMessage, PrepareMessage
+from models.channels import Channel
+from models.customers import Customer
 from models.messages import MessageDecision, MessageStatus
 from sending.copy import Copywriter
 from sending.decision import Decided, DecisionPoint
@@ -18,7 +22,7 @@ from sending.delivery import Delivery, Parcel
 from sending.picks import PickStep
 from storage.customers import get_customer
 from storage.database import autocommit
-from storage.ledger import set_content
+from storage.ledger import StoredCopy, set_content
 
 
 class SendPath:
@@ -71,7 +75,26 @@ class SendPath:
                     customer = await get_customer(session, decision.customer_id)
             if customer is not None:
                 # Right after the decision, outside its lock: the picks call the live catalog.
-                picks = await self.picks.choose(request, decision)
-                shown, personalised = await self.picks.for_copy(picks)
-                copy = await self.copywriter.write(request, decision, customer, shown, personalised)
-        return Parcel(decision, copy, customer, request.coupon_id)
+                copy = await self._write(request, decision, customer)
+        rewrite = partial(self._rewrite, request, decision)
+        return Parcel(decision, copy, customer, request.coupon_id, rewrite=rewrite)
+
+    async def _write(
+        self, request: PrepareMessage, decision: MessageDecision, customer: Customer
+    ) -> StoredCopy:
+        """The copy, with the message's picks when its step carries them."""
+        picks = await self.picks.choose(request, decision)
+        shown, personalised = await self.picks.for_copy(picks)
+        return await self.copywriter.write(request, decision, customer, shown, personalised)
+
+    async def _rewrite(
+        self,
+        request: PrepareMessage,
+        decision: MessageDecision,
+        channel: Channel,
+        customer: Customer,
+    ) -> StoredCopy:
+        """The send's copy for the channel a failover moved it to: written for that channel,
+        with the same picks (the same seed picks them again, and they are recorded once)."""
+        moved = decision.model_copy(update={"channel": channel})
+        return await self._write(request, moved, customer)

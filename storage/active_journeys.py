@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import Insert
 
-from models.tables import ActiveJourneyRow
+from models.tables import ActiveJourneyRow, table
 
 START_RPC_TIMEOUT = timedelta(seconds=30)
 START_GRACE = timedelta(minutes=5)
@@ -26,7 +26,7 @@ START_GRACE = timedelta(minutes=5)
 # journey kind -> the start event id the row carried when read
 ActiveJourneys = dict[str, str]
 
-_TABLE = ActiveJourneyRow.__table__
+_TABLE = table(ActiveJourneyRow)
 
 
 def _upsert(dialect: ModuleType) -> Insert:
@@ -62,7 +62,7 @@ async def claim_starts(
     ]
     if not values:
         return
-    await session.execute(_UPSERTS[session.bind.dialect.name], values)
+    await session.execute(_UPSERTS[session.get_bind().dialect.name], values)
 
 
 async def claim_restarts(

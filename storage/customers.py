@@ -2,15 +2,17 @@
 
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, exists, update
+from sqlalchemy import Row, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.customers import Customer, CustomerProfile
 from models.events import EventType
-from models.tables import CustomerRow, EventRow
+from models.tables import CustomerPreferenceRow, CustomerRow, EventRow, table
 from storage.database import Executor
+from storage.interests import interest_categories, interests_of
 
-CUSTOMERS = CustomerRow.__table__
+CUSTOMERS = table(CustomerRow)
+PREFERENCES = table(CustomerPreferenceRow)
 
 
 async def upsert_customer(
@@ -37,7 +39,7 @@ async def upsert_customer(
         row.unsubscribed_channels = [c for c in row.unsubscribed_channels if c not in given]
         row.updated_at = now
     await session.flush()
-    return to_customer(row)
+    return to_customer(row, await interest_categories(session, customer_id))
 
 
 async def lock_customer(session: AsyncSession, customer_id: str) -> CustomerRow | None:
@@ -59,8 +61,9 @@ async def lock_for_decision(
     executor: Executor, customer_id: str, cart_id: str | None
 ) -> tuple[Row | None, bool]:
     """lock_customer for a send decision, in Core (a row, not a mapped object): the customer's
-    row and whether an order paid `cart_id`, in one statement (a subquery in RETURNING, on
-    PostgreSQL and SQLite)."""
+    row, their own contact preferences (`preferences`, None when they set none) and whether an
+    order paid `cart_id`, in one statement (subqueries in RETURNING, on PostgreSQL and
+    SQLite)."""
     if cart_id is None:
         found = (await executor.execute(_LOCK, {"b_customer_id": customer_id})).one_or_none()
         return found, False
@@ -76,7 +79,14 @@ _LOCK = (
     update(CUSTOMERS)
     .where(CUSTOMERS.c.customer_id == bindparam("b_customer_id"))
     .values(decision_seq=CUSTOMERS.c.decision_seq + 1)
-    .returning(*CUSTOMERS.c)
+    .returning(
+        *CUSTOMERS.c,
+        interests_of(bindparam("b_customer_id")),
+        select(PREFERENCES.c.preferences)
+        .where(PREFERENCES.c.customer_id == bindparam("b_customer_id"))
+        .scalar_subquery()
+        .label("preferences"),
+    )
 )
 _LOCK_CHECKING_CART = _LOCK.returning(
     exists()
@@ -90,11 +100,22 @@ _LOCK_CHECKING_CART = _LOCK.returning(
 
 
 async def get_customer(session: AsyncSession, customer_id: str) -> Customer | None:
-    row = await session.get(CustomerRow, customer_id)
-    return None if row is None else to_customer(row)
+    """The stored profile with the interest categories chosen at signup, in one statement."""
+    found = (
+        await session.execute(
+            select(CustomerRow, interests_of(customer_id)).where(
+                CustomerRow.customer_id == customer_id
+            )
+        )
+    ).one_or_none()
+    return None if found is None else to_customer(found[0], found[1])
 
 
-def to_customer(row: CustomerRow | Row) -> Customer:
+def to_customer(row: CustomerRow | Row, interests: list[str] | None = None) -> Customer:
+    """The profile of a customer's row. The interest categories live in a table of their own:
+    given, or read along with the row (a `Row` from lock_for_decision carries them)."""
+    if interests is None:
+        interests = getattr(row, "interest_categories", None)
     return Customer(
         customer_id=row.customer_id,
         timezone=row.timezone,
@@ -108,4 +129,5 @@ def to_customer(row: CustomerRow | Row) -> Customer:
         unsubscribed_channels=row.unsubscribed_channels or [],
         blacklisted=bool(row.blacklisted),
         silence_until=row.silence_until,
+        interest_categories=list(interests or []),
     )

@@ -1,8 +1,9 @@
 """Data-subject requests for one customer: everything we hold about them (export), and
 removing it (erase), copies included: the dev outbox's delivered texts, receipts, delivery
-attempts, the ledger, events, journey entries. The copy cache holds no customer's data (copy is
-cached by template and a context without personal data, with placeholders left open), so there
-is nothing of theirs to purge there. Temporal's side is in ops/customers.py."""
+attempts, the ledger, events, journey entries, their own contact preferences. The copy cache
+holds no customer's data (copy is cached by template and a context without personal data, with
+placeholders left open), so there is nothing of theirs to purge there. Temporal's side is in
+cli/customers.py."""
 
 from typing import Any
 
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models.tables import (
     ActiveJourneyRow,
     Base,
+    CustomerInterestRow,
+    CustomerPreferenceRow,
     CustomerRow,
     DeliveryAttemptRow,
     EventRow,
@@ -21,10 +24,18 @@ from models.tables import (
     ReceiptRow,
 )
 from storage.customers import to_customer
+from storage.database import rowcount
 
 # Children before parents (foreign keys): the order erase deletes in.
 _BY_MESSAGE = (OutboxRow, DeliveryAttemptRow, ReceiptRow)
-_BY_CUSTOMER = (MessageRow, EventRow, JourneyEntryRow, ActiveJourneyRow)
+_BY_CUSTOMER = (
+    MessageRow,
+    EventRow,
+    JourneyEntryRow,
+    ActiveJourneyRow,
+    CustomerInterestRow,
+    CustomerPreferenceRow,
+)
 
 
 def _plain(row: Base) -> dict[str, Any]:
@@ -51,9 +62,11 @@ async def export_customer(session: AsyncSession, customer_id: str) -> dict[str, 
     for table in _BY_MESSAGE:
         rows = await session.scalars(select(table).where(table.message_id.in_(ids)))
         export[table.__tablename__] = [_plain(row) for row in rows]
-    for table in _BY_CUSTOMER[1:]:
-        rows = await session.scalars(select(table).where(table.customer_id == customer_id))
-        export[table.__tablename__] = [_plain(row) for row in rows]
+    for by_customer in _BY_CUSTOMER[1:]:
+        found = await session.scalars(
+            select(by_customer).where(by_customer.customer_id == customer_id)
+        )
+        export[by_customer.__tablename__] = [_plain(row) for row in found]
     return export
 
 
@@ -66,8 +79,10 @@ async def erase_customer(
         ids = select(MessageRow.message_id).where(MessageRow.customer_id == customer_id)
         for table in _BY_MESSAGE:
             result = await session.execute(delete(table).where(table.message_id.in_(ids)))
-            counts[table.__tablename__] = result.rowcount  # type: ignore[attr-defined]
-        for table in (*_BY_CUSTOMER, CustomerRow):
-            result = await session.execute(delete(table).where(table.customer_id == customer_id))
-            counts[table.__tablename__] = result.rowcount  # type: ignore[attr-defined]
+            counts[table.__tablename__] = rowcount(result)
+        for by_customer in (*_BY_CUSTOMER, CustomerRow):
+            result = await session.execute(
+                delete(by_customer).where(by_customer.customer_id == customer_id)
+            )
+            counts[by_customer.__tablename__] = rowcount(result)
     return counts

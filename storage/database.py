@@ -2,16 +2,18 @@
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Result, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from encryption import Keyring
 from models.tables import keyring_of
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def create_async_engine(url: str, **options: object) -> AsyncEngine:
@@ -44,7 +46,7 @@ def _engine(url: str) -> AsyncEngine:
         )
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             # WAL lets the API read while the worker writes; foreign keys are off by default.
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -56,7 +58,7 @@ def _engine(url: str) -> AsyncEngine:
     engine = create_async_engine(url, pool_size=20, max_overflow=20)
 
     @event.listens_for(engine.sync_engine, "checkout")
-    def _replace_closed(_dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+    def _replace_closed(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         # asyncpg notices by itself when the server closes a connection (a restart, a terminated
         # backend): such a pooled connection is replaced before use. SQLAlchemy's pool_pre_ping
         # would ask the server instead, three round trips per checkout with asyncpg (BEGIN, a
@@ -65,6 +67,12 @@ def _engine(url: str) -> AsyncEngine:
             raise DisconnectionError("the server closed this connection")
 
     return engine
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched: its result is a CursorResult, which the session's
+    `execute` types as a plain Result."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def read_engine(engine: AsyncEngine) -> AsyncEngine:
@@ -77,12 +85,16 @@ def read_engine(engine: AsyncEngine) -> AsyncEngine:
     if engine.dialect.name != "sqlite":
         return engine.execution_options(isolation_level="AUTOCOMMIT")
     reader = create_async_engine(
-        engine.url, connect_args={"timeout": 30}, pool_size=READERS, max_overflow=0, pool_timeout=60
+        engine.url.render_as_string(hide_password=False),
+        connect_args={"timeout": 30},
+        pool_size=READERS,
+        max_overflow=0,
+        pool_timeout=60,
     )
     reader.sync_engine.dialect.journeys_keyring = keyring_of(engine.sync_engine.dialect)  # type: ignore[attr-defined]
 
     @event.listens_for(reader.sync_engine, "connect")
-    def _read_only(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _read_only(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA query_only=ON")
         cursor.close()
@@ -113,9 +125,12 @@ def autocommit(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker
     return session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
-def alembic_config(url: str, keyring: Keyring | None = None) -> Config:
+def alembic_config(url: str, keyring: Keyring | None = None) -> "Config":
     """`keyring`: what revisions that encrypt existing rows encrypt them with (None: the
     development keys)."""
+    # Alembic (and Mako under it) only for the commands that migrate: not a worker's start-up.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -127,4 +142,6 @@ async def migrate(url: str, keyring: Keyring | None = None) -> None:
     """Bring the schema to the newest revision (in a thread: Alembic's env runs its own loop)."""
     if url.startswith("sqlite"):
         Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+    from alembic import command
+
     await asyncio.to_thread(command.upgrade, alembic_config(url, keyring), "head")

@@ -6,10 +6,10 @@ from enum import StrEnum
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.tables import DeliveryAttemptRow
+from models.tables import DeliveryAttemptRow, table
 from storage.database import Executor
 
-_INSERT = insert(DeliveryAttemptRow.__table__)
+_INSERT = insert(table(DeliveryAttemptRow))
 
 
 class AttemptOutcome(StrEnum):

@@ -11,18 +11,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.events import Event, EventType
-from models.tables import EventRow
+from models.tables import EventRow, table
 from storage.active_journeys import ActiveJourneys, active_journeys, claim_starts
+from storage.interests import record_interests
 from storage.ledger import mark_engagement
 
 ENGAGEMENT = {EventType.MESSAGE_OPENED: "opened", EventType.MESSAGE_CLICKED: "clicked"}
 
 # Built once, on the table rather than the mapped class: every event runs them, and an ORM-enabled
 # or freshly built statement costs more to prepare than to execute.
-_INSERT_EVENT = insert(EventRow.__table__)
+_INSERT_EVENT = insert(table(EventRow))
 _MARK_ROUTED = (
-    update(EventRow.__table__)
-    .where(EventRow.__table__.c.event_id == bindparam("routed_event_id"))
+    update(table(EventRow))
+    .where(table(EventRow).c.event_id == bindparam("routed_event_id"))
     .values(routed_at=bindparam("routed_at"), routing=bindparam("routing"))
 )
 
@@ -76,6 +77,15 @@ async def _store(
                     ENGAGEMENT[event.type],
                     event.occurred_at,
                 )
+            if event.type is EventType.SIGNUP and "interest_categories" in event.properties:
+                # Kept on the customer with the event: the welcome it starts reads them.
+                await record_interests(
+                    session,
+                    event.customer_id,
+                    [str(c) for c in event.properties.get("interest_categories", [])],
+                    event.occurred_at,
+                    now,
+                )
             active = None
             if starts is not None:
                 await claim_starts(session, event.customer_id, starts, event.event_id, now)
@@ -90,7 +100,7 @@ async def _store(
 
 
 def _columns(row: EventRow) -> dict[str, Any]:
-    return {column.key: getattr(row, column.key) for column in EventRow.__table__.columns}
+    return {column.key: getattr(row, column.key) for column in table(EventRow).columns}
 
 
 async def mark_routed(

@@ -13,11 +13,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.posteriors import BetaPosterior
-from models.tables import ExperimentArmRow, ExperimentWinnerRow
+from models.tables import ExperimentArmRow, ExperimentWinnerRow, table
 from storage.database import Executor
 
-ARMS = ExperimentArmRow.__table__
-WINNERS = ExperimentWinnerRow.__table__
+ARMS = table(ExperimentArmRow)
+WINNERS = table(ExperimentWinnerRow)
 
 
 class ArmState(BaseModel):
@@ -108,7 +108,7 @@ def _insert(
     session: AsyncSession, table: type[ExperimentArmRow] | type[ExperimentWinnerRow]
 ) -> postgresql.Insert | sqlite.Insert:
     """The dialect's INSERT, which has ON CONFLICT on both PostgreSQL and SQLite."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
 

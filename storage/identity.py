@@ -30,6 +30,7 @@ from models.tables import (
     SegmentMemberRow,
     TagChangeRow,
 )
+from storage.database import rowcount
 
 
 def identifier_key(keyring: Keyring, kind: IdentifierKind, value: str) -> str:
@@ -156,9 +157,9 @@ async def merge_customer(
         moved = await session.execute(
             update(table).where(table.customer_id == merged_id).values(customer_id=into_id)
         )
-        detail[name] = moved.rowcount
-    for table in _DROPPED:
-        await session.execute(delete(table).where(table.customer_id == merged_id))
+        detail[name] = rowcount(moved)
+    for dropped in _DROPPED:
+        await session.execute(delete(dropped).where(dropped.customer_id == merged_id))
     running = await session.scalars(
         select(ActiveJourneyRow.journey).where(ActiveJourneyRow.customer_id == merged_id)
     )

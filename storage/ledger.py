@@ -9,12 +9,12 @@ from sqlalchemy import Row, Update, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.messages import MessageContent, MessageDecision, MessageStatus
-from models.tables import MessageRow
-from storage.database import Executor
+from models.tables import MessageRow, table
+from storage.database import Executor, rowcount
 
 # Writes go to the table, not the mapped class: the ORM's UPDATE would synchronise the session
 # first, and these rows are not loaded in it.
-MESSAGES = MessageRow.__table__
+MESSAGES = table(MessageRow)
 COPY_COLUMNS = (
     "title",
     "body",
@@ -80,6 +80,8 @@ def ledger_values(decision: MessageDecision, importance: str = "normal") -> dict
         "status": decision.status,
         "reason": decision.reason,
         "rule": decision.rule,
+        "rule_source": decision.rule_source,
+        "blocked_by": decision.blocked_by,
         "deferred_until": decision.deferred_until,
         "segment": decision.segment,
         "experiment_id": decision.experiment_id,
@@ -134,7 +136,7 @@ async def start_delivery(
     values = {"delivery_started_at": at, "updated_at": at}
     async with sessions.begin() as session:
         result = await session.execute(*_unstarted(_START, message_id, channel, values, copy))
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 async def settle_unstarted(
@@ -158,7 +160,7 @@ async def settle_unstarted(
         "updated_at": at,
     }
     result = await executor.execute(*_unstarted(_SETTLE, message_id, channel, values, copy))
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 async def settle_delivered(
@@ -177,7 +179,7 @@ async def settle_delivered(
             updated_at=at,
         )
     )
-    if settled.rowcount == 1:
+    if rowcount(settled) == 1:
         return True
     await session.execute(
         update(MESSAGES)
@@ -301,6 +303,8 @@ def to_decision(row: MessageRow | Row) -> MessageDecision:
         status=MessageStatus(row.status),
         reason=row.reason,
         rule=row.rule,
+        rule_source=row.rule_source,
+        blocked_by=row.blocked_by,
         deferred_until=row.deferred_until,
         segment=row.segment,
         experiment_id=row.experiment_id,

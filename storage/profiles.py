@@ -27,12 +27,13 @@ from models.tables import (
     SegmentEntryRow,
     SegmentMemberRow,
     TagChangeRow,
+    table,
 )
 from storage.customers import to_customer
 
 EVENTS_LOOKBACK = timedelta(days=365)
 MESSAGES_LOOKBACK = timedelta(days=180)
-_QUEUE = ProfileQueueRow.__table__
+_QUEUE = table(ProfileQueueRow)
 
 
 async def due_updates(
@@ -44,7 +45,7 @@ async def due_updates(
     if customer_id is not None:
         query = query.where(ProfileQueueRow.customer_id == customer_id)
     query = query.order_by(ProfileQueueRow.due_at).limit(limit)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(await session.scalars(query))
 
@@ -99,9 +100,11 @@ async def customer_records(
         .where(EventRow.customer_id.in_(ids), EventRow.occurred_at >= now - EVENTS_LOOKBACK)
         .order_by(EventRow.occurred_at)
     )
-    for row in events:
-        records.events[row.customer_id].append(
-            BehaviourEvent(type=row.type, occurred_at=row.occurred_at, properties=row.properties)
+    for event in events:
+        records.events[event.customer_id].append(
+            BehaviourEvent(
+                type=event.type, occurred_at=event.occurred_at, properties=event.properties
+            )
         )
     # Every order, however old: CLV counts from the first one.
     orders = await session.execute(
@@ -118,16 +121,16 @@ async def customer_records(
             MessageRow.customer_id.in_(ids), MessageRow.created_at >= now - MESSAGES_LOOKBACK
         )
     )
-    for row in messages:
-        records.messages[row.customer_id].append(
+    for message in messages:
+        records.messages[message.customer_id].append(
             MessageOutcome(
-                created_at=row.created_at,
-                status=row.status,
-                channel=row.channel,
-                opened_at=row.opened_at,
-                clicked_at=row.clicked_at,
-                complained_at=row.complained_at,
-                unsubscribed_at=row.unsubscribed_at,
+                created_at=message.created_at,
+                status=message.status,
+                channel=message.channel,
+                opened_at=message.opened_at,
+                clicked_at=message.clicked_at,
+                complained_at=message.complained_at,
+                unsubscribed_at=message.unsubscribed_at,
             )
         )
     return records
@@ -285,8 +288,8 @@ async def tag_counts(session: AsyncSession) -> dict[str, int]:
 
 
 def _scores_upsert(dialect: Any) -> Any:
-    insert = dialect.insert(CustomerScoreRow.__table__)
-    columns = [c.key for c in CustomerScoreRow.__table__.columns if c.key != "customer_id"]
+    insert = dialect.insert(table(CustomerScoreRow))
+    columns = [c.key for c in table(CustomerScoreRow).columns if c.key != "customer_id"]
     return insert.on_conflict_do_update(
         index_elements=["customer_id"], set_={c: insert.excluded[c] for c in columns}
     )
@@ -300,7 +303,7 @@ _SCORES_UPSERTS = {
 async def save_scores(session: AsyncSession, scores: list[dict[str, Any]]) -> None:
     """Insert or replace customers' scores (the columns of CustomerScoreRow), in one statement."""
     if scores:
-        await session.execute(_SCORES_UPSERTS[session.bind.dialect.name], scores)
+        await session.execute(_SCORES_UPSERTS[session.get_bind().dialect.name], scores)
 
 
 async def scores_of(session: AsyncSession, customer_id: str) -> CustomerScoreRow | None:

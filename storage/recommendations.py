@@ -12,7 +12,6 @@ from sqlalchemy import Row, Select, delete, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.dml import Insert
 
 from models.tables import (
     RecommendationAlertRow,
@@ -20,13 +19,15 @@ from models.tables import (
     RecommendationNeighboursRow,
     RecommendationPreferenceRow,
     RecommendedItemRow,
+    table,
 )
+from storage.database import rowcount
 
 CHUNK = 2_000  # rows per INSERT: well under SQLite's and asyncpg's bind-parameter limits / 13
 
 
-def _insert(session: AsyncSession, table: Any) -> Insert:
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+def _insert(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Insert:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
 
 
@@ -62,7 +63,7 @@ async def load_version(
         await session.flush()
         for start in range(0, len(rows), CHUNK):
             chunk = [{**row, "version": version} for row in rows[start : start + CHUNK]]
-            await session.execute(_insert(session, RecommendationNeighboursRow.__table__), chunk)
+            await session.execute(_insert(session, table(RecommendationNeighboursRow)), chunk)
             progress(start + len(chunk))
     await activate(sessions, version)
     return True
@@ -154,7 +155,7 @@ async def customer_state(
 async def record_recommended(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     """Record a message's picks; a retried send writes nothing twice (keyed by message, item)."""
     if rows:
-        insert = _insert(session, RecommendedItemRow.__table__).values(list(rows))
+        insert = _insert(session, table(RecommendedItemRow)).values(list(rows))
         await session.execute(
             insert.on_conflict_do_nothing(index_elements=["message_id", "product_id"])
         )
@@ -184,7 +185,7 @@ async def personalised(session: AsyncSession, customer_id: str) -> bool:
 async def set_personalised(
     session: AsyncSession, customer_id: str, value: bool, now: datetime
 ) -> None:
-    insert = _insert(session, RecommendationPreferenceRow.__table__).values(
+    insert = _insert(session, table(RecommendationPreferenceRow)).values(
         customer_id=customer_id, personalised=value, updated_at=now
     )
     await session.execute(
@@ -218,12 +219,12 @@ async def record_pick_click(
         )
         .values(clicked_at=at)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return rowcount(result) > 0
 
 
 async def picks_awaiting_order(
     session: AsyncSession, since: datetime, until: datetime
-) -> list[Row[Any]]:
+) -> list[Row]:
     """Picks recommended in [since, until) with no order recorded yet."""
     query = select(
         RecommendedItemRow.message_id,
@@ -252,9 +253,7 @@ async def record_pick_order(
     )
 
 
-async def pick_outcome_rows(
-    session: AsyncSession, since: datetime, until: datetime
-) -> list[Row[Any]]:
+async def pick_outcome_rows(session: AsyncSession, since: datetime, until: datetime) -> list[Row]:
     """Every pick recommended in [since, until) with its outcomes, for the report."""
     query = select(
         RecommendedItemRow.kind,

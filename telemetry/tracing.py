@@ -11,9 +11,6 @@ instrumentations); other sends get a span from telemetry.senders.
 import sys
 
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -42,6 +39,10 @@ def build_tracer_provider(settings: TelemetrySettings, component: str) -> Tracer
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
     if settings.traces_endpoint:
         # Headers, timeout, compression and certificates: the OTEL_EXPORTER_OTLP_* variables.
+        # The exporter and the instrumentations are imported only when tracing is on: a
+        # process without tracing starts without them.
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
         exporter = OTLPSpanExporter(endpoint=settings.traces_endpoint)
         provider.add_span_processor(BatchSpanProcessor(exporter))
     if settings.console_traces:
@@ -63,10 +64,14 @@ def configure_tracing(settings: TelemetrySettings, component: str) -> TracerProv
 
 def instrument_httpx(provider: TracerProvider) -> None:
     """Every httpx client in the process (LLM, providers) gets client spans and propagation."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
 
 
 def uninstrument_httpx() -> None:
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
     HTTPXClientInstrumentor().uninstrument()
 
 
@@ -75,12 +80,16 @@ def instrument_sqlalchemy(provider: TracerProvider) -> None:
     statement: db.system, db.statement with its placeholders (never the values bound to them)."""
     # The instrumentation (0.66b2) declares SQLAlchemy < 2.1; it works on 2.1, whose event API it
     # uses is unchanged (tests/test_telemetry.py checks the spans), so the check is skipped.
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
     SQLAlchemyInstrumentor().instrument(
         tracer_provider=provider, enable_commenter=False, skip_dep_check=True
     )
 
 
 def uninstrument_sqlalchemy() -> None:
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
     SQLAlchemyInstrumentor().uninstrument()
 
 

@@ -18,6 +18,8 @@ class SmtpSink:
         # the client cannot tell whether the message went through.
         self.stall_once: set[str] = set()
         self.stall_seconds = 4.0
+        # Recipients refused for good at RCPT TO (550: no such mailbox).
+        self.refuse: set[str] = set()
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.host, self.port = probe.getsockname()
@@ -30,6 +32,19 @@ class SmtpSink:
 
     def stop(self) -> None:
         self._controller.stop()
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         message = message_from_bytes(envelope.content)  # type: ignore[arg-type]

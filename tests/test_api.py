@@ -67,7 +67,8 @@ async def test_customer_profile_is_stored_and_returned(api: Stack) -> None:
     response = await api.http.put(f"/v1/customers/{customer_id}", json=profile)
     assert response.status_code == 200
     guardrail_state = {"unsubscribed_channels": [], "blacklisted": False, "silence_until": None}
-    assert response.json() == {"customer_id": customer_id, **profile, **guardrail_state}
+    kept = {"interest_categories": []}  # from signup events (docs/content.md)
+    assert response.json() == {"customer_id": customer_id, **profile, **guardrail_state, **kept}
 
     changed = await api.http.put(f"/v1/customers/{customer_id}", json={**profile, "locale": "en"})
     assert changed.json()["locale"] == "en"

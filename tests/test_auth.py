@@ -33,6 +33,8 @@ PUBLIC = {
     "open_pixel",
     "confirm_page",
     "one_click",
+    "save_preferences",
+    "sms_gateway_inbound",
     "report_page_by_link",
     # The codec server checks its key itself (a bearer key or the sign-in cookie).
     "decode_payloads",

@@ -22,6 +22,7 @@ from journeys.winback import WINBACK
 from models.customers import CustomerProfile
 from models.events import Event, EventType
 from models.messages import MessageStatus
+from models.preferences import CustomerPreferences
 from models.tables import MessageRow
 from offers.catalogue import load_catalogue
 from sending import SendPath
@@ -32,6 +33,7 @@ from storage.database import create_engine, session_factory
 from storage.events import store_event
 from storage.experiment_arms import ArmState, save_arm_states
 from storage.ledger import messages_for_customer
+from storage.preferences import set_preferences
 from tests.conftest import make_settings, unique
 
 STAGE_1, STAGE_3 = (s for s in CART_ABANDONMENT.steps if isinstance(s, Send) and s.stage in (1, 3))
@@ -379,3 +381,38 @@ async def test_an_unsubscribe_by_link_counts_against_the_latest_message(decider)
             for m in (first.message_id, latest.message_id)
         }
     assert marked == {first.message_id: False, latest.message_id: True}
+
+
+async def test_the_customers_own_preferences_are_read_with_the_lock(decider) -> None:  # type: ignore[no-untyped-def]
+    activities, sessions = decider
+    zone = "Asia/Shanghai"
+    customer_id = await customer(sessions, zone)
+    own = CustomerPreferences(
+        quiet_hours_start=time(20), quiet_hours_end=time(10, 30), max_per_day=1
+    )
+    async with sessions.begin() as session:
+        assert await set_preferences(session, customer_id, own, datetime.now(UTC))
+    tomorrow_at_half_past_ten = local(zone, 10, 30) + timedelta(days=1)
+
+    at_nine_pm = await activities.prepare_message(request(customer_id, local(zone, 21)))
+    at_noon = await activities.prepare_message(request(customer_id, local(zone, 12)))
+    at_four = await activities.prepare_message(request(customer_id, local(zone, 16)))
+
+    assert (at_nine_pm.status, at_nine_pm.rule, at_nine_pm.rule_source) == (
+        MessageStatus.DEFERRED,
+        "quiet_hours",
+        "customer",
+    )
+    assert at_nine_pm.deferred_until == tomorrow_at_half_past_ten
+    assert at_noon.status == MessageStatus.PENDING
+    assert (at_four.status, at_four.rule, at_four.rule_source) == (
+        MessageStatus.DEFERRED,
+        "daily_cap",
+        "customer",
+    )
+    # The cap's next morning (09:00) falls in the customer's own quiet hours: it waits for 10:30.
+    assert at_four.deferred_until == tomorrow_at_half_past_ten
+    async with sessions() as session:
+        ledger = await messages_for_customer(session, customer_id)
+    [stored] = [m for m in ledger if m.rule == "daily_cap"]
+    assert stored.rule_source == "customer"

@@ -21,6 +21,7 @@ from settings import Settings
 from storage.database import autocommit
 from telemetry.senders import instrument_senders
 from telemetry.workflow_tasks import install_workflow_task_alert
+from workers.build_id import source_build_id
 from workflows.experiment_refresh import ExperimentRefreshWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.profile_scan import ProfileScanWorkflow
@@ -79,6 +80,7 @@ def build_worker(
             recommendations.retrain_recommendations,
         ],
         workflow_runner=workflow_runner(strict=settings.strict_workflow_sandbox),
+        build_id=settings.worker_build_id or source_build_id(),
         # The SDK's default of 5 pollers, not the CPU, bounds throughput (see CONVENTIONS.md).
         max_concurrent_workflow_task_polls=20,
         max_concurrent_activity_task_polls=20,

@@ -14,6 +14,7 @@ from models.messages import MessageDecision
 from profiles.identity import link_profile_identifiers
 from storage.consent import set_consent
 from storage.customers import get_customer, to_customer, upsert_customer
+from storage.interests import interest_categories
 from storage.pages import messages_page, outbox_page
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
@@ -47,7 +48,7 @@ async def put_consent(
         row = await set_consent(session, customer_id, consent, utcnow())
         if row is None:
             raise ApiError(404, "unknown customer", field="customer_id")
-        return to_customer(row)
+        return to_customer(row, await interest_categories(session, customer_id))
 
 
 @router.get(

@@ -38,7 +38,7 @@ from models.receipts import Receipt
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 log = structlog.get_logger()
 
-_COMMON = {
+_COMMON: dict[int | str, dict[str, Any]] = {
     404: {"description": "this sender's events are not configured"},
     422: {"description": "not the sender's event format (field and reason given)"},
     503: {"description": "database, Temporal or the SNS certificate unavailable; retried"},
@@ -56,7 +56,7 @@ def _receipt(build: Any, *args: Any) -> Receipt | None:
     try:
         return build(*args)
     except ValidationError as err:
-        detail = field_errors(list(err.errors()))[0]
+        detail = field_errors(err.errors())[0]
         raise ApiError(422, detail["reason"], field=detail["field"]) from err
 
 

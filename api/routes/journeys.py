@@ -170,7 +170,7 @@ async def _signal(
             properties=properties,
         )
     except ValidationError as err:
-        detail = field_errors(list(err.errors()))[0]
+        detail = field_errors(err.errors())[0]
         raise ApiError(422, detail["reason"], field=detail["field"]) from err
     if errors := validate_properties(event):
         # The body is the event's properties: name the field within it.

@@ -70,7 +70,7 @@ async def read_profile(customer_id: Identifier, sessions: SessionsDep) -> Profil
             MergeView(
                 merged_id=row.merged_id,
                 into_id=row.into_id,
-                outcome=row.outcome,  # type: ignore[arg-type]
+                outcome=row.outcome,
                 reason=row.reason,
                 source=row.source,
                 at=row.at,

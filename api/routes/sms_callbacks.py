@@ -1,5 +1,14 @@
 """SMS providers' own callbacks: delivery statuses and the customers' replies.
 
+Every reply, whichever provider brings it, goes through `sms_reply`, the one place that asks
+guardrails.is_sms_opt_out_reply: STOP, UNSUBSCRIBE, TD, T, R, 退订 (full-width or not) and the
+other opt-out words unsubscribe every customer with that number from every channel, within the
+request, with an audit record per customer.
+
+The custom gateway (`CHANNELS__SMS__PROVIDER=gateway`, with `CHANNELS__SMS__WEBHOOK_SECRET`):
+- `POST /v1/webhooks/sms/inbound`: one reply (channels.sms.InboundSms), signed with
+  `X-Journeys-Signature` as its delivery receipts on `POST /v1/webhooks/sms` are.
+
 Twilio (`CHANNELS__SMS__PROVIDER=twilio`), each request signed with `X-Twilio-Signature`:
 - `POST /v1/webhooks/twilio/status?message_id=...`: the StatusCallback every send names.
 - `POST /v1/webhooks/twilio/inbound`: the number's (or Messaging Service's) incoming-message
@@ -19,16 +28,21 @@ provider's format 422.
 
 import hmac
 import json
+from typing import Any
 from urllib.parse import parse_qsl
 
 import structlog
 from fastapi import APIRouter, Request, Response
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import SessionsDep, SettingsDep, utcnow
 from api.errors import ApiError, field_errors
 from api.routes.webhooks import MAX_RECEIPTS, apply_receipts, unsubscribe_address
-from channels.settings import TencentSmsSettings, TwilioSettings
+from channels.settings import HttpProviderSettings, TencentSmsSettings, TwilioSettings
+from channels.signing import SIGNATURE_HEADER as GATEWAY_SIGNATURE_HEADER
+from channels.signing import SignatureError, verify_signature
+from channels.sms import InboundSms
 from channels.tencent_sms import DeliveryReport, report_receipt
 from channels.twilio import (
     INBOUND_PATH,
@@ -40,17 +54,45 @@ from channels.twilio import (
 from guardrails import is_sms_opt_out_reply
 from models.channels import Channel
 from settings import Settings
+from storage.audit import audited
 
 router = APIRouter(tags=["webhooks"])
 log = structlog.get_logger()
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-_CALLBACK_ERRORS = {
+_CALLBACK_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "X-Twilio-Signature missing or wrong"},
     404: {"description": "Twilio is not the configured SMS provider"},
     422: {"description": "not Twilio's form parameters (field and reason given)"},
     503: {"description": "database or Temporal unavailable; Twilio retries"},
 }
+
+
+async def sms_reply(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    number: str,
+    text: str,
+    source: str,
+    provider_opt_out: bool = False,
+) -> bool:
+    """One customer's reply to our SMS, from any provider's route: an opt-out (the words of
+    guardrails.is_sms_opt_out_reply, or the provider's own verdict) unsubscribes every customer
+    with `number` from every channel, as the unsubscribe link does (RFC 8058's spirit: one
+    answer stops everything), each with an audit record. Whether it was an opt-out."""
+    opt_out = provider_opt_out or is_sms_opt_out_reply(text)
+    if not opt_out or not number:
+        log.info("sms reply ignored", source=source, opt_out=opt_out)
+        return False
+    customer_ids = await unsubscribe_address(
+        sessions, settings.guardrails, Channel.SMS, number, None, source=source
+    )
+    for customer_id in customer_ids:
+        # After the fact (the unsubscribe committed): the record says what happened and why.
+        actor = f"sms_reply:{source}"
+        async with audited(sessions, actor, "customer.unsubscribe", customer_id) as entry:
+            entry.detail = {"channels": "all"}
+    return True
 
 
 async def _twilio_form(request: Request, settings: Settings) -> dict[str, str]:
@@ -89,7 +131,7 @@ async def twilio_status(
     try:
         receipt = status_receipt(params, message_id, utcnow())
     except ValidationError as err:
-        detail = field_errors(list(err.errors()))[0]
+        detail = field_errors(err.errors())[0]
         raise ApiError(422, detail["reason"], field=detail["field"]) from err
     if receipt is not None:
         await apply_receipts(request, settings, sessions, Channel.SMS.value, [receipt])
@@ -106,16 +148,14 @@ async def twilio_inbound(
     request: Request, settings: SettingsDep, sessions: SessionsDep
 ) -> Response:
     params = await _twilio_form(request, settings)
-    number = params.get("From", "")
-    opt_out = params.get("OptOutType", "").upper() == "STOP" or is_sms_opt_out_reply(
-        params.get("Body", "")
+    await sms_reply(
+        sessions,
+        settings,
+        params.get("From", ""),
+        params.get("Body", ""),
+        source="twilio_reply",
+        provider_opt_out=params.get("OptOutType", "").upper() == "STOP",
     )
-    if opt_out and number:
-        await unsubscribe_address(
-            sessions, settings.guardrails, Channel.SMS, number, None, source="twilio_reply"
-        )
-    else:
-        log.info("sms reply ignored", source="twilio_reply", opt_out=opt_out)
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
@@ -136,7 +176,7 @@ async def _json_body(request: Request) -> object:
 
 _REPORTS = TypeAdapter(list[DeliveryReport])
 TENCENT_OK = {"result": 0, "errmsg": "OK"}
-_TENCENT_ERRORS = {
+_TENCENT_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Tencent Cloud is not the SMS provider, or the token is wrong"},
     422: {"description": "not Tencent Cloud's callback format (field and reason given)"},
     503: {"description": "database or Temporal unavailable; Tencent Cloud retries"},
@@ -158,7 +198,7 @@ async def tencent_status(
     try:
         parsed = _REPORTS.validate_python(reports)
     except ValidationError as err:
-        detail = field_errors(list(err.errors()))[0]
+        detail = field_errors(err.errors())[0]
         raise ApiError(422, detail["reason"], field=detail["field"]) from err
     receipts = [report_receipt(report, utcnow()) for report in parsed]
     await apply_receipts(request, settings, sessions, Channel.SMS.value, receipts)
@@ -180,15 +220,56 @@ async def tencent_reply(
     mobile, nation = str(reply.get("mobile") or ""), str(reply.get("nationcode") or "")
     if not mobile.isdigit() or not nation.isdigit():
         raise ApiError(422, "mobile and nationcode must be digits", field="mobile")
-    if is_sms_opt_out_reply(str(reply.get("text") or "")):
-        await unsubscribe_address(
-            sessions,
-            settings.guardrails,
-            Channel.SMS,
-            f"+{nation}{mobile}",
-            None,
-            source="tencent_sms_reply",
-        )
-    else:
-        log.info("sms reply ignored", source="tencent_sms_reply", opt_out=False)
+    await sms_reply(
+        sessions,
+        settings,
+        f"+{nation}{mobile}",
+        str(reply.get("text") or ""),
+        source="tencent_sms_reply",
+    )
     return TENCENT_OK
+
+
+class InboundAck(BaseModel):
+    id: str
+    opt_out: bool = Field(description="the reply unsubscribed its number from every channel")
+
+
+@router.post(
+    "/v1/webhooks/sms/inbound",
+    summary="The custom SMS gateway's incoming replies: STOP, TD, 退订... unsubscribe",
+    description=f"Signed as the gateway's receipts: `{GATEWAY_SIGNATURE_HEADER}: "
+    "t=<unix>,v1=<hex>`, hex = HMAC-SHA256(webhook secret, `<t>.` + body). Body: "
+    '`{"id": "<reply id>", "from": "+8613800000000", "text": "TD"}`.',
+    responses={
+        401: {"description": "signature missing, stale or wrong"},
+        404: {"description": "the custom gateway is not the SMS provider, or has no secret"},
+        422: {"description": "not an inbound SMS (field and reason given)"},
+        503: {"description": "database unavailable; the gateway should retry"},
+    },
+)
+async def sms_gateway_inbound(
+    request: Request, settings: SettingsDep, sessions: SessionsDep
+) -> InboundAck:
+    gateway = settings.channels.sms
+    secret = gateway.webhook_secret if isinstance(gateway, HttpProviderSettings) else None
+    if secret is None:
+        raise ApiError(404, "the SMS gateway takes no inbound replies here", field="provider")
+    body = await request.body()
+    try:
+        verify_signature(
+            secret.get_secret_value(),
+            body,
+            request.headers.get(GATEWAY_SIGNATURE_HEADER),
+            utcnow(),
+            settings.channels.webhook_tolerance_seconds,
+        )
+    except SignatureError as err:
+        raise ApiError(401, str(err), field=GATEWAY_SIGNATURE_HEADER) from err
+    try:
+        reply = InboundSms.model_validate_json(body)
+    except ValidationError as err:
+        detail = field_errors(list(err.errors()))[0]
+        raise ApiError(422, detail["reason"], field=detail["field"]) from err
+    opt_out = await sms_reply(sessions, settings, reply.sender, reply.text, "sms_gateway_reply")
+    return InboundAck(id=reply.id, opt_out=opt_out)

@@ -1,6 +1,7 @@
 import base64
 import binascii
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -16,7 +17,9 @@ from ops.queries import literal
 from ops.timeline import TimelineEntry, customer_timeline
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
-_TEMPORAL_DOWN = {503: {"description": "Temporal unavailable; retry later"}}
+_TEMPORAL_DOWN: dict[int | str, dict[str, Any]] = {
+    503: {"description": "Temporal unavailable; retry later"}
+}
 
 
 @router.get(

@@ -138,11 +138,11 @@ async def unsubscribe_address(
     value: str,
     scope: Channel | None,
     source: str,
-) -> int:
+) -> list[str]:
     """Every customer whose `address` channel is `value` (an SMS reply's number, a WeChat
     openid) stops receiving `scope` (None: every channel), as the unsubscribe link does
     (storage.consent.unsubscribe: consent withdrawn, undelivered messages suppressed, the latest
-    message marked). One transaction; the number of customers found."""
+    message marked). One transaction; the customers found."""
     find = customers_with_phone if address == Channel.SMS else customers_with_openid
     now = utcnow()
     try:
@@ -158,7 +158,7 @@ async def unsubscribe_address(
         channel=scope.value if scope else "all",
         customer_ids=customer_ids,
     )
-    return len(customer_ids)
+    return customer_ids
 
 
 def _database_unavailable() -> ApiError:
@@ -178,7 +178,7 @@ def _parse(body: bytes) -> list[Receipt]:
             return _RECEIPT_LIST.validate_python(data)
         return [Receipt.model_validate(data)]
     except ValidationError as err:
-        detail = field_errors(list(err.errors()))[0]
+        detail = field_errors(err.errors())[0]
         raise ApiError(422, detail["reason"], field=detail["field"]) from err
 
 

@@ -8,7 +8,7 @@ unfollow closes the WeChat channel for every customer with that openid, within t
 WeChat's XML.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Query, Request
@@ -24,7 +24,7 @@ from settings import Settings
 router = APIRouter(prefix="/v1/webhooks/wechat/events", tags=["webhooks"])
 log = structlog.get_logger()
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "signature missing, stale or wrong"},
     404: {"description": "no WeChat server Token configured"},
     422: {"description": "not WeChat's XML"},

@@ -22,13 +22,14 @@ runtime only needs their closed forms (profiles/clv.py), with no numerical libra
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import gammaln, hyp2f1
 
-from dormancy.cdnow import default_cdnow_path, load_cdnow
+from lab.dormancy.cdnow import default_cdnow_path, load_cdnow
 from profiles.clv import MODEL_PATH, BgNbdParams, ClvModel, GammaGammaParams, expected_purchases
 
 CALIBRATION_END = pd.Timestamp("1997-09-30")
@@ -117,7 +118,7 @@ def expected_purchases_scipy(params: BgNbdParams, x, t_x, big_t, t: float) -> np
     return head * tail / (1 + odds)
 
 
-def evaluate(data: Path) -> dict[str, object]:
+def evaluate(data: Path) -> dict[str, Any]:
     summary = rfm_summary(load_cdnow(data))
     x, t_x, big_t = (summary[c].to_numpy(dtype=float) for c in ("x", "t_x", "T"))
     actual = summary["holdout"].to_numpy(dtype=float)
@@ -158,7 +159,7 @@ def main() -> None:
     print(f"CDNOW from {args.data}: calibrate to {CALIBRATION_END.date()}, "
           f"predict to {HOLDOUT_END.date()}", flush=True)  # fmt: skip
     result = evaluate(args.data)
-    params: BgNbdParams = result.pop("params")  # type: ignore[assignment]
+    params: BgNbdParams = result.pop("params")
     for name, value in result.items():
         print(f"  {name}: {value}")
     aggregate_error = abs(result["model_total"] - result["actual_total"]) / result["actual_total"]
@@ -170,7 +171,7 @@ def main() -> None:
         model = ClvModel(
             name="bgnbd-gg-cdnow-v1",
             bgnbd=params.model_copy(update={"alpha": params.alpha * WEEK}),
-            gamma_gamma=GammaGammaParams(**result["gamma_gamma"]),  # type: ignore[arg-type]
+            gamma_gamma=GammaGammaParams(**result["gamma_gamma"]),
             fitted_on="CDNOW master, first 39 weeks (1997-01-01..1997-09-30); alpha in days",
         )
         MODEL_PATH.write_text(json.dumps(model.model_dump(), indent=2) + "\n")

@@ -10,7 +10,7 @@ import time
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -104,7 +104,7 @@ def train(
     target = output if output.is_absolute() else REPO / output
     with gzip.GzipFile(target, "wb", mtime=0) as handle:
         handle.write(json.dumps(artefact, sort_keys=True, separators=(",", ":")).encode())
-    links = sum(len(rows) for rows in artefact["links"].values())  # type: ignore[attr-defined]
+    links = sum(len(rows) for rows in cast(dict[str, list[Any]], artefact["links"]).values())
     typer.echo(
         f"wrote {target.relative_to(REPO) if target.is_relative_to(REPO) else target} "
         f"({target.stat().st_size / 1024:.0f} KB: {len(artefact['items']):,} items, "  # type: ignore[arg-type]

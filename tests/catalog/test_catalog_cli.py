@@ -1,6 +1,6 @@
 from typer.testing import CliRunner
 
-from catalog.cli import app
+from cli.catalog import app
 from tests.fakes.catalog_server import FakeCatalog
 
 

@@ -16,6 +16,7 @@ from channels.base import DeliveryError, OutcomeUnknown
 from channels.settings import ChannelSettings, TencentSmsSettings
 from channels.tencent_sms import TencentSmsSender
 from models.channels import Channel
+from storage.audit import audit_entries
 from tests.channels.callbacks import api_with, bare, customer, ledger, profile, sent_message
 from tests.channels.delivery_rig import outgoing
 from tests.conftest import Stack
@@ -185,4 +186,9 @@ async def test_a_td_reply_unsubscribes_the_number_everywhere(api: Stack) -> None
     assert set((await profile(api, customer_id)).unsubscribed_channels) == {
         c.value for c in Channel
     }
+    async with api.sessions() as session:
+        audited = await audit_entries(session, "customer.unsubscribe")
+    assert [row.actor for row in audited if row.target == customer_id] == [
+        "sms_reply:tencent_sms_reply"
+    ]
     assert (await post(api, path, reply | {"mobile": "13x"}))[0] == 422

@@ -15,6 +15,7 @@ from channels.base import DeliveryError, OutcomeUnknown
 from channels.settings import ChannelSettings, TwilioSettings
 from channels.twilio import TwilioSender
 from models.channels import Channel
+from storage.audit import audit_entries
 from tests.channels.callbacks import (
     PUBLIC_BASE_URL,
     api_with,
@@ -223,6 +224,11 @@ async def test_a_stop_reply_unsubscribes_the_number_from_every_channel(api: Stac
 
     await reply("+14155550100", "please no more", OptOutType="STOP")  # Twilio's own reading
     assert set((await profile(api, other)).unsubscribed_channels) == {c.value for c in Channel}
+    async with api.sessions() as session:  # one audit record per customer unsubscribed
+        audited = await audit_entries(session, "customer.unsubscribe")
+    assert {(row.target, row.actor) for row in audited if row.target in (first, second, other)} == {
+        (customer_id, "sms_reply:twilio_reply") for customer_id in (first, second, other)
+    }
 
 
 async def test_twilio_callbacks_are_404_when_twilio_is_not_configured(

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from content.cli import app
+from cli.content import app
 from tests.fakes.catalog_server import FakeCatalog
 from tests.fakes.llm_server import FakeLLM
 

@@ -19,6 +19,7 @@ from content import (
     template_ids,
 )
 from content.placeholders import placeholders_in
+from content.tone import without_promotion
 from models.channels import Channel
 
 SETTINGS = ContentSettings()
@@ -159,3 +160,80 @@ def test_sms_template_keeps_the_code_when_it_fits() -> None:
     copy, result = check_copy(render_fallback(request, SETTINGS), request, SETTINGS)
     assert result.ok
     assert sms_text(copy) == "Your cart offer ends soon. Code {{coupon_code}}. Reply TD to opt out"
+
+
+@pytest.mark.parametrize("channel", list(Channel))
+@pytest.mark.parametrize("locale", ["en-GB", "zh-CN"])
+def test_after_an_unhappy_ticket_every_follow_up_apologises_and_sells_nothing(
+    channel: Channel, locale: str
+) -> None:
+    for items_name, items in ITEMS.items():
+        for offer_name, offer in OFFERS.items():
+            asked = ContentRequest(
+                journey="post_support",
+                stage="2",
+                channel=channel,
+                template_id="post_support",
+                locale=locale,
+                recent_items=items,
+                offer=offer,
+                support_topic="returns",
+                support_sentiment="negative",
+            )
+            request = without_promotion(asked)  # as write_copy does
+            copy, result = check_copy(render_fallback(request, SETTINGS), request, SETTINGS)
+            context = f"{items_name}/{offer_name}"
+            assert result.ok, (context, result.failures, copy)
+            text = copy.full_text()
+            assert ("抱歉" if locale == "zh-CN" else "sorry") in text.lower(), context
+            assert not any(item.name and item.name in text for item in items), context
+            if offer_name == "service":  # care, not a promotion: it stays
+                assert request.offer == offer
+            else:
+                assert request.offer is None
+    # The same copy for a ticket that ended well would fail the tone check.
+    selling = ContentRequest(
+        journey="post_support",
+        stage="2",
+        channel=channel,
+        template_id="post_support",
+        locale=locale,
+        recent_items=ITEMS["live"],
+        support_sentiment="negative",
+    )
+    _, result = check_copy(
+        render_fallback(selling.model_copy(update={"support_sentiment": None}), SETTINGS),
+        selling,
+        SETTINGS,
+    )
+    assert Reason.MISSING_APOLOGY in result.reasons
+    if channel is not Channel.SMS:  # an SMS has no room for items
+        assert Reason.PROMOTION_IN_APOLOGY in result.reasons
+
+
+@pytest.mark.parametrize("template_id", ["welcome", "winback.category"])
+@pytest.mark.parametrize("channel", list(Channel))
+@pytest.mark.parametrize("locale", ["en-GB", "zh-CN"])
+def test_templates_about_interests_name_the_chosen_categories(
+    template_id: str, channel: Channel, locale: str
+) -> None:
+    for variant in ("rational", "emotional"):
+        request = ContentRequest(
+            journey=template_id.split(".")[0],
+            stage="1",
+            channel=channel,
+            template_id=template_id,
+            locale=locale,
+            variant=variant,
+            interest_categories=["Running shoes", "home_decor", "{{first_name}}", "Tea"],
+        )
+        draft = render_fallback(request, SETTINGS)
+        copy, result = check_copy(draft, request, SETTINGS)
+        assert result.ok, (variant, result.failures, copy)
+        assert not check_sense(draft, request, SETTINGS), variant
+        if channel is Channel.SMS:
+            continue  # 70 characters: no room
+        separator = "、" if locale == "zh-CN" else ", "
+        # At most three, as text: a category's braces never become a placeholder.
+        shown = separator.join(["Running shoes", "home decor", "{{lbrace}}{{lbrace}}first name}}"])
+        assert shown in copy.body, (variant, copy.body)

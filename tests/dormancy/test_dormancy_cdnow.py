@@ -3,7 +3,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dormancy.cdnow import (
+from cli.dormancy import app
+from dormancy.labels import DormancyTier
+from dormancy.settings import DormancySettings
+from lab.dormancy.cdnow import (
     customers_at_split,
     default_cdnow_path,
     load_cdnow,
@@ -11,9 +14,6 @@ from dormancy.cdnow import (
     split_date,
     tier_return_rates,
 )
-from dormancy.cli import app
-from dormancy.labels import DormancyTier
-from dormancy.settings import DormancySettings
 
 CDNOW = default_cdnow_path()
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from dormancy.fitting import fit_mbgnbd
 from dormancy.still_active import MbgNbdParams, probability_alive, probability_purchase_within
+from lab.dormancy.fitting import fit_mbgnbd
 
 TRUE = MbgNbdParams(r=0.5, alpha=30.0, a=0.8, b=2.5)
 

@@ -3,10 +3,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from experiments.cli import app
-from experiments.evaluation import BEST_IN_HINDSIGHT, EQUAL_SPLIT, THOMPSON, evaluate_offline
-from experiments.hillstrom import hillstrom_csv, load_hillstrom
+from cli.experiments import app
 from experiments.settings import ExperimentSettings
+from lab.experiments.evaluation import BEST_IN_HINDSIGHT, EQUAL_SPLIT, THOMPSON, evaluate_offline
+from lab.experiments.hillstrom import hillstrom_csv, load_hillstrom
 
 SUBSAMPLE = 12_000
 

@@ -244,6 +244,10 @@ def good_copy(prompt: str) -> dict[str, Any]:
         lines.append(f"{{{{item1_name}}}}{sep}{{{{item1_price}}}}")
     elif "item1_name" in available:
         lines.append("{{item1_name}}")
+    if "interests" in available:
+        lines.append(
+            ("你喜欢的品类：" if chinese else "From the categories you like: ") + "{{interests}}"
+        )
     if "offer_value" in available:
         lines.append(("你的权益：" if chinese else "Your benefit: ") + "{{offer_value}}")
     copy: dict[str, Any] = {

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from cli.guardrails import app
 from guardrails import Rule
-from guardrails.cli import app
 from tests.guardrails.cases import SHANGHAI, contact, customer, local, request
 
 runner = CliRunner()
@@ -18,7 +18,7 @@ def test_rules_prints_every_rule_in_a_markdown_table() -> None:
     assert result.exit_code == 0, result.output
     rows = [line for line in result.output.splitlines() if line.startswith("| ") and "`" in line]
     assert [row.split("`")[1] for row in rows] == [r.value for r in Rule if r != Rule.PASSED]
-    assert "| 10 | `daily_cap` | defer to next day 09:00 | 3 per local day |" in result.output
+    assert "| 11 | `daily_cap` | defer to next day 09:00 | 3 per local day |" in result.output
 
 
 def test_decide_explains_a_case_file(tmp_path: Path) -> None:

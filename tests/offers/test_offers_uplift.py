@@ -5,21 +5,21 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from cli.offers import app
 from dormancy.settings import DormancySettings
-from offers.catalogue import load_catalogue
-from offers.cli import app
-from offers.evaluation import repeated_splits
-from offers.hillstrom import (
+from lab.offers.evaluation import repeated_splits
+from lab.offers.hillstrom import (
     default_hillstrom_path,
     feature_matrix,
     load_hillstrom,
     train_test_split_stratified,
 )
+from lab.offers.simulation import SimulationAssumptions, simulate
+from lab.offers.uplift_training import fit_t_learner, logistic_t_learner_uplift
+from offers.catalogue import load_catalogue
 from offers.settings import OfferSettings
-from offers.simulation import SimulationAssumptions, simulate
 from offers.uplift_metrics import average_treatment_effect, qini_coefficient, uplift_at_k
 from offers.uplift_model import UpliftFeatures, load_uplift_model, predict_one, save_uplift_model
-from offers.uplift_training import fit_t_learner, logistic_t_learner_uplift
 
 HILLSTROM = default_hillstrom_path()
 

@@ -3,7 +3,7 @@ beats the naive baseline, and the runtime ships the parameters it fits."""
 
 import pytest
 
-from dormancy.cdnow import default_cdnow_path
+from lab.dormancy.cdnow import default_cdnow_path
 from lab.profile.clv_cdnow import WEEK, evaluate
 from profiles.clv import shipped_model
 

@@ -7,12 +7,12 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
-from scoring.cli import app
+from cli.scoring import app
+from lab.scoring.session_schema import LABEL, predict_sessions
+from lab.scoring.training import holdout_split
 from scoring.features import FEATURES
 from scoring.model import IntentModel, metadata_path
-from scoring.session_schema import LABEL, predict_sessions
 from scoring.settings import ScoringSettings, repo_path
-from scoring.training import holdout_split
 
 runner = CliRunner()
 

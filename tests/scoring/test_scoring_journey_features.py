@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lab.scoring.session_schema import encode_sessions, predict_sessions
 from models.behaviour import OrderSummary
 from scoring.features import FEATURES
 from scoring.intent import score_customer
@@ -18,7 +19,6 @@ from scoring.journey_features import (
     split_sessions,
 )
 from scoring.model import IntentModel
-from scoring.session_schema import encode_sessions, predict_sessions
 from scoring.settings import ScoringSettings
 from tests.scoring.builders import event, events_from_row, views
 

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from lab.scoring.session_schema import encode_sessions
 from scoring.model import IntentModel
-from scoring.session_schema import encode_sessions
 from scoring.settings import ScoringSettings, repo_path
 
 

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from scoring.cli import app
+from cli.scoring import app
+from lab.scoring.session_schema import LABEL, predict_sessions
 from scoring.model import IntentModel
-from scoring.session_schema import LABEL, predict_sessions
 
 runner = CliRunner()
 

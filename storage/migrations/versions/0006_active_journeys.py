@@ -43,7 +43,8 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     connection = op.get_bind()
-    pairs = set(connection.execute(sa.text("SELECT customer_id, journey FROM journey_entries")))
+    entries = connection.execute(sa.text("SELECT customer_id, journey FROM journey_entries"))
+    pairs = {(customer, journey) for customer, journey in entries}
     since = datetime.now(UTC) - timedelta(days=400)
     triggered = connection.execute(
         sa.text("SELECT DISTINCT customer_id, type FROM events WHERE received_at >= :since"),

@@ -3,7 +3,6 @@ the open runs per interpreter patch."""
 
 import asyncio
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +10,7 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
+from cli.output import progress, render_table
 from models.durations import parse_duration
 from ops.audit import cli_actor
 from ops.history_export import HISTORIES, export_history
@@ -39,15 +39,6 @@ def _duration(text: str, option: str) -> datetime:
         return datetime.now(UTC) - parse_duration(text)
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint=option) from err
-
-
-def _table(header: Sequence[str], rows: list[Sequence[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
-    lines = [header, ["-" * width for width in widths], *rows]
-    return "\n".join(
-        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in lines
-    )
 
 
 @ops_app.command()
@@ -95,23 +86,22 @@ def replay(
         for name in by_type
     ]
     if summary:
-        typer.echo(_table(["workflow type", "runs", "failed"], summary) + "\n")
+        typer.echo(render_table(["workflow type", "runs", "failed"], summary) + "\n")
     if failed:
         rows = [[o.workflow_id, o.run_id, o.workflow_type, o.failure or ""] for o in failed]
-        typer.echo(_table(["workflow id", "run id", "type", "first divergence"], rows))
+        typer.echo(render_table(["workflow id", "run id", "type", "first divergence"], rows))
         raise typer.Exit(1)
 
 
 async def _replay_bulk(client: Client, query: str, limit: int | None) -> list[ReplayOutcome]:
-    count = 0
+    with progress("replaying", limit, every=20, unit="histories") as advance:
 
-    def progress(outcome: ReplayOutcome) -> None:
-        nonlocal count
-        count += 1
-        verdict = "ok  " if outcome.deterministic else "FAIL"
-        typer.echo(f"[{count}] {verdict} {outcome.workflow_id} run {outcome.run_id}")
+        def replayed(outcome: ReplayOutcome) -> None:
+            advance(1)
+            if not outcome.deterministic:
+                typer.echo(f"FAIL {outcome.workflow_id} run {outcome.run_id}")
 
-    return await replay_matching(client, query, limit=limit, on_outcome=progress)
+        return await replay_matching(client, query, limit=limit, on_outcome=replayed)
 
 
 @ops_app.command("retry-failed")
@@ -138,13 +128,14 @@ async def _retry(
     failed = await find_failed(client, journey, since)
     typer.echo(f"{len(failed)} failed or timed-out {journey} journeys since {since:%F %T} UTC")
     plans = []
-    for position, execution in enumerate(failed, 1):
-        plans.append(await plan_retry(client, execution))
-        typer.echo(f"  planned {position}/{len(failed)}: {execution.id}")
+    with progress("planning", len(failed), every=20, unit="journeys") as advance:
+        for execution in failed:
+            plans.append(await plan_retry(client, execution))
+            advance(1)
     to_do = [plan for plan in plans if plan.action != Action.SKIP]
     rows = [[p.workflow_id, p.status, p.action, p.reason] for p in plans]
     if rows:
-        typer.echo(_table(["workflow id", "status", "action", "why"], rows))
+        typer.echo(render_table(["workflow id", "status", "action", "why"], rows))
     if dry_run or not to_do:
         typer.echo("dry run: nothing changed" if dry_run else "nothing to retry")
         return [RetryResult(plan, None) for plan in plans]
@@ -231,7 +222,9 @@ def timeline(
             [f"{e.at.astimezone(UTC):%F %T}", e.kind, e.workflow_id or "", e.summary]
             for e in found.entries
         ]
-        return _table(["at (UTC)", "what", "journey", "detail"], rows) if rows else "nothing yet"
+        return (
+            render_table(["at (UTC)", "what", "journey", "detail"], rows) if rows else "nothing yet"
+        )
 
     typer.echo(run_with_client(settings, run))
 
@@ -276,11 +269,11 @@ def patches(
         typer.echo(json.dumps({"open_runs": total, "patches": rows}))
         return
     typer.echo(f"{total} open journey runs")
-    rows = [
+    table = [
         [c.patch, str(c.recorded), str(c.lacking), "may go" if c.old_branch_may_go else "keep"]
         for c in census
     ]
-    typer.echo(_table(["patch", "recorded", "lacking", "old branch"], rows))
+    typer.echo(render_table(["patch", "recorded", "lacking", "old branch"], table))
 
 
 @ops_app.command()
@@ -320,7 +313,9 @@ def wedged(
             typer.echo("no wedged journeys")
             return 0
         rows = [[r.workflow_id, str(r.attempts), _since(r), r.cause, r.error[:80]] for r in runs]
-        typer.echo(_table(["workflow id", "attempts", "failing since", "cause", "error"], rows))
+        typer.echo(
+            render_table(["workflow id", "attempts", "failing since", "cause", "error"], rows)
+        )
         if not (terminate_runs or reset_runs):
             return len(runs)
         verb = "terminate" if terminate_runs else "reset"

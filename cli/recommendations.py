@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from cli.output import progress
 from recommendations.history import HistoryError
 from recommendations.model import SHIPPED_ARTIFACT, ArtifactError, ModelSlice, load_model
 from recommendations.predict import predict_file
@@ -39,12 +40,11 @@ def predict(
         f"model {model.version}: {len(model.items):,} items ({time.perf_counter() - started:.1f} s)"
     )
 
-    def progress(done: int, total: int) -> None:
-        if done % 50 == 0 or done == total:
-            typer.echo(f"  {done}/{total} customers ({time.perf_counter() - started:.1f} s)")
-
     try:
-        customers = predict_file(model, history, output, k, progress)
+        with progress("predicting", None, unit="customers") as advance:
+            customers = predict_file(
+                model, history, output, k, lambda _done, total: advance(1, of=total)
+            )
     except HistoryError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from err

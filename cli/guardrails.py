@@ -58,6 +58,12 @@ def rule_table(rules: GuardrailSettings) -> list[tuple[Rule, str, str, tuple[Rea
             (Reason.UNSUBSCRIBED,),
         ),
         (
+            Rule.CHANNEL_PREFERENCE,
+            "next channel, else suppress",
+            "channels the customer turned off",
+            (Reason.CHANNEL_OFF,),
+        ),
+        (
             Rule.SILENCE,
             "next channel, else defer",
             f"{rules.silence_days:g} days on {interruptive} after "

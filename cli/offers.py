@@ -17,8 +17,8 @@ from offers.settings import OfferSettings
 from offers.uplift_model import SHIPPED_UPLIFT_MODEL, save_uplift_model
 
 if TYPE_CHECKING:
-    from offers.evaluation import RepeatedSplits, UpliftEvaluation
-    from offers.simulation import SimulationReport
+    from lab.offers.evaluation import RepeatedSplits, UpliftEvaluation
+    from lab.offers.simulation import SimulationReport
 
 app = typer.Typer(help="Offer catalogue, uplift estimator and budgeted offer allocation.")
 
@@ -102,15 +102,15 @@ def evaluate(
 ) -> None:
     """Qini and uplift-at-k of the T-learner on a held-out split, then the budgeted allocation
     against 'same coupon for all' in a simulation driven by it."""
-    from offers.evaluation import UpliftScorer, evaluate_uplift, repeated_splits
-    from offers.hillstrom import (
+    from lab.offers.evaluation import UpliftScorer, evaluate_uplift, repeated_splits
+    from lab.offers.hillstrom import (
         default_hillstrom_path,
         feature_matrix,
         load_hillstrom,
         train_test_split_stratified,
     )
-    from offers.simulation import SimulationAssumptions, simulate
-    from offers.uplift_training import (
+    from lab.offers.simulation import SimulationAssumptions, simulate
+    from lab.offers.uplift_training import (
         fit_t_learner,
         logistic_t_learner_uplift,
         xgboost_t_learner_uplift,
@@ -172,8 +172,8 @@ def train_uplift(
     output: Annotated[Path, typer.Option(help="model file to write")] = SHIPPED_UPLIFT_MODEL,
 ) -> None:
     """Fit the conversion T-learner on all of Hillstrom and write the model file (JSON)."""
-    from offers.hillstrom import default_hillstrom_path, feature_matrix, load_hillstrom
-    from offers.uplift_training import fit_t_learner
+    from lab.offers.hillstrom import default_hillstrom_path, feature_matrix, load_hillstrom
+    from lab.offers.uplift_training import fit_t_learner
 
     path = path or default_hillstrom_path()
     frame = load_hillstrom(path)

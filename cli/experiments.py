@@ -6,16 +6,16 @@ from typing import Annotated
 
 import typer
 
-from experiments.evaluation import (
+from experiments.lift import INTERVAL_METHOD
+from experiments.settings import ExperimentSettings
+from lab.experiments.evaluation import (
     BEST_IN_HINDSIGHT,
     EQUAL_SPLIT,
     THOMPSON,
     OfflineEvaluation,
     evaluate_offline,
 )
-from experiments.hillstrom import REWARDS, hillstrom_csv, load_hillstrom
-from experiments.lift import INTERVAL_METHOD
-from experiments.settings import ExperimentSettings
+from lab.experiments.hillstrom import REWARDS, hillstrom_csv, load_hillstrom
 
 app = typer.Typer(no_args_is_help=True)
 

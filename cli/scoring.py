@@ -36,8 +36,8 @@ def train(
     ),
 ) -> None:
     """Cross-validate the XGBoost intent model, print AUC, F1 and calibration, write it."""
-    from scoring.session_schema import SessionDataError
-    from scoring.training import train_intent_model, write_artifact
+    from lab.scoring.session_schema import SessionDataError
+    from lab.scoring.training import train_intent_model, write_artifact
 
     settings = _DEFAULTS.training.model_copy(update={"cv_folds": folds, "rounds": rounds})
     data_path = repo_path(data).resolve()
@@ -104,7 +104,7 @@ def predict(
     """Score every row: probability (0-1), score (0-100), segment (cold/warm/hot), in order."""
     import pandas as pd
 
-    from scoring.session_schema import SessionDataError, predict_sessions
+    from lab.scoring.session_schema import SessionDataError, predict_sessions
 
     started = time.perf_counter()
     model_path = repo_path(model)

@@ -27,7 +27,7 @@ def validate(
     ] = None,
 ) -> None:
     """Split CDNOW in half, tier customers at the split and compare with who came back."""
-    from dormancy.cdnow import default_cdnow_path, validate_cdnow
+    from lab.dormancy.cdnow import default_cdnow_path, validate_cdnow
 
     path = path or default_cdnow_path()
     settings = DormancySettings()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from experiments.bandit import choose_arm, initial_posteriors, update
-from experiments.hillstrom import LoggedExperiment
+from lab.experiments.hillstrom import LoggedExperiment
 
 
 class Policy(Protocol):

@@ -7,7 +7,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
-from offers.hillstrom import feature_matrix, train_test_split_stratified
+from lab.offers.hillstrom import feature_matrix, train_test_split_stratified
 from offers.uplift_metrics import (
     average_treatment_effect,
     bootstrap_qini,
@@ -72,7 +72,8 @@ def repeated_splits(
     test_share: float,
     first_seed: int,
 ) -> RepeatedSplits:
-    qinis, ratios = [], {k: [] for k in TOP_SHARES}
+    qinis: list[float] = []
+    ratios: dict[float, list[float]] = {k: [] for k in TOP_SHARES}
     for seed in range(first_seed, first_seed + splits):
         train, test = train_test_split_stratified(frame, test_share, seed)
         score = scorer(

@@ -13,11 +13,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from sklearn.metrics import roc_auc_score
 
-from dormancy.fitting import fit_mbgnbd
 from dormancy.labels import DormancyTier
 from dormancy.settings import DormancySettings
 from dormancy.still_active import MbgNbdParams, probability_alive, probability_purchase_within
 from dormancy.tiers import tier_for_days
+from lab.dormancy.fitting import fit_mbgnbd
 
 RETURN_WINDOWS_DAYS = (30, 60, 90)
 _TIER_ORDER = (DormancyTier.ACTIVE, DormancyTier.LIGHT, DormancyTier.MEDIUM, DormancyTier.HEAVY)
@@ -66,7 +66,7 @@ class CdnowValidation(BaseModel):
 
 def default_cdnow_path() -> Path:
     """../shared/data/CDNOW_master.txt relative to the repository root."""
-    return Path(__file__).resolve().parent.parent / ".." / "shared" / "data" / "CDNOW_master.txt"
+    return Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "CDNOW_master.txt"
 
 
 def load_cdnow(path: Path) -> pd.DataFrame:

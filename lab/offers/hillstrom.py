@@ -31,7 +31,7 @@ _SEGMENTS = {"Mens E-Mail", "Womens E-Mail", "No E-Mail"}
 
 def default_hillstrom_path() -> Path:
     """../shared/data/hillstrom.csv relative to the repository root."""
-    return Path(__file__).resolve().parent.parent / ".." / "shared" / "data" / "hillstrom.csv"
+    return Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "hillstrom.csv"
 
 
 def load_hillstrom(path: Path) -> pd.DataFrame:
@@ -61,7 +61,7 @@ def train_test_split_stratified(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Random split that keeps the treatment x conversion mix equal in both parts."""
     rng = np.random.default_rng(seed)
-    test_index = []
+    test_index: list[int] = []
     for _, group in frame.groupby(["treatment", "conversion"]):
         take = round(len(group) * test_share)
         test_index.extend(rng.choice(group.index.to_numpy(), size=take, replace=False))

@@ -17,7 +17,7 @@ ARM_BY_SEGMENT = {
 CONTROL_ARM = "no_email"
 REWARDS = ("conversion", "visit")
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ import xgboost as xgb
 from sklearn.metrics import brier_score_loss, f1_score, precision_score, recall_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
+from lab.scoring.session_schema import IGNORED_COLUMNS, LABEL, SessionDataError, encode_sessions
 from scoring.features import CATEGORICAL_CODES, FEATURES
 from scoring.model import metadata_path
-from scoring.session_schema import IGNORED_COLUMNS, LABEL, SessionDataError, encode_sessions
 from scoring.settings import TrainingSettings
 
 _THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)

@@ -2,13 +2,14 @@
 `cli/main.py` hangs under `journeyctl experiments` (refresh, report)."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cli.output import render_table
 from models.durations import parse_duration
 from offers.catalogue import load_catalogue
 from recommendations.outcomes import attribute_orders
@@ -80,15 +81,6 @@ def _with_sessions(
     return asyncio.run(run())
 
 
-def _table(header: Sequence[str], rows: list[Sequence[str]]) -> str:
-    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
-    lines = [header, ["-" * width for width in widths], *rows]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in lines
-    )
-
-
 @app.command()
 def kpis(since: SinceOption = None, until: UntilOption = None) -> None:
     """The business KPIs of PRODUCT.md against their targets, with the counts behind each."""
@@ -112,7 +104,7 @@ def kpis(since: SinceOption = None, until: UntilOption = None) -> None:
             counts = "not computable from our records (see the API's `unavailable`)"
         target = f"{word} {format_value(kpi, kpi.target)}"
         rows.append([kpi.key, value, target, status, str(kpi.open_windows), counts])
-    typer.echo(_table(["kpi", "value", "target", "status", "open", "counts"], rows))
+    typer.echo(render_table(["kpi", "value", "target", "status", "open", "counts"], rows))
 
 
 @app.command("funnel")
@@ -153,7 +145,7 @@ def funnel_command(
         + [str(getattr(row, c)) for c in columns]
         for row in report.rows
     ]
-    typer.echo(_table(["journey", "step", "channel", "arm", *columns], rows))
+    typer.echo(render_table(["journey", "step", "channel", "arm", *columns], rows))
 
 
 @app.command("picks")
@@ -183,7 +175,7 @@ def picks_command(since: SinceOption = None, until: UntilOption = None) -> None:
         for row in _with_sessions(settings, work)
     ]
     header = ["kind", "slot", "shown", "clicked", "ordered", "click-through", "order rate"]
-    typer.echo(_table(header, rows))
+    typer.echo(render_table(header, rows))
 
 
 @app.command()
@@ -284,6 +276,6 @@ def _print_experiment(result: ExperimentResult) -> None:
         ]
         for arm in result.arms
     ]
-    typer.echo(_table(["arm", "converted", "posterior mean", "P(best)"], rows))
+    typer.echo(render_table(["arm", "converted", "posterior mean", "P(best)"], rows))
     if result.winner is not None:
         typer.echo(f"  promoted winner: {result.winner.arm_id}")

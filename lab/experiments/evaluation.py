@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from experiments.hillstrom import CONTROL_ARM, REWARDS, LoggedExperiment
 from experiments.lift import Lift, lift
-from experiments.replay import (
+from lab.experiments.hillstrom import CONTROL_ARM, REWARDS, LoggedExperiment
+from lab.experiments.replay import (
     EqualSplitPolicy,
     FixedArmPolicy,
     Policy,
