@@ -17,6 +17,7 @@ from guardrails.settings import GuardrailSettings
 from models.api_keys import ApiKey
 from offers.settings import OfferSettings
 from profiles.settings import ProfileSettings
+from recommendations.settings import RecommendationSettings
 from reports.settings import ReportSettings
 from scoring.settings import ScoringSettings
 from storage.dev_secrets import dev_secret
@@ -154,6 +155,7 @@ class Settings(BaseSettings):
     channels: ChannelSettings = Field(default_factory=ChannelSettings)
     experiments: ExperimentSettings = Field(default_factory=ExperimentSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    recommendations: RecommendationSettings = Field(default_factory=RecommendationSettings)
     encryption: EncryptionSettings = Field(default_factory=EncryptionSettings)
     # The standard OpenTelemetry variables, under their own names; `telemetry` takes them up.
     otel_exporter_otlp_endpoint: str = Field(

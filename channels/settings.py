@@ -330,6 +330,12 @@ class ChannelSettings(BaseModel):
         description="where the call to action leads; {channel}, {journey}, {step} and "
         "{message_id} are filled in",
     )
+    product_url: str = Field(
+        "https://shop.example.com/products/{sku}?utm_source=journeys&utm_medium={channel}"
+        "&utm_campaign={journey}",
+        description="where a recommended product's link leads; {sku}, {channel} and {journey} "
+        "are filled in",
+    )
     webhook_tolerance_seconds: int = Field(
         300, ge=1, description="how old a receipt's signature timestamp may be"
     )

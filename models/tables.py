@@ -547,10 +547,14 @@ class RecommendationNeighboursRow(Base):
 
 class RecommendedItemRow(Base):
     """What a message recommended, one row per pick: the 48-hour no-repeat rule across journeys
-    and channels reads it, and outcomes will be joined to it per pick."""
+    and channels reads it, and its outcomes (first click on the pick's link, an order of the
+    item within the attribution window) are recorded on it."""
 
     __tablename__ = "recommended_items"
-    __table_args__ = (Index("ix_recommended_items_customer", "customer_id", "recommended_at"),)
+    __table_args__ = (
+        Index("ix_recommended_items_customer", "customer_id", "recommended_at"),
+        Index("ix_recommended_items_recommended_at", "recommended_at"),
+    )
 
     message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     product_id: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -561,6 +565,20 @@ class RecommendedItemRow(Base):
     explored: Mapped[bool] = mapped_column(Boolean)
     model_version: Mapped[str] = mapped_column(String(64))
     recommended_at: Mapped[datetime]
+    clicked_at: Mapped[datetime | None]
+    ordered_at: Mapped[datetime | None]
+    order_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class RecommendationAlertRow(Base):
+    """An alert about the recommendations (the click-through drift check), with its figures."""
+
+    __tablename__ = "recommendation_alerts"
+
+    alert_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    raised_at: Mapped[datetime]
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class RecommendationPreferenceRow(Base):

@@ -14,12 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from models.tables import (
+    RecommendationAlertRow,
     RecommendationModelRow,
     RecommendationNeighboursRow,
     RecommendationPreferenceRow,
     RecommendedItemRow,
     table,
 )
+from storage.database import rowcount
 
 CHUNK = 2_000  # rows per INSERT: well under SQLite's and asyncpg's bind-parameter limits / 13
 
@@ -219,3 +221,84 @@ async def set_personalised(
             },
         )
     )
+
+
+async def forget_message_picks(session: AsyncSession, message_id: str) -> None:
+    """Drop what an earlier attempt of this message recorded (a retry picks again)."""
+    await session.execute(
+        delete(RecommendedItemRow).where(RecommendedItemRow.message_id == message_id)
+    )
+
+
+async def record_pick_click(
+    session: AsyncSession, message_id: str, product_id: str, at: datetime
+) -> bool:
+    """The first click on a pick's link; False when the pick is unknown or clicked before."""
+    result = await session.execute(
+        update(RecommendedItemRow)
+        .where(
+            RecommendedItemRow.message_id == message_id,
+            RecommendedItemRow.product_id == product_id,
+            RecommendedItemRow.clicked_at.is_(None),
+        )
+        .values(clicked_at=at)
+    )
+    return rowcount(result) > 0
+
+
+async def picks_awaiting_order(
+    session: AsyncSession, since: datetime, until: datetime
+) -> list[Row]:
+    """Picks recommended in [since, until) with no order recorded yet."""
+    query = select(
+        RecommendedItemRow.message_id,
+        RecommendedItemRow.product_id,
+        RecommendedItemRow.customer_id,
+        RecommendedItemRow.recommended_at,
+    ).where(
+        RecommendedItemRow.recommended_at >= since,
+        RecommendedItemRow.recommended_at < until,
+        RecommendedItemRow.ordered_at.is_(None),
+    )
+    return list((await session.execute(query)).all())
+
+
+async def record_pick_order(
+    session: AsyncSession, message_id: str, product_id: str, order_id: str, at: datetime
+) -> None:
+    await session.execute(
+        update(RecommendedItemRow)
+        .where(
+            RecommendedItemRow.message_id == message_id,
+            RecommendedItemRow.product_id == product_id,
+            RecommendedItemRow.ordered_at.is_(None),
+        )
+        .values(ordered_at=at, order_id=order_id)
+    )
+
+
+async def pick_outcome_rows(session: AsyncSession, since: datetime, until: datetime) -> list[Row]:
+    """Every pick recommended in [since, until) with its outcomes, for the report."""
+    query = select(
+        RecommendedItemRow.kind,
+        RecommendedItemRow.explored,
+        RecommendedItemRow.model_version,
+        RecommendedItemRow.clicked_at,
+        RecommendedItemRow.ordered_at,
+    ).where(RecommendedItemRow.recommended_at >= since, RecommendedItemRow.recommended_at < until)
+    return list((await session.execute(query)).all())
+
+
+async def add_alert(
+    session: AsyncSession, kind: str, raised_at: datetime, detail: Mapping[str, Any]
+) -> None:
+    session.add(RecommendationAlertRow(kind=kind, raised_at=raised_at, detail=dict(detail)))
+
+
+async def alerts(session: AsyncSession, kind: str) -> list[RecommendationAlertRow]:
+    query = (
+        select(RecommendationAlertRow)
+        .where(RecommendationAlertRow.kind == kind)
+        .order_by(RecommendationAlertRow.raised_at)
+    )
+    return list((await session.scalars(query)).all())

@@ -11,6 +11,7 @@ from activities.alerts import AlertActivities
 from activities.experiments import ExperimentActivities
 from activities.facts import JourneyFactsActivities
 from activities.profile import ProfileActivities
+from activities.recommendations import RecommendationActivities
 from activities.sending import SendActivities
 from activities.webhooks import WebhookActivities
 from channels.setup import build_channels
@@ -30,6 +31,7 @@ from workflows.alerts import AlertsWorkflow
 from workflows.experiment_refresh import ExperimentRefreshWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.profile_scan import ProfileScanWorkflow
+from workflows.recommendation_retrain import RecommendationRetrainWorkflow
 from workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 
@@ -63,6 +65,9 @@ def build_worker(
     alerts = AlertActivities(
         sessions, settings.alerts, SmtpSender(settings) if settings.smtp_host else None
     )
+    recommendations = RecommendationActivities(
+        sessions, settings.recommendations, settings.data_dir / "recommendations"
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -72,6 +77,7 @@ def build_worker(
             ProfileScanWorkflow,
             WebhookDeliveryWorkflow,
             AlertsWorkflow,
+            RecommendationRetrainWorkflow,
         ],
         activities=[
             sending.decide_and_deliver,
@@ -88,6 +94,8 @@ def build_worker(
             profile.start_segment_entries,
             webhooks.deliver_webhooks,
             alerts.evaluate_alerts,
+            recommendations.check_recommendation_outcomes,
+            recommendations.retrain_recommendations,
         ],
         workflow_runner=workflow_runner(strict=settings.strict_workflow_sandbox),
         build_id=settings.worker_build_id or source_build_id(),

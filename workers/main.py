@@ -20,6 +20,7 @@ from workers.schedules import (
     ensure_alerts_workflow,
     ensure_profile_schedules,
     ensure_refresh_schedule,
+    ensure_retrain_schedule,
 )
 
 log = structlog.get_logger()
@@ -68,6 +69,8 @@ async def run_worker(settings: Settings) -> None:
             ):
                 log.info("profile scans scheduled", schedules=created)
             await ensure_alerts_workflow(client, settings.task_queue, settings.alerts)
+            if await ensure_retrain_schedule(client, settings.task_queue, settings.recommendations):
+                log.info("recommendation retraining scheduled (monthly)")
             await stop.wait()
             log.info("worker stopping")
     finally:
