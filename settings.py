@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alerts.settings import AlertSettings
 from catalog.settings import CatalogSettings
 from channels.settings import ChannelSettings
 from content.settings import ContentSettings
@@ -16,10 +17,12 @@ from guardrails.settings import GuardrailSettings
 from models.api_keys import ApiKey
 from offers.settings import OfferSettings
 from profiles.settings import ProfileSettings
+from recommendations.settings import RecommendationSettings
 from reports.settings import ReportSettings
 from scoring.settings import ScoringSettings
 from storage.dev_secrets import dev_secret
 from telemetry.settings import TelemetrySettings
+from webhooks.settings import WebhookSettings
 
 REPO_ROOT = Path(__file__).resolve().parent
 
@@ -55,7 +58,10 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console", "auto"] = Field(
         "auto", description="auto: readable console lines on a terminal, JSON lines otherwise"
     )
-    log_level: str = "info"
+    log_level: str = Field(
+        "info",
+        description="lowest level logged by every process: debug, info, warning, error or critical",
+    )
     data_dir: Path = Field(REPO_ROOT / "data", description="SQLite files and the dev API key")
 
     database_url: str = Field(
@@ -66,7 +72,11 @@ class Settings(BaseSettings):
     # and temporal.toml profiles (temporal_client.py); unset: the profile's, else the defaults.
     temporal_address: str | None = Field(None, description="host:port; default localhost:7233")
     temporal_namespace: str | None = Field(None, description="default: default")
-    task_queue: str = "journeys"
+    task_queue: str = Field(
+        "journeys",
+        description="the Temporal task queue the worker polls and the API starts journeys on; "
+        "the same in every process of one deployment",
+    )
     worker_build_id: str = Field(
         "",
         description="the build id the worker reports to Temporal (e.g. the image tag); empty: "
@@ -90,7 +100,19 @@ class Settings(BaseSettings):
         default_factory=lambda: ["http://localhost:8233", "http://127.0.0.1:8233"],
         description="origins of the Temporal Web UI allowed to call the codec server (/codec)",
     )
-    max_body_bytes: int = 256 * 1024
+    temporal_web_url: str = Field(
+        "http://localhost:8233",
+        description="the Temporal Web UI's base address; the console links each run there",
+    )
+    console_session_secret: SecretStr | None = Field(
+        None, description="signs the console's session cookies (CONSOLE_SESSION_SECRET)"
+    )
+    console_session_hours: float = Field(8, gt=0, description="a console sign-in lasts this long")
+    max_body_bytes: int = Field(
+        256 * 1024,
+        description="largest API request body, in bytes (declared or streamed); a larger one "
+        "gets 413",
+    )
     temporal_wait_seconds: float = Field(
         1.5,
         gt=0,
@@ -99,13 +121,27 @@ class Settings(BaseSettings):
     )
 
     smtp_host: str = Field("", description="SMTP relay; empty sends email to the dev outbox")
-    smtp_port: int = 25
-    smtp_username: str = ""
-    smtp_password: SecretStr = SecretStr("")
-    smtp_start_tls: bool = False
-    smtp_use_tls: bool = False
-    smtp_timeout_seconds: float = 10.0
-    email_from: str = "Shop <noreply@shop.example>"
+    smtp_port: int = Field(
+        25,
+        description="port of the SMTP relay; usually 587 with SMTP_START_TLS, 465 with "
+        "SMTP_USE_TLS",
+    )
+    smtp_username: str = Field("", description="SMTP login; empty: no authentication")
+    smtp_password: SecretStr = Field(SecretStr(""), description="password of the SMTP login")
+    smtp_start_tls: bool = Field(
+        False, description="upgrade the SMTP connection with STARTTLS before authenticating"
+    )
+    smtp_use_tls: bool = Field(
+        False, description="connect to the SMTP relay over TLS from the start (implicit TLS)"
+    )
+    smtp_timeout_seconds: float = Field(
+        10.0, description="seconds to wait for the SMTP relay, per connect and per command"
+    )
+    email_from: str = Field(
+        "Shop <noreply@shop.example>",
+        description="From header of every email; its domain also names the Message-ID and its "
+        "address is the envelope sender (bounces go there)",
+    )
 
     guardrails: GuardrailSettings = Field(default_factory=GuardrailSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
@@ -119,12 +155,24 @@ class Settings(BaseSettings):
     channels: ChannelSettings = Field(default_factory=ChannelSettings)
     experiments: ExperimentSettings = Field(default_factory=ExperimentSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    recommendations: RecommendationSettings = Field(default_factory=RecommendationSettings)
     encryption: EncryptionSettings = Field(default_factory=EncryptionSettings)
     # The standard OpenTelemetry variables, under their own names; `telemetry` takes them up.
-    otel_exporter_otlp_endpoint: str = ""
-    otel_exporter_otlp_traces_endpoint: str = ""
-    otel_service_name: str = ""
-    otel_sdk_disabled: bool = False
+    otel_exporter_otlp_endpoint: str = Field(
+        "",
+        description="OTLP/HTTP collector base URL, e.g. http://otel-collector:4318 (traces go to "
+        "its /v1/traces); TELEMETRY__OTLP_ENDPOINT, the older name, wins when set; both empty: "
+        "no OTLP export",
+    )
+    otel_exporter_otlp_traces_endpoint: str = Field(
+        "", description="the full OTLP/HTTP traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    otel_service_name: str = Field(
+        "",
+        description="the OpenTelemetry service.name of this process, as given; empty: "
+        "TELEMETRY__SERVICE_NAME followed by -api or -worker",
+    )
+    otel_sdk_disabled: bool = Field(False, description="true: no tracing, whatever endpoint is set")
 
     @model_validator(mode="after")
     def _standard_telemetry_variables(self) -> "Settings":
@@ -154,6 +202,8 @@ class Settings(BaseSettings):
         return bool(self.encryption.keys) or self.production
 
     profile: ProfileSettings = Field(default_factory=ProfileSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @property
     def resolved_database_url(self) -> str:

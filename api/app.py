@@ -10,10 +10,12 @@ from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from api.auth import CUSTOMERS_READ, EVENTS_WRITE, OPS, authenticate, resolve_api_keys
+from api.console import mount_console
 from api.errors import error_responses, install_error_handlers
 from api.limits import RequestLimits
 from api.openapi import document_errors
 from api.routes import (
+    alerts,
     codec,
     customers,
     email_events,
@@ -27,9 +29,11 @@ from api.routes import (
     recommendations,
     reports,
     sms_callbacks,
+    switches,
     timeline,
     tracking,
     unsubscribe,
+    webhook_endpoints,
     webhooks,
     wechat_events,
 )
@@ -109,6 +113,9 @@ def create_app(
         (timeline.router, CUSTOMERS_READ),
         (metrics.router, OPS),
         (operators.router, OPS),
+        (switches.router, OPS),
+        (alerts.router, OPS),
+        (webhook_endpoints.router, OPS),
         (reports.page_router, CUSTOMERS_READ),
     ]
     for router, scope in scoped:
@@ -124,6 +131,8 @@ def create_app(
         app.include_router(router, dependencies=authenticated, responses=guarded)
     # Its own key check: the Web UI sends the key in a cookie (api/routes/codec.py).
     app.include_router(codec.router, responses=error_responses(503))
+    # The operator console: its own login form and session cookie (api/console/session.py).
+    mount_console(app)
     document_errors(app)
     if tracer_provider is not None:
         api_telemetry.instrument_app(app, tracer_provider)

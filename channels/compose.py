@@ -40,6 +40,8 @@ class MessageComposer:
             unsubscribe_url=unsubscribe_url,
             cta_url=cta_url,
         )
+        texts = [title, body, cta, *disclaimers]
+        values |= self.links.pick_urls(message_id, channel, journey, texts, now)
         return OutgoingMessage(
             message_id=message_id,
             idempotency_key=idempotency_key,

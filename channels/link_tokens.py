@@ -9,6 +9,7 @@ self-contained (the API verifies it without a lookup, and delivery writes nothin
 random ids mapped server-side would have cost a row per link, kept for as long as links live.
 
 Payload: compact JSON `{"p": purpose, "m": message id, "c": customer id, "u": target URL,
+"s": a recommended product (its pick's click),
 "e": expiry (Unix seconds)}`, only the fields the purpose needs. Every token expires: an
 unsubscribe link after `GUARDRAILS__UNSUBSCRIBE_TOKEN_DAYS` (60), a tracked link after
 `CHANNELS__TRACKING_LINK_DAYS` (400).
@@ -59,6 +60,7 @@ class LinkClaim(BaseModel):
     message_id: str | None = None  # opens and clicks
     url: str | None = None  # clicks: where to send the customer
     customer_id: str | None = None  # unsubscribe: every channel of this customer
+    product_id: str | None = None  # a click on a recommended product: the pick's outcome
 
 
 class LinkTokenError(ValueError):
@@ -87,6 +89,7 @@ class LinkTokens:
         message_id: str | None = None,
         url: str | None = None,
         customer_id: str | None = None,
+        product_id: str | None = None,
     ) -> str:
         claim = LinkClaim(
             purpose=purpose,
@@ -94,10 +97,12 @@ class LinkTokens:
             message_id=message_id,
             url=url,
             customer_id=customer_id,
+            product_id=product_id,
         )
         _check(claim)
         payload = {"p": purpose.value, "e": int(expires_at.timestamp())}
-        for key, value in (("m", message_id), ("u", url), ("c", customer_id)):
+        fields = (("m", message_id), ("u", url), ("c", customer_id), ("s", product_id))
+        for key, value in fields:
             if value is not None:
                 payload[key] = value
         raw = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
@@ -130,6 +135,7 @@ class LinkTokens:
                 message_id=payload.get("m"),
                 url=payload.get("u"),
                 customer_id=payload.get("c"),
+                product_id=payload.get("s"),
             )
         except (InvalidToken, ValueError, KeyError, TypeError, OverflowError, OSError) as err:
             raise LinkTokenError("not a valid link token") from err

@@ -1,9 +1,11 @@
 """The links a message carries: its call to action (tracked), the open pixel and unsubscribe."""
 
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from channels.link_tokens import LinkPurpose, LinkTokens
 from channels.settings import ChannelSettings
+from content.placeholders import PLACEHOLDER, pick_of_link
 from models.channels import Channel
 
 # Channels whose copy can show a link the customer opens in a browser or web view.
@@ -36,6 +38,30 @@ class MessageLinks:
             LinkPurpose.CLICK, self._tracking_expiry(now), message_id=message_id, url=target
         )
         return f"{self.base}/t/c/{token}"
+
+    def pick_urls(
+        self, message_id: str, channel: Channel, journey: str, texts: list[str], now: datetime
+    ) -> dict[str, str]:
+        """A tracked link for every pick-link placeholder in the copy (`{{pick_url_<hex>}}`):
+        a click records the pick's outcome, then leads to the product's page."""
+        urls = {}
+        for text in texts:
+            for name in PLACEHOLDER.findall(text):
+                product_id = pick_of_link(name)
+                if product_id is None or channel not in LINKED_CHANNELS:
+                    continue
+                target = self._settings.product_url.format(
+                    sku=quote(product_id, safe=""), channel=channel.value, journey=journey
+                )
+                token = self._tokens.make(
+                    LinkPurpose.CLICK,
+                    self._tracking_expiry(now),
+                    message_id=message_id,
+                    url=target,
+                    product_id=product_id,
+                )
+                urls[name] = f"{self.base}/t/c/{token}"
+        return urls
 
     def open_pixel_url(self, message_id: str, channel: Channel, now: datetime) -> str | None:
         if channel != Channel.EMAIL:

@@ -39,7 +39,12 @@ class ProviderSettings(BaseModel):
 
     base_url: str = Field(description="where the provider's API lives, e.g. https://sms.example")
     timeout_seconds: float = Field(10.0, gt=0, description="for the whole request")
-    connect_timeout_seconds: float = Field(3.0, gt=0)
+    connect_timeout_seconds: float = Field(
+        3.0,
+        gt=0,
+        description="seconds to wait for the connection to the provider; a send that never "
+        "connected is certainly not delivered and is tried again",
+    )
     rate_per_second: float = Field(
         20.0, gt=0, description="sends per second per worker process; a burst waits its turn"
     )
@@ -58,7 +63,11 @@ class ProviderSettings(BaseModel):
 class HttpProviderSettings(ProviderSettings):
     """The custom HTTP provider: the channel's gateway protocol or the generic signed POST."""
 
-    provider: Literal["gateway"] = "gateway"
+    provider: Literal["gateway"] = Field(
+        "gateway",
+        description="who carries the channel: gateway, the channel's own HTTP protocol or the "
+        "generic signed POST (see PROTOCOL); SMS also takes twilio or tencent, push fcm or apns",
+    )
     api_key: SecretStr = Field(
         SecretStr(""), description="bearer key; the HMAC key for the signed_webhook protocol"
     )
@@ -72,13 +81,23 @@ class HttpProviderSettings(ProviderSettings):
 class WeChatSettings(HttpProviderSettings):
     """WeChat service-account template messages; `api_key` is the account's AppSecret."""
 
-    base_url: str = "https://api.weixin.qq.com"
-    app_id: str = ""
+    base_url: str = Field(
+        "https://api.weixin.qq.com", description="where WeChat's Official Accounts API lives"
+    )
+    app_id: str = Field(
+        "", description="the service account's AppID, with api_key (its AppSecret) for tokens"
+    )
     template_id: str = Field("", description="the template approved in the WeChat console")
-    # The template's keyword names, as configured in the console.
-    title_field: str = "first"
-    body_field: str = "keyword1"
-    cta_field: str = "remark"
+    title_field: str = Field(
+        "first", description="the template's keyword that carries the title, as in the console"
+    )
+    body_field: str = Field(
+        "keyword1", description="the template's keyword that carries the body, as in the console"
+    )
+    cta_field: str = Field(
+        "remark",
+        description="the template's keyword that carries the call to action, as in the console",
+    )
     server_token: SecretStr | None = Field(
         None,
         description="the Token of the account's server configuration (服务器配置): signs the "
@@ -89,18 +108,23 @@ class WeChatSettings(HttpProviderSettings):
 class TwilioSettings(ProviderSettings):
     """SMS through Twilio's Messaging API (channels/twilio.py)."""
 
-    provider: Literal["twilio"]
-    base_url: str = "https://api.twilio.com"
-    account_sid: str = Field(pattern=r"^AC[0-9a-fA-F]{32}$")
+    provider: Literal["twilio"] = Field(description="twilio: SMS through Twilio")
+    base_url: str = Field("https://api.twilio.com", description="where Twilio's API lives")
+    account_sid: str = Field(
+        pattern=r"^AC[0-9a-fA-F]{32}$",
+        description="the Twilio account (AC...) the messages are sent from",
+    )
     auth_token: SecretStr = Field(
         description="the account's Auth Token: signs the status and inbound callbacks, and "
         "authenticates the API calls unless an API key is given"
     )
     api_key_sid: str = Field("", description="an API key (SK...) for the API calls instead")
-    api_key_secret: SecretStr = SecretStr("")
+    api_key_secret: SecretStr = Field(SecretStr(""), description="the secret of that API key")
     from_number: str = Field("", description="the sending number, E.164")
     messaging_service_sid: str = Field("", description="or a Messaging Service (MG...)")
-    rate_per_second: float = Field(10.0, gt=0)
+    rate_per_second: float = Field(
+        10.0, gt=0, description="sends per second per worker process; a burst waits its turn"
+    )
 
     @model_validator(mode="after")
     def _a_sender(self) -> "TwilioSettings":
@@ -115,11 +139,15 @@ SmsTemplateField = Literal["text", "title", "body", "cta", "url"]
 class TencentSmsSettings(ProviderSettings):
     """SMS in mainland China through Tencent Cloud SMS (channels/tencent_sms.py)."""
 
-    provider: Literal["tencent"]
-    base_url: str = "https://sms.tencentcloudapi.com"
-    secret_id: str
-    secret_key: SecretStr
-    region: str = "ap-guangzhou"
+    provider: Literal["tencent"] = Field(description="tencent: SMS through Tencent Cloud")
+    base_url: str = Field(
+        "https://sms.tencentcloudapi.com", description="where Tencent Cloud's SMS API lives"
+    )
+    secret_id: str = Field(description="the Tencent Cloud API key's SecretId")
+    secret_key: SecretStr = Field(
+        description="the API key's SecretKey: signs every call (TC3-HMAC-SHA256)"
+    )
+    region: str = Field("ap-guangzhou", description="the Tencent Cloud region the calls name")
     sdk_app_id: str = Field(description="SmsSdkAppId, the SMS application (1400...)")
     sign_name: str = Field(description="the approved signature (签名), without brackets")
     template_id: str = Field(description="the approved body template (正文模板)")
@@ -133,18 +161,22 @@ class TencentSmsSettings(ProviderSettings):
         description="a random secret that forms the path of the callback URLs given to Tencent "
         "(its callbacks carry no signature); unset: callbacks refused (404)",
     )
-    rate_per_second: float = Field(20.0, gt=0)
+    rate_per_second: float = Field(
+        20.0, gt=0, description="sends per second per worker process; a burst waits its turn"
+    )
 
 
 class FcmSettings(ProviderSettings):
     """Push through Firebase Cloud Messaging HTTP v1 (channels/fcm.py)."""
 
-    provider: Literal["fcm"]
-    base_url: str = "https://fcm.googleapis.com"
+    provider: Literal["fcm"] = Field(description="fcm: push through Firebase Cloud Messaging")
+    base_url: str = Field("https://fcm.googleapis.com", description="where FCM's API lives")
     service_account_file: Path | None = Field(None, description="the service account's JSON key")
     service_account_json: SecretStr | None = Field(None, description="or its contents")
     project_id: str = Field("", description="default: the service account's project")
-    rate_per_second: float = Field(100.0, gt=0)
+    rate_per_second: float = Field(
+        100.0, gt=0, description="sends per second per worker process; a burst waits its turn"
+    )
 
     @model_validator(mode="after")
     def _a_key(self) -> "FcmSettings":
@@ -167,17 +199,22 @@ class FcmSettings(ProviderSettings):
 class ApnsSettings(ProviderSettings):
     """Push straight to Apple's APNs over HTTP/2 with a token-based key (channels/apns.py)."""
 
-    provider: Literal["apns"]
+    provider: Literal["apns"] = Field(description="apns: push straight to Apple's APNs")
     base_url: str = Field(
         "https://api.push.apple.com",
         description="development builds: https://api.sandbox.push.apple.com",
     )
-    team_id: str = Field(pattern=r"^[A-Z0-9]{10}$")
-    key_id: str = Field(pattern=r"^[A-Z0-9]{10}$")
+    team_id: str = Field(
+        pattern=r"^[A-Z0-9]{10}$",
+        description="the Apple developer Team ID, issuer of the provider tokens",
+    )
+    key_id: str = Field(pattern=r"^[A-Z0-9]{10}$", description="the Key ID of the .p8 signing key")
     private_key: SecretStr | None = Field(None, description="the .p8 key's PEM text")
     private_key_file: Path | None = Field(None, description="or the .p8 file")
     topic: str = Field(description="the app's bundle id")
-    rate_per_second: float = Field(100.0, gt=0)
+    rate_per_second: float = Field(
+        100.0, gt=0, description="sends per second per worker process; a burst waits its turn"
+    )
 
     @model_validator(mode="after")
     def _a_key(self) -> "ApnsSettings":
@@ -250,7 +287,11 @@ class SesEventSettings(BaseModel):
 class EmailChannelSettings(BaseModel):
     """Email goes over SMTP (SMTP_* settings); these add the parts only email has."""
 
-    rate_per_second: float = Field(10.0, gt=0)
+    rate_per_second: float = Field(
+        10.0,
+        gt=0,
+        description="emails per second per worker process over SMTP; a burst waits its turn",
+    )
     webhook_secret: SecretStr | None = Field(
         None, description="HMAC key of the relay's receipts (bounces, complaints, opens)"
     )
@@ -288,6 +329,12 @@ class ChannelSettings(BaseModel):
         "https://shop.example.com/?utm_source=journeys&utm_medium={channel}&utm_campaign={journey}",
         description="where the call to action leads; {channel}, {journey}, {step} and "
         "{message_id} are filled in",
+    )
+    product_url: str = Field(
+        "https://shop.example.com/products/{sku}?utm_source=journeys&utm_medium={channel}"
+        "&utm_campaign={journey}",
+        description="where a recommended product's link leads; {sku}, {channel} and {journey} "
+        "are filled in",
     )
     webhook_tolerance_seconds: int = Field(
         300, ge=1, description="how old a receipt's signature timestamp may be"

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from experiments.lift import INTERVAL_METHOD
-from experiments.settings import ExperimentSettings
 from lab.experiments.evaluation import (
     BEST_IN_HINDSIGHT,
     EQUAL_SPLIT,
@@ -16,6 +15,7 @@ from lab.experiments.evaluation import (
     evaluate_offline,
 )
 from lab.experiments.hillstrom import REWARDS, hillstrom_csv, load_hillstrom
+from settings import Settings
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -47,7 +47,7 @@ def evaluate(
     Rejection-sampling replay (Li et al. 2011) of the three policies, rewarded by conversion and
     by visit, averaged over seeds; then each e-mail's lift over no e-mail with its 95 % interval.
     """
-    settings = ExperimentSettings()
+    settings = Settings().experiments
     path = hillstrom_csv(data if data is not None else settings.data_dir)
     seed_count = seeds if seeds is not None else settings.evaluation_seeds
     exploration_floor = floor if floor is not None else settings.evaluation_exploration_floor

@@ -60,6 +60,7 @@ GROUPS: dict[str, Callable[[], typer.Typer]] = {
     "reports": _module_app("cli.reports"),
     "recommendations": _module_app("cli.recommendations"),
     "config": _module_app("cli.config"),
+    "switches": _module_app("cli.switches", "switches_app"),
 }
 
 # Single commands living in modules of their own, loaded the same way.

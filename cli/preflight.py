@@ -48,6 +48,7 @@ def production_problems(settings: Settings, role: Role, check_database: bool = T
     }
     if role == "api":
         secrets["REPORTS__LINK_SECRET"] = settings.reports.link_secret
+        secrets["CONSOLE_SESSION_SECRET"] = settings.console_session_secret
         problems += _api_key_problems(settings)
     if role in ("api", "worker"):
         problems += [f"{name} is not set" for name, value in secrets.items() if value is None]

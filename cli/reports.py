@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cli.output import render_table
 from models.durations import parse_duration
 from offers.catalogue import load_catalogue
+from recommendations.outcomes import attribute_orders
 from reports.bandit_state import RefreshResult, refresh_all
 from reports.experiment_results import ExperimentReport, ExperimentResult, experiment_report
 from reports.funnel import Funnel, funnel
@@ -19,6 +20,7 @@ from reports.kpis import KpiReport, kpi_report
 from reports.links import ReportQuery, link_secret, make_report_token
 from reports.page import format_value
 from reports.period import Period, resolve_period
+from reports.pick_outcomes import PickOutcomes, pick_outcomes
 from reports.registry import journey_kinds, registered_experiments
 from reports.targets import Direction
 from settings import Settings
@@ -144,6 +146,36 @@ def funnel_command(
         for row in report.rows
     ]
     typer.echo(render_table(["journey", "step", "channel", "arm", *columns], rows))
+
+
+@app.command("picks")
+def picks_command(since: SinceOption = None, until: UntilOption = None) -> None:
+    """Click-through and order rate of the recommended picks, per kind and explored or not."""
+    settings = Settings()
+    period = _period(settings, since, until)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[PickOutcomes]:
+        async with sessions.begin() as session:
+            await attribute_orders(session, period.since, period.until)
+            return await pick_outcomes(session, period)
+
+    def rate(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1%}"
+
+    rows = [
+        [
+            row.kind,
+            "-" if row.explored is None else ("explored" if row.explored else "exploited"),
+            str(row.shown),
+            str(row.clicked),
+            str(row.ordered),
+            rate(row.click_through),
+            rate(row.order_rate),
+        ]
+        for row in _with_sessions(settings, work)
+    ]
+    header = ["kind", "slot", "shown", "clicked", "ordered", "click-through", "order rate"]
+    typer.echo(render_table(header, rows))
 
 
 @app.command()

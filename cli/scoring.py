@@ -12,11 +12,13 @@ import typer
 
 from scoring.model import IntentModel
 from scoring.segments import scores_and_segments
-from scoring.settings import ScoringSettings, repo_path
+from scoring.settings import repo_path
+from settings import Settings
 
 app = typer.Typer(help="Intent model: train it, score session files.", no_args_is_help=True)
 
-_DEFAULTS = ScoringSettings()
+# The environment's settings (SCORING__*), as every process reads them; the options override.
+_DEFAULTS = Settings().scoring
 
 
 @app.command()

@@ -92,6 +92,7 @@ class TimelineRow(BaseModel):
     what: str = Field(description="'step' when the walk entered it; else the event or decision")
     channel: str | None = None
     title: str | None = None
+    body: str | None = Field(None, description="the message's words, as decided")
 
 
 class Simulation(BaseModel):
@@ -305,6 +306,7 @@ def _decision_row(decision: MessageDecision, start: datetime) -> TimelineRow:
         what=f"{decision.status}: {decision.reason}",
         channel=decision.channel,
         title=decision.content.title if decision.content else None,
+        body=decision.content.body if decision.content else None,
     )
 
 

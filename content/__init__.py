@@ -8,6 +8,7 @@ from content.fallback import render_fallback
 from content.figures import check_figures, extract_figures
 from content.library import template_ids
 from content.llm import LLMClient, LLMError
+from content.picks import RecommendedPick
 from content.placeholders import PERSONAL_PLACEHOLDERS, MissingPlaceholderError, fill_placeholders
 from content.reasons import CheckFailure, CheckResult, Reason
 from content.request import ActiveWindow, ContentRequest, OfferTerms, Variant
@@ -36,6 +37,7 @@ __all__ = [
     "BenefitKind",
     "OfferTerms",
     "Reason",
+    "RecommendedPick",
     "Variant",
     "check_copy",
     "check_figures",

@@ -63,7 +63,9 @@ def check_copy(
     rendered = render_copy(draft, {name: as_text(value) for name, value in slots.items()})
     failures += check_links(rendered.full_text(), settings)
     failures += check_channel_rules(rendered, request, settings, slots)
-    failures += check_figures(rendered.full_text(), request.recent_items, request.offer)
+    failures += check_figures(
+        rendered.full_text(), request.recent_items, request.offer, request.picks
+    )
     return rendered, CheckResult(failures=failures)
 
 

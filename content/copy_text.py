@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from catalog.models import ProductSnapshot
+from content.picks import RecommendedPick
 from content.reasons import CheckFailure, CheckResult, Reason
 from models.channels import Channel
 
@@ -60,6 +61,9 @@ class CopyResult(BaseModel):
     model: str | None = None
     items: list[ProductSnapshot] = Field(
         default_factory=list, description="Live snapshots the copy was checked against."
+    )
+    picks: list[RecommendedPick] = Field(
+        default_factory=list, description="Picks the copy was checked against (live prices)."
     )
     personal_placeholders: list[str] = Field(
         default_factory=list, description="Names fill_placeholders needs a value for."

@@ -12,7 +12,7 @@ from content.library import Phrases, TemplateText, load_library
 from content.placeholders import measured_length, render, token
 from content.request import ContentRequest, OfferTerms
 from content.settings import ContentSettings
-from content.slots import slot_values
+from content.slots import pick_links, slot_values
 from models.benefits import BenefitKind
 from models.channels import Channel
 
@@ -40,19 +40,28 @@ def render_fallback(request: ContentRequest, settings: ContentSettings) -> Copy:
     items = _item_lines(request, settings, phrases)
     if entry.interests and "interests" in slots:
         items.insert(0, phrases.interests_line)
+    picks = _pick_lines(request)
     offer = _offer_lines(request.offer, phrases, slots)
     headline, cta = resolve(text.headline), entry.cta
     disclaimers = [phrases.offer_terms] if _monetary(request.offer) else []
     match request.channel:
         case Channel.PUSH:
-            lines = [resolve(text.short), *items[:1], *offer[:1]]
+            # One pick fits a notification: the intro and the first pick on one line.
+            lines = [resolve(text.short), *items[:1], *_first_pick(picks), *offer[:1]]
         case Channel.WECHAT:
-            lines = [resolve(text.long), *items, *offer]
+            lines = [resolve(text.long), *items, *picks, *offer]
             cta = phrases.view_details
         case Channel.EMAIL:
-            lines = [resolve(text.long), *items, *offer, phrases.faq_line, phrases.unsubscribe_line]
+            lines = [
+                resolve(text.long),
+                *items,
+                *picks,
+                *offer,
+                phrases.faq_line,
+                phrases.unsubscribe_line,
+            ]
         case _:  # in-app
-            lines = [resolve(text.short), *items, *offer]
+            lines = [resolve(text.short), *items, *picks, *offer]
     return Copy(
         title=headline, body=phrases.line_separator.join(lines), cta=cta, disclaimers=disclaimers
     )
@@ -69,6 +78,30 @@ def _item_lines(request: ContentRequest, settings: ContentSettings, phrases: Phr
         phrase = phrases.item_with_price if item.price is not None else phrases.item_without_price
         lines.append(Template(phrase).substitute(fields))
     return lines
+
+
+def _pick_lines(request: ContentRequest) -> list[str]:
+    """The intro, then each pick with its live price, its reason and (where the channel shows
+    links) its tracked link. The intro says nothing personal when the customer opted out."""
+    if not request.picks:
+        return []
+    phrases = load_library(request.language).pick_phrases
+    links = pick_links(request)
+    lines = [phrases.intro_personal if request.picks_personalised else phrases.intro_popular]
+    for index, pick in enumerate(request.picks, start=1):
+        fields = {
+            "name": token(f"pick{index}_name"),
+            "price": token(f"pick{index}_price"),
+            "reason": token(f"pick{index}_reason"),
+        }
+        phrase = phrases.line_with_price if pick.price is not None else phrases.line_without_price
+        line = Template(phrase).substitute(fields)
+        lines.append(f"{line} {token(links[index - 1])}" if links else line)
+    return lines
+
+
+def _first_pick(picks: list[str]) -> list[str]:
+    return [" ".join(picks[:2])] if picks else []
 
 
 def _offer_lines(offer: OfferTerms | None, phrases: Phrases, slots: dict[str, str]) -> list[str]:

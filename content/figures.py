@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from catalog.models import ProductSnapshot
+from content.picks import RecommendedPick
 from content.reasons import CheckFailure, Reason
 from content.request import OfferTerms
 from models.benefits import BenefitKind
@@ -76,11 +77,17 @@ def extract_figures(text: str) -> list[Figure]:
 
 
 def check_figures(
-    text: str, items: Sequence[ProductSnapshot], offer: OfferTerms | None
+    text: str,
+    items: Sequence[ProductSnapshot],
+    offer: OfferTerms | None,
+    picks: Sequence[RecommendedPick] = (),
 ) -> list[CheckFailure]:
-    """Fail every figure that is not a live price/stock of an item in context or a term of the
-    offer. A figure that could belong to an item the catalog could not confirm is 'unverifiable'."""
+    """Fail every figure that is not a live price/stock of an item in context, a term of the
+    offer, or a pick's live price, bundle price or share of buyers. A figure that could belong
+    to an item the catalog could not confirm is 'unverifiable'."""
     prices = {item.price for item in items if item.price is not None}
+    prices |= {p.price for p in picks if p.price is not None}
+    prices |= {p.bundle_price for p in picks if p.bundle_price is not None}
     stocks = {Decimal(item.stock) for item in items if item.stock is not None}
     any_unknown = any(not item.known for item in items)
     offer_amounts: set[Decimal] = set()
@@ -92,6 +99,7 @@ def check_figures(
             offer_amounts.add(offer.value)
         if offer.kind is BenefitKind.PERCENT_OFF and offer.value is not None:
             percents.add(offer.value)
+    percents |= {p.share_percent for p in picks if p.share_percent is not None}
 
     failures: list[CheckFailure] = []
     for figure in extract_figures(text):

@@ -63,10 +63,21 @@ class Phrases(_Strict):
     line_separator: str
 
 
+class PickPhrases(_Strict):
+    """How a recommendation reads: an intro line, one line per pick, and its reason by code."""
+
+    intro_personal: str
+    intro_popular: str
+    line_with_price: str
+    line_without_price: str
+    reasons: dict[str, str]
+
+
 class TemplateLibrary(_Strict):
     version: str
     language: Language
     phrases: Phrases
+    pick_phrases: PickPhrases
     support_tips: dict[str, str]
     templates: dict[str, TemplateEntry]
 

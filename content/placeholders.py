@@ -27,6 +27,26 @@ PERSONAL_PLACEHOLDERS: dict[str, int] = {
 }
 
 
+# A pick's tracked link: `{{pick_url_<hex of the product id>}}`, filled at delivery with a link
+# that records a click on that very pick. The name carries the product, so a delivery resumed
+# from the ledger row needs no other record to fill it.
+PICK_LINK_PREFIX = "pick_url_"
+
+
+def pick_link(product_id: str) -> str:
+    return PICK_LINK_PREFIX + product_id.encode().hex()
+
+
+def pick_of_link(name: str) -> str | None:
+    """The product id a pick-link placeholder names, or None for any other placeholder."""
+    if not name.startswith(PICK_LINK_PREFIX):
+        return None
+    try:
+        return bytes.fromhex(name.removeprefix(PICK_LINK_PREFIX)).decode()
+    except ValueError:
+        return None
+
+
 # Stands for a literal "{" that came from data (see above); filled with "{" at delivery.
 LBRACE = "lbrace"
 LITERAL_VALUES = {LBRACE: "{"}

@@ -18,7 +18,7 @@ from content.placeholders import PERSONAL_PLACEHOLDERS, token
 from content.reasons import CheckFailure
 from content.request import ContentRequest
 from content.settings import ContentSettings
-from content.slots import allowed_personal_placeholders, slot_values
+from content.slots import allowed_personal_placeholders, pick_links, slot_values
 from models.channels import Channel
 
 Message = dict[str, str]
@@ -73,10 +73,10 @@ PROMPTS: dict[str, PromptTemplate] = {
 
 # What each message is for, in words a customer could read: the prompt never shows our ids.
 PURPOSES: dict[str, str] = {
-    "welcome": "welcome a new customer; point them to picks from the categories they like and "
-    "to their first-order benefit",
+    "welcome": "welcome a new customer; point them to the picks below, if any, and to their "
+    "first-order benefit",
     "browse_abandonment": "the customer looked at an item but did not add it to the cart; "
-    "remind them of it with its current price and availability",
+    "remind them of it with its current price and availability, and show the picks below",
     "cart_abandonment.stage1": "the customer left items in the cart without paying; remind "
     "them and help with what may hold them back: size, returns, payment",
     "cart_abandonment.stage2": "the items are still in the cart hours later; remind them and "
@@ -98,8 +98,7 @@ PURPOSES: dict[str, str] = {
     "apologise and present the benefit below, as care rather than a sales push",
     "store_reminder": "a member who visits our stores regularly; remind them that their "
     "benefits work in store and online with one code, and offer the store map",
-    "cross_sell": "after a recent purchase, suggest items that go well with it; members get "
-    "early access to new arrivals",
+    "cross_sell": "suggest the picks below, items that go well together",
 }
 
 _LANGUAGE_NAMES = {"en": "English", "zh": "Simplified Chinese"}
@@ -137,7 +136,7 @@ def build_messages(request: ContentRequest, settings: ContentSettings) -> list[M
         channel_rules=_channel_rules(request, settings, slots),
         purpose=_purpose(request),
         context=_context(request),
-        items=_items(request, settings, slots),
+        items=_items(request, settings, slots) + _picks(request, slots),
         offer=_offer(request, slots),
         placeholders=", ".join(
             token(name) for name in [*slots, *sorted(allowed_personal_placeholders(request))]
@@ -263,6 +262,38 @@ def _items(request: ContentRequest, settings: ContentSettings, slots: dict[str, 
         else:
             lines.append(f"{head}; {stock}")
     return "\n".join(lines) or "none"
+
+
+def _picks(request: ContentRequest, slots: dict[str, str]) -> str:
+    """The picks by placeholder, with their reason code and figures: nothing about the customer
+    beyond what the codes say, and no figure the checks would not accept."""
+    if not request.picks:
+        return ""
+    links = pick_links(request)
+    intro = (
+        "Recommended picks (show each with its price and reason, in this order; name no other "
+        "product and quote no other figure"
+        + (
+            ""
+            if request.picks_personalised
+            else "; the customer turned personalisation off: "
+            "say nothing about them, only that these are popular"
+        )
+        + "):"
+    )
+    lines = [intro]
+    for index, pick in enumerate(request.picks, start=1):
+        name, price, reason = (f"pick{index}_{k}" for k in ("name", "price", "reason"))
+        parts = [f'{index}. {token(name)} = "{scrub(slots[name])}"', f"kind {pick.kind}"]
+        if price in slots:
+            parts.append(f'price {token(price)} = "{slots[price]}"')
+        figures = ", ".join(f"{k} {scrub(str(v))}" for k, v in sorted(pick.figures.items()))
+        parts.append(f"reason {pick.reason_code} ({figures})")
+        parts.append(f'in words {token(reason)} = "{scrub(slots[reason])}"')
+        if links:
+            parts.append(f"its link {token(links[index - 1])}")
+        lines.append("; ".join(parts))
+    return "\n" + "\n".join(lines)
 
 
 def _offer(request: ContentRequest, slots: dict[str, str]) -> str:

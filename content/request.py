@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from catalog.models import ProductSnapshot
 from content.library import Language, template_ids
+from content.picks import RecommendedPick
 from content.placeholders import PERSONAL_PLACEHOLDERS
 from models.benefits import BenefitKind
 from models.channels import Channel
@@ -93,6 +94,12 @@ class ContentRequest(BaseModel):
         None, description="how the support ticket ended; negative: an apology, no promotion"
     )
     offer: OfferTerms | None = None
+    picks: list[RecommendedPick] = Field(
+        default_factory=list, description="Recommendations to show, each with its reason."
+    )
+    picks_personalised: bool = Field(
+        True, description="False: the customer switched personalisation off; picks are popular"
+    )
     variant: Variant = "rational"
 
     @field_validator("template_id")

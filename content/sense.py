@@ -140,12 +140,14 @@ def check_numbers(
 
 def subjects(request: ContentRequest, settings: ContentSettings) -> list[tuple[str, list[str]]]:
     """What the message was given to talk about, each with the words that name it: every item
-    (by its placeholder or its name) and the support topic. Whatever else a request comes to
-    carry for the copy to talk about (picks, ...) belongs here too."""
+    (by its placeholder or its name), every recommended pick (likewise) and the support topic.
+    Whatever else a request comes to carry for the copy to talk about belongs here too."""
     found: list[tuple[str, list[str]]] = []
     for index, item in enumerate(request.recent_items[: settings.max_items], start=1):
         names = [token(f"item{index}_name"), *_name_terms(item.name or "")]
         found.append((f"item {item.name or item.sku}", names))
+    for index, pick in enumerate(request.picks, start=1):
+        found.append((f"pick {pick.name}", [token(f"pick{index}_name"), *_name_terms(pick.name)]))
     if request.support_topic is not None:
         terms = settings.support_topic_terms.get(request.language, {}).get(request.support_topic)
         if terms:

@@ -107,11 +107,13 @@ class ChannelTokens(BaseModel):
     stingiest measured, needs about 60 for an English SMS and 250 for a Chinese email), so that
     a model that keeps going is stopped by the server, not by the client's timeout."""
 
-    inapp: int = Field(200, gt=0)
-    push: int = Field(160, gt=0)
-    wechat: int = Field(300, gt=0)
-    email: int = Field(420, gt=0)
-    sms: int = Field(120, gt=0)
+    inapp: int = Field(200, gt=0, description="most tokens the LLM may write for an in-app message")
+    push: int = Field(160, gt=0, description="most tokens the LLM may write for an app push")
+    wechat: int = Field(
+        300, gt=0, description="most tokens the LLM may write for a WeChat template message"
+    )
+    email: int = Field(420, gt=0, description="most tokens the LLM may write for an email")
+    sms: int = Field(120, gt=0, description="most tokens the LLM may write for an SMS")
 
     def for_channel(self, channel: Channel) -> int:
         return int(getattr(self, channel.value))
@@ -123,15 +125,31 @@ class LLMSettings(BaseModel):
         description="OpenAI-compatible API root including /v1, e.g. http://127.0.0.1:8080/v1; "
         "None means templates only.",
     )
-    model: str = "gpt-4o-mini"
-    api_key: SecretStr | None = None
+    model: str = Field(
+        "gpt-4o-mini",
+        description="model name sent to the LLM server; recorded with the copy it wrote",
+    )
+    api_key: SecretStr | None = Field(
+        None, description="bearer key of the LLM server; unset: no Authorization header"
+    )
     timeout_seconds: float = Field(
         8.0,
         gt=0,
         description="Whole-call limit; on expiry the stream is closed, which stops the server.",
     )
-    temperature: float = Field(0.7, ge=0, le=2)
-    max_tokens: ChannelTokens = Field(default_factory=ChannelTokens)
+    temperature: float = Field(
+        0.7,
+        ge=0,
+        le=2,
+        description="sampling temperature sent to the LLM: higher varies the wording more, "
+        "0 is the most predictable",
+    )
+    max_tokens: ChannelTokens = Field(
+        default_factory=ChannelTokens,
+        description="the most tokens the LLM may generate for one message, per channel: sized "
+        "to the longest copy a channel takes, so that a model that keeps going is stopped by "
+        "the server, not by the client's timeout",
+    )
     stop: list[str] = Field(
         default_factory=lambda: ["\n\n\n", "\n```"],
         max_length=4,
@@ -154,21 +172,39 @@ class LLMSettings(BaseModel):
 
 class ContentSettings(BaseModel):
     llm: LLMSettings = Field(default_factory=LLMSettings)
-    prompt_version: Literal["v2"] = "v2"
+    prompt_version: Literal["v2"] = Field(
+        "v2",
+        description="the LLM prompt used (content/prompts.py); recorded with each copy and part "
+        "of the copy cache's key, so copy written with another prompt is not reused",
+    )
     prompt_example: bool = Field(
         True,
         description="Show the model our usual wording for the message (the template's) as an "
         "example to write afresh: small models need it (SmolLM2-135M passes the checks only by "
         "copying it), capable ones vary more without it.",
     )
-    brand_name: str = "our store"
-    brand_tone: str = "warm, clear and honest; short sentences; helpful rather than pushy"
-    faq_url: str = "https://shop.example.com/help/faq"
+    brand_name: str = Field(
+        "our store", description="the shop's name, as the LLM prompt introduces the sender"
+    )
+    brand_tone: str = Field(
+        "warm, clear and honest; short sentences; helpful rather than pushy",
+        description="the brand tone the LLM prompt asks every message to keep",
+    )
+    faq_url: str = Field(
+        "https://shop.example.com/help/faq",
+        description="the FAQ link every email must contain (PRODUCT.md), filled in for "
+        "{{faq_link}}; its host is one copy may link to",
+    )
     allowed_link_hosts: list[str] = Field(
         default_factory=list, description="Hosts copy may link to, besides the FAQ's host."
     )
     sms_max_chars: int = Field(70, gt=0, description="Whole SMS, opt-out line included.")
-    push_title_max_chars: int = Field(24, gt=0)
+    push_title_max_chars: int = Field(
+        24,
+        gt=0,
+        description="longest app push title, in characters, placeholders counted at their "
+        "reserved width (PRODUCT.md: 24); a longer title fails the content check",
+    )
     sms_opt_out: dict[str, str] = Field(
         default_factory=lambda: {"en": "Reply TD to opt out", "zh": "回TD退订"},
         description="Opt-out line per language, asked of the LLM and used by the templates.",

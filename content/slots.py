@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from catalog.models import Availability, ProductSnapshot
 from content.library import Phrases, load_library
+from content.picks import RecommendedPick
+from content.placeholders import pick_link
 from content.request import ContentRequest, OfferTerms
 from content.settings import ContentSettings
 from models.benefits import BenefitKind
@@ -40,6 +42,11 @@ def slot_values(request: ContentRequest, settings: ContentSettings) -> dict[str,
         values[f"item{index}_stock_note"] = stock_note(item, phrases)
         if item.price is not None:
             values[f"item{index}_price"] = format_money(item.price, item.currency)
+    for index, pick in enumerate(request.picks, start=1):
+        values[f"pick{index}_name"] = pick.name
+        values[f"pick{index}_reason"] = pick_reason(pick, request)
+        if pick.price is not None:
+            values[f"pick{index}_price"] = format_money(pick.price, pick.currency)
     if request.interest_categories:
         shown = [c.replace("_", " ").strip() for c in request.interest_categories[:3]]
         if any(shown):
@@ -50,6 +57,32 @@ def slot_values(request: ContentRequest, settings: ContentSettings) -> dict[str,
         if valid_until is not None:
             values["offer_valid_until"] = valid_until
     return values
+
+
+def pick_reason(pick: RecommendedPick, request: ContentRequest) -> str:
+    """Why the pick is there, in words, from its reason code and the model's figures only."""
+    text = load_library(request.language).pick_phrases.reasons[pick.reason_code]
+    figures = pick.figures
+    share = pick.share_percent
+    fields = {
+        "anchor": pick.anchor_name or "",
+        "share": _plain(share) if share is not None else "",
+        "buyers": str(figures.get("buyers", "")),
+        "category": str(figures.get("category", "")).capitalize(),
+        "days_since": str(figures.get("days_since", "")),
+        "bundle_price": (
+            format_money(pick.bundle_price, pick.currency) if pick.bundle_price is not None else ""
+        ),
+    }
+    return Template(text).safe_substitute(fields)
+
+
+def pick_links(request: ContentRequest) -> list[str]:
+    """The tracked link placeholder of each pick, on the channels that show links in the body
+    (delivery fills it with a link that records the click per pick)."""
+    if request.channel in (Channel.SMS, Channel.PUSH):
+        return []
+    return [pick_link(pick.product_id) for pick in request.picks]
 
 
 def stock_note(item: ProductSnapshot, phrases: Phrases) -> str:
@@ -101,4 +134,5 @@ def allowed_personal_placeholders(request: ContentRequest) -> set[str]:
         allowed.add("unsubscribe_url")
     if request.template_id == "store_reminder":
         allowed.add("store_map_link")
+    allowed.update(pick_links(request))
     return allowed

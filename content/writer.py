@@ -92,7 +92,10 @@ async def recheck_at_send(
     skus = [item.sku for item in result.items]
     fresh = await catalog.get_many(skus, fresh=True) if catalog is not None and skus else {}
     items = [fresh.get(sku) or unknown_product(sku) for sku in skus]
-    return CheckResult(failures=check_figures(result.content.full_text(), items, offer))
+    # The picks' prices were read fresh by the send path for this very message.
+    return CheckResult(
+        failures=check_figures(result.content.full_text(), items, offer, result.picks)
+    )
 
 
 async def with_live_items(request: ContentRequest, catalog: CatalogClient | None) -> ContentRequest:
@@ -177,6 +180,7 @@ def _result(
         locale=request.locale,
         model=model,
         items=request.recent_items,
+        picks=request.picks,
         personal_placeholders=sorted(
             placeholders_in(copy.full_text()) & set(PERSONAL_PLACEHOLDERS)
         ),

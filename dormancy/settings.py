@@ -15,16 +15,32 @@ class DormancySettings(BaseModel):
     # The winback weekly caps per tier are the guardrails' (guardrails/settings.py), the one
     # place they are defined and enforced.
 
-    # An abandoned cart at or above this value is a price-sensitivity signal.
-    expensive_cart_threshold_cny: float = Field(default=200.0, gt=0)
-    # Below this best reason score the signals are too weak to name a reason.
-    reason_min_score: float = Field(default=0.2, ge=0, le=1)
-    # Used when the signals are too weak: new arrivals is the lever that costs no incentive.
-    default_reason: DormancyReason = DormancyReason.CATEGORY
+    expensive_cart_threshold_cny: float = Field(
+        default=200.0,
+        gt=0,
+        description="cart value, in CNY, at or above which an abandoned cart is a "
+        "price-sensitivity signal for the dormancy reason",
+    )
+    reason_min_score: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="least score (0-1) the best dormancy reason (price, category, service) "
+        "needs; below it the signals are too weak to name one and default_reason applies",
+    )
+    default_reason: DormancyReason = Field(
+        default=DormancyReason.CATEGORY,
+        description="dormancy reason when the signals are too weak: category (new arrivals) "
+        "is the winback lever that costs no incentive",
+    )
 
-    # Fitted on the first half of CDNOW by `journeyctl dormancy validate` (days as the time unit);
-    # a reasonable prior for repeat-purchase retail until refitted on our own orders.
-    still_active_model: MbgNbdParams = MbgNbdParams(r=0.6372, alpha=51.17, a=0.8074, b=1.2283)
+    still_active_model: MbgNbdParams = Field(
+        default=MbgNbdParams(r=0.6372, alpha=51.17, a=0.8074, b=1.2283),
+        description="the MBG/NBD model of the probability a dormant customer is still active, "
+        "which weighs winback offers (days as the time unit); fitted on the first half of CDNOW "
+        "by `journeyctl dormancy validate`, a reasonable prior for repeat-purchase retail until "
+        "refitted on our own orders",
+    )
 
     @model_validator(mode="after")
     def _ordered_boundaries(self) -> "DormancySettings":

@@ -24,10 +24,14 @@ from pydantic import BaseModel, ConfigDict, Field
 class MbgNbdParams(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    r: float = Field(gt=0)
+    r: float = Field(gt=0, description="shape of the gamma prior of the purchase rate")
     alpha: float = Field(gt=0, description="scale of the purchase-rate prior, in days")
-    a: float = Field(gt=0)
-    b: float = Field(gt=0)
+    a: float = Field(
+        gt=0, description="first shape of the beta prior of the dropout chance after a purchase"
+    )
+    b: float = Field(
+        gt=0, description="second shape of the beta prior of the dropout chance after a purchase"
+    )
 
 
 def as_arrays(*values: ArrayLike) -> list[NDArray[np.float64]]:

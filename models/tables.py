@@ -547,10 +547,14 @@ class RecommendationNeighboursRow(Base):
 
 class RecommendedItemRow(Base):
     """What a message recommended, one row per pick: the 48-hour no-repeat rule across journeys
-    and channels reads it, and outcomes will be joined to it per pick."""
+    and channels reads it, and its outcomes (first click on the pick's link, an order of the
+    item within the attribution window) are recorded on it."""
 
     __tablename__ = "recommended_items"
-    __table_args__ = (Index("ix_recommended_items_customer", "customer_id", "recommended_at"),)
+    __table_args__ = (
+        Index("ix_recommended_items_customer", "customer_id", "recommended_at"),
+        Index("ix_recommended_items_recommended_at", "recommended_at"),
+    )
 
     message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     product_id: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -561,6 +565,20 @@ class RecommendedItemRow(Base):
     explored: Mapped[bool] = mapped_column(Boolean)
     model_version: Mapped[str] = mapped_column(String(64))
     recommended_at: Mapped[datetime]
+    clicked_at: Mapped[datetime | None]
+    ordered_at: Mapped[datetime | None]
+    order_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class RecommendationAlertRow(Base):
+    """An alert about the recommendations (the click-through drift check), with its figures."""
+
+    __tablename__ = "recommendation_alerts"
+
+    alert_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    raised_at: Mapped[datetime]
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class RecommendationPreferenceRow(Base):
@@ -571,6 +589,97 @@ class RecommendationPreferenceRow(Base):
     customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     personalised: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime]
+
+
+class SwitchRow(Base):
+    """A kill switch: `journey:<name>` or `channel:<channel>`; while paused, the decision defers
+    the sends it covers with reason `paused` (sending/decision.py)."""
+
+    __tablename__ = "switches"
+
+    switch_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(200))
+    changed_by: Mapped[str] = mapped_column(String(128))
+    changed_at: Mapped[datetime]
+
+
+class WebhookEndpointRow(Base):
+    """A customer's system subscribed to events; `cursor` is the last event (webhook_events.seq)
+    handed over or dead-lettered, in order."""
+
+    __tablename__ = "webhook_endpoints"
+
+    endpoint_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(EncryptedText("webhook_endpoints.secret"))
+    description: Mapped[str] = mapped_column(String(200))
+    cursor: Mapped[int] = mapped_column(Integer)
+    # The head event's first failed attempt (workflow time): dead-lettered 24 h after it.
+    failing_since: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class WebhookEventRow(Base):
+    """The webhooks' outbox: each event once (its id names its source row and type), numbered
+    in the order collected, which keeps each customer's events in the order they happened."""
+
+    __tablename__ = "webhook_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(120), unique=True)
+    type: Mapped[str] = mapped_column(String(40))
+    customer_id: Mapped[str | None] = mapped_column(String(128))
+    occurred_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class WebhookLockRow(Base):
+    """One row per serialised writer of webhook_events: taking it (an UPDATE) makes the events'
+    numbers commit in order, so an endpoint's cursor never passes one still uncommitted."""
+
+    __tablename__ = "webhook_locks"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    taken_at: Mapped[datetime]
+
+
+class WebhookDeadLetterRow(Base):
+    """An event an endpoint did not take within the retry period; replayed from the console."""
+
+    __tablename__ = "webhook_dead_letters"
+
+    endpoint_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(120))
+    error: Mapped[str] = mapped_column(String(200))
+    failures: Mapped[int] = mapped_column(Integer)
+    dead_at: Mapped[datetime]
+    # pending | replay (asked for, the delivery workflow sends it next) | replayed
+    state: Mapped[str] = mapped_column(String(16))
+    replayed_at: Mapped[datetime | None]
+
+
+class AlertRow(Base):
+    """A threshold breach: raised when the rate crossed it, cleared when it recovered."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_key_open", "key", "cleared_at"),)
+
+    alert_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(
+        String(200)
+    )  # <threshold>:<scope>, e.g. complaint_rate:welcome/email
+    threshold: Mapped[str] = mapped_column(String(40))
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON)
+    value: Mapped[float] = mapped_column(Float)
+    limit: Mapped[float] = mapped_column(Float)
+    raised_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]
+    action: Mapped[str | None] = mapped_column(String(80))  # what it did besides notify
 
 
 class CustomerPreferenceRow(Base):

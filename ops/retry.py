@@ -29,7 +29,7 @@ from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from temporalio.common import RawValue
 from temporalio.converter import decode_typed_search_attributes
 
-from ops.queries import literal, timestamp
+from ops.queries import journey_types_clause, literal, timestamp
 
 RETRYABLE = (WorkflowExecutionStatus.FAILED, WorkflowExecutionStatus.TIMED_OUT)
 _CLOSING = (
@@ -61,15 +61,18 @@ class RetryResult:
     error: str | None = None
 
 
-def failed_journeys_query(journey: str, since: datetime) -> str:
+def failed_journeys_query(journey: str | None, since: datetime) -> str:
+    """One journey's failed runs, or every journey's (None: the console lists them all)."""
+    which = f"JourneyKind = {literal(journey)}" if journey else journey_types_clause()
     return (
-        f"JourneyKind = {literal(journey)}"
-        " AND (ExecutionStatus = 'Failed' OR ExecutionStatus = 'TimedOut')"
+        f"{which} AND (ExecutionStatus = 'Failed' OR ExecutionStatus = 'TimedOut')"
         f" AND CloseTime >= {timestamp(since)}"
     )
 
 
-async def find_failed(client: Client, journey: str, since: datetime) -> list[WorkflowExecution]:
+async def find_failed(
+    client: Client, journey: str | None, since: datetime
+) -> list[WorkflowExecution]:
     """The newest failed or timed-out run of each workflow id closed since `since`."""
     newest: dict[str, WorkflowExecution] = {}
     async for execution in client.list_workflows(failed_journeys_query(journey, since)):

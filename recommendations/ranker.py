@@ -67,25 +67,36 @@ def score_new_items(
     shares = {c: n / total for c, n in per_category.items()}
     sums: dict[str, float] = {}
     anchors: dict[str, Link] = {}
+    links = model.links
     for source in sorted(bought):
-        for link in model.links.get(source, ()):
+        for link in links.get(source, ()):
             target = link.target
-            sums[target] = sums.get(target, 0.0) + link.score
-            best = anchors.get(target)
-            if best is None or link.score > best.score:
+            found = sums.get(target)
+            if found is None:
+                sums[target] = link.score
                 anchors[target] = link
+            else:
+                sums[target] = found + link.score
+                if link.score > anchors[target].score:
+                    anchors[target] = link
     ids = set(sums)
     for source in (POPULAR, *(category_source(c) for c in per_category)):
-        ids.update(link.target for link in model.links.get(source, ()))
+        for link in links.get(source, ()):
+            ids.add(link.target)
+    ids -= bought
     weight_links = model.params.neighbour_weight / (max(sums.values(), default=0.0) or 1.0)
-    weight_category = model.params.category_weight
+    # The category term of each category once, not per candidate.
+    from_categories = {
+        c: model.params.category_weight * math.sqrt(share) for c, share in shares.items()
+    }
+    items = model.items
     scored = []
-    for product_id in ids - bought:
-        info = model.items.get(product_id)
+    for product_id in ids:
+        info = items.get(product_id)
         if info is None:
             continue
         from_links = weight_links * sums.get(product_id, 0.0)
-        from_category = weight_category * math.sqrt(shares.get(info.category, 0.0))
+        from_category = from_categories.get(info.category, 0.0)
         score = info.popularity * (1.0 + from_links + from_category)
         scored.append((-score, product_id, from_links >= from_category, from_category, info))
     best_first = heapq.nsmallest(limit, scored) if limit is not None else sorted(scored)

@@ -97,13 +97,13 @@ async def picks_for(
     decoded: DecodedLists | None = None,
 ) -> Picks:
     """Up to `k` picks with kind and reason; none is out of stock, recent or in `exclude`."""
-    personalised, recent = await store.customer_state(
+    personalised, recent, active = await store.lookup_state(
         session, request.customer_id, request.now - NO_REPEAT
     )
     history = list(request.history) if personalised else []
     bought = list(dict.fromkeys(p.product_id for p in history))
     bundles = [bundle_source(pid) for pid in bought] if request.bundle_offer else []
-    model = await read_slice(session, bought, [POPULAR, *bundles], decoded)
+    model = await read_slice(session, active, bought, [POPULAR, *bundles], decoded)
     if model is None:
         return Picks(None, personalised, [])
     history = _with_facts(history, model)
@@ -158,9 +158,10 @@ def _with_facts(history: list[Purchase], model: ModelSlice) -> list[Purchase]:
     """The history with each known item's category and family from the model's own rows."""
     filled = []
     for purchase in history:
-        info = model.items.get(purchase.product_id)
+        product_id = purchase.product_id
+        info = model.items.get(product_id)
         if info is not None:
-            purchase = replace(purchase, category=info.category, family=info.family)
+            purchase = Purchase(product_id, info.category, info.family, purchase.bought_at)
         filled.append(purchase)
     return filled
 

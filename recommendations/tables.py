@@ -16,6 +16,7 @@ from recommendations.model import (
     Link,
     ModelSlice,
     RankingParams,
+    category_source,
     load_model,
 )
 from settings import Settings
@@ -88,69 +89,88 @@ async def ensure_recommendations(settings: Settings) -> None:
         await engine.dispose()
 
 
-# A source's own facts (None for a sentinel), its links, and its targets' facts.
-_Decoded = tuple[ItemInfo | None, list[Link], list[ItemInfo]]
-
-
 class DecodedLists:
-    """Neighbour lists already decoded, by version, load time and source: a loaded version's
-    rows never change, so an entry never goes stale. The send path keeps one per process; the
-    read still fetches the rows (the active version is checked on every lookup)."""
+    """The neighbour lists a process has read, decoded, by model version and load time: a
+    loaded version's rows never change, so an entry never goes stale, and a lookup reads from
+    the database only the lists it lacks (the active version is checked on every lookup). Every
+    product's facts are held once per version, shared by all the lists that name it.
+
+    The send path keeps one per process; without one (the API's preview) every list is read."""
 
     def __init__(self, max_sources: int = 20_000) -> None:
         self._max_sources = max_sources
-        self._lists: dict[tuple[str, datetime, str], _Decoded] = {}
+        self._versions: dict[tuple[str, datetime], _Version] = {}
 
-    def decode(self, row: Row[Any]) -> _Decoded:
-        key = (row.version, row.loaded_at, row.source)
-        found = self._lists.get(key)
+    def version(self, name: str, loaded_at: datetime, params: RankingParams) -> "_Version":
+        key = (name, loaded_at)
+        found = self._versions.get(key)
         if found is None:
-            found = _decode(row.source, row.neighbours)
-            if len(self._lists) >= self._max_sources:
-                self._lists.clear()  # a new version replaced the old: start again
-            self._lists[key] = found
+            if sum(len(v.links) for v in self._versions.values()) >= self._max_sources:
+                # Rebound, not cleared: a lookup still ranking holds the old dictionaries.
+                self._versions = {}
+            found = self._versions[key] = _Version(name, params)
         return found
 
 
-def _decode(source: str, neighbours: str) -> _Decoded:
-    packed = json.loads(neighbours)
-    own = packed["self"]
-    main = source.removeprefix(BUNDLE_PREFIX)
-    info = ItemInfo(main, *own) if own is not None else None
-    source_buyers = info.buyers if info is not None else 0
-    links, targets = [], []
-    for target, score, co_buyers, *facts in packed["links"]:
-        targets.append(ItemInfo(target, *facts))
-        links.append(Link(source, target, score, co_buyers, source_buyers))
-    return info, links, targets
+class _Version:
+    """One version's decoded lists (None: the version has no list for that source) and the
+    facts of every product they name."""
+
+    def __init__(self, name: str, params: RankingParams) -> None:
+        self.name = name
+        self.params = params
+        self.links: dict[str, list[Link]] = {}  # empty: no list in this version
+        self.items: dict[str, ItemInfo] = {}
+
+    def add(self, source: str, neighbours: str) -> None:
+        packed = json.loads(neighbours)
+        own = packed["self"]
+        main = source.removeprefix(BUNDLE_PREFIX)
+        info = self._info(main, own) if own is not None else None
+        source_buyers = info.buyers if info is not None else 0
+        links = []
+        for target, score, co_buyers, *facts in packed["links"]:
+            self._info(target, facts)
+            links.append(Link(source, target, score, co_buyers, source_buyers))
+        self.links[source] = links
+
+    def _info(self, product_id: str, facts: list[Any]) -> ItemInfo:
+        found = self.items.get(product_id)
+        if found is None:
+            found = self.items[product_id] = ItemInfo(product_id, *facts)
+        return found
+
+    def category_sources(self, items: Sequence[str]) -> list[str]:
+        """The category lists of `items` already read (their facts are known)."""
+        return [category_source(self.items[pid].category) for pid in items if pid in self.items]
 
 
 async def read_slice(
     session: AsyncSession,
+    active: Row[Any] | None,
     items: Sequence[str],
     sources: Iterable[str],
     decoded: DecodedLists | None = None,
 ) -> ModelSlice | None:
-    """The part of the active model a ranking of `items` needs, in one query; None when no
-    model is loaded."""
-    rows = await store.read_neighbours(session, items, sources, CATEGORY_PREFIX)
-    if not rows:
+    """The part of the `active` model (version, loaded_at and weights, as
+    `storage.recommendations.lookup_state` returns it) a ranking of `items` needs; None when
+    no model is loaded. Reads, in one query, only the lists `decoded` lacks: the items', the
+    other `sources'` (popular list, bundles) and those of the items' categories."""
+    if active is None:
         return None
-    return slice_from_rows(rows, decoded or DecodedLists())
-
-
-def slice_from_rows(rows: Sequence[Row[Any]], decoded: DecodedLists) -> ModelSlice:
-    first = rows[0]
     params = RankingParams(
-        neighbour_weight=first.neighbour_weight, category_weight=first.category_weight
+        neighbour_weight=active.neighbour_weight, category_weight=active.category_weight
     )
-    items: dict[str, ItemInfo] = {}
-    links: dict[str, list[Link]] = {}
-    for row in rows:
-        own, found, targets = decoded.decode(row)
-        if own is not None:
-            items.setdefault(own.product_id, own)
-        links[row.source] = found
-        for info in targets:
-            items.setdefault(info.product_id, info)
-    return ModelSlice(first.version, params, links, items)
+    cached = (decoded or DecodedLists()).version(active.version, active.loaded_at, params)
+    known = [pid for pid in items if pid in cached.links]
+    unknown = [pid for pid in items if pid not in cached.links]
+    wanted = dict.fromkeys([*items, *sources, *cached.category_sources(known)])
+    missing = [source for source in wanted if source not in cached.links]
+    if missing:
+        rows = await store.read_neighbours(session, cached.name, missing, unknown, CATEGORY_PREFIX)
+        for row in rows:
+            if row.source not in cached.links:
+                cached.add(row.source, row.neighbours)
+        for source in missing:
+            cached.links.setdefault(source, [])  # none in this version: not asked again
+    return ModelSlice(cached.name, params, cached.links, cached.items)

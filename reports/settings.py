@@ -17,8 +17,18 @@ class ReportSettings(BaseModel):
         description="a paid order this long after a message converts it, unless the message's "
         "experiment has a conversion metric with a window of its own",
     )
-    first_order_window: timedelta = Field(timedelta(days=30), gt=timedelta(0))
-    cart_recovery_window: timedelta = Field(timedelta(hours=24), gt=timedelta(0))
+    first_order_window: timedelta = Field(
+        timedelta(days=30),
+        gt=timedelta(0),
+        description="a signup converts when its first paid order comes within this long "
+        "(PRODUCT.md: first-order conversion within 30 days of signup)",
+    )
+    cart_recovery_window: timedelta = Field(
+        timedelta(hours=24),
+        gt=timedelta(0),
+        description="an abandoned cart is recovered when paid within this long after the cart "
+        "update (PRODUCT.md: paid within 24 h)",
+    )
     winback_return_window: timedelta = Field(
         timedelta(days=30),
         gt=timedelta(0),
@@ -33,7 +43,12 @@ class ReportSettings(BaseModel):
     link_ttl: timedelta = Field(
         timedelta(minutes=15), gt=timedelta(0), description="default life of a signed page link"
     )
-    max_link_ttl: timedelta = Field(timedelta(hours=24), gt=timedelta(0))
+    max_link_ttl: timedelta = Field(
+        timedelta(hours=24),
+        gt=timedelta(0),
+        description="longest life a signed report-page link may be asked for; a longer one is "
+        "refused (422)",
+    )
     link_secret: SecretStr | None = Field(
         None, description="HMAC key of the signed report-page links; unset: a dev secret file"
     )

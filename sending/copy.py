@@ -8,7 +8,15 @@ from datetime import datetime, timedelta
 
 from catalog import CatalogClient
 from catalog.models import unknown_product
-from content import ContentRequest, CopyResult, LLMClient, OfferTerms, recheck_at_send, write_copy
+from content import (
+    ContentRequest,
+    CopyResult,
+    LLMClient,
+    OfferTerms,
+    RecommendedPick,
+    recheck_at_send,
+    write_copy,
+)
 from content.cache import CopyCache
 from content.settings import ContentSettings
 from experiments.assignment import HOLDOUT_ARM
@@ -39,10 +47,16 @@ class Copywriter:
         self._catalog = catalog
 
     async def write(
-        self, request: PrepareMessage, decision: MessageDecision, customer: Customer
+        self,
+        request: PrepareMessage,
+        decision: MessageDecision,
+        customer: Customer,
+        picks: list[RecommendedPick] | None = None,
+        picks_personalised: bool = True,
     ) -> StoredCopy:
         """The copy of a pending decision, in the segment, channel and arm it was decided with.
-        The benefit is the decision's offer, unless it is an issued coupon of the trigger's."""
+        The benefit is the decision's offer, unless it is an issued coupon of the trigger's.
+        `picks`: the recommendations the send path chose and recorded for this message."""
         assert decision.channel is not None
         offer_id = request.offer_id if request.coupon_id else decision.benefit_id
         offer = self._offers.get(offer_id) if offer_id else None
@@ -56,13 +70,16 @@ class Copywriter:
             locale=customer.locale,
             timezone=customer.timezone,
             intent_segment=decision.segment,
-            interest_categories=_interests(customer),
+            # Switched off, the message says nothing personal: not their tastes either.
+            interest_categories=_interests(customer) if picks_personalised else [],
             price_sensitivity=customer.attributes.get("price_sensitivity"),
             recent_items=[
                 unknown_product(str(item["sku"]), str(item.get("name", "")))
                 for item in _items(request.trigger_event)
             ],
             offer=terms,
+            picks=picks or [],
+            picks_personalised=picks_personalised,
             variant=_variant(step.experiment, decision.arm_id),
             **_support_ticket(request.trigger_event),
         )

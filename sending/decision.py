@@ -58,6 +58,9 @@ from storage.preferences import to_preferences
 from telemetry import metrics
 
 log = structlog.get_logger()
+# How long a send held by a kill switch waits before it is decided again: a resume takes effect
+# within this.
+PAUSED_RECHECK = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,9 @@ class DecisionPoint:
         cart_id = request.cart_id or _cart_id(request)
         # A connection, not a session: the three statements need none of the ORM's bookkeeping.
         async with self._engine.begin() as conn:
-            customer_row, cart_paid = await lock_for_decision(conn, request.customer_id, cart_id)
+            customer_row, cart_paid = await lock_for_decision(
+                conn, request.customer_id, cart_id, request.journey
+            )
             history = await contact_history(
                 conn, request.customer_id, guardrails.history_window_start(now, self._rules)
             )
@@ -191,6 +196,7 @@ class DecisionPoint:
                         else now
                     )
                     _apply_verdict(decision, verdict, candidates, window_opens, holdout)
+                    _hold_if_paused(decision, customer_row.paused)
             await record_decision(conn, decision, importance=step.importance)
         metrics.messages_decided.labels(decision.status, decision.reason).inc()
         if decision.status == MessageStatus.DEFERRED:
@@ -391,6 +397,22 @@ def _apply_verdict(
     elif verdict.outcome == guardrails.Outcome.DEFER:
         decision.status = MessageStatus.DEFERRED
         decision.deferred_until = verdict.until
+
+
+def _hold_if_paused(decision: MessageDecision, paused: str | None) -> None:
+    """A send its journey's or its channel's kill switch pauses waits, deferred with reason
+    `paused` and decided afresh after PAUSED_RECHECK (workflows/sending.py), until resumed."""
+    if decision.status != MessageStatus.PENDING or not paused:
+        return
+    switches = set(paused.split(","))
+    if {f"journey:{decision.journey}", f"channel:{decision.channel}"} & switches:
+        decision.status, decision.rule, decision.reason = (
+            MessageStatus.DEFERRED,
+            "kill_switch",
+            "paused",
+        )
+        decision.channel, decision.fallback_channels = None, []
+        decision.deferred_until = decision.created_at + PAUSED_RECHECK
 
 
 def _snapshot(row: Row) -> guardrails.CustomerSnapshot:

@@ -1,9 +1,11 @@
-"""One send, decided and delivered: the decision point, then the copy, then the channel.
+"""One send, decided and delivered: the decision point, the picks (for a message that carries
+recommendations), then the copy, then the channel.
 
 A send costs two commits in the common case: the decision (lock, history, ledger row), then the
 delivery, which writes the copy with it (for the dev outbox, the outbox row, the copy, the
-settled row and the attempt in one transaction). A retry finds the recorded decision and resumes
-the delivery from the ledger row, so nothing reaches a customer twice.
+settled row and the attempt in one transaction). A message with picks adds one transaction
+between them (sending/picks.py). A retry finds the recorded decision and resumes the delivery
+from the ledger row, so nothing reaches a customer twice.
 """
 
 from functools import partial
@@ -17,6 +19,7 @@ from models.messages import MessageDecision, MessageStatus
 from sending.copy import Copywriter
 from sending.decision import Decided, DecisionPoint
 from sending.delivery import Delivery, Parcel
+from sending.picks import PickStep
 from storage.customers import get_customer
 from storage.database import autocommit
 from storage.ledger import StoredCopy, set_content
@@ -29,8 +32,10 @@ class SendPath:
         decisions: DecisionPoint,
         copywriter: Copywriter,
         delivery: Delivery,
+        picks: PickStep,
     ) -> None:
         self._sessions = sessions
+        self.picks = picks
         self._single_statements = autocommit(sessions)
         self.decisions = decisions
         self.copywriter = copywriter
@@ -69,9 +74,18 @@ class SendPath:
                 async with self._sessions() as session:
                     customer = await get_customer(session, decision.customer_id)
             if customer is not None:
-                copy = await self.copywriter.write(request, decision, customer)
+                # Right after the decision, outside its lock: the picks call the live catalog.
+                copy = await self._write(request, decision, customer)
         rewrite = partial(self._rewrite, request, decision)
         return Parcel(decision, copy, customer, request.coupon_id, rewrite=rewrite)
+
+    async def _write(
+        self, request: PrepareMessage, decision: MessageDecision, customer: Customer
+    ) -> StoredCopy:
+        """The copy, with the message's picks when its step carries them."""
+        picks = await self.picks.choose(request, decision)
+        shown, personalised = await self.picks.for_copy(picks)
+        return await self.copywriter.write(request, decision, customer, shown, personalised)
 
     async def _rewrite(
         self,
@@ -80,6 +94,7 @@ class SendPath:
         channel: Channel,
         customer: Customer,
     ) -> StoredCopy:
-        """The send's copy for the channel a failover moved it to: written for that channel."""
+        """The send's copy for the channel a failover moved it to: written for that channel,
+        with the same picks (the same seed picks them again, and they are recorded once)."""
         moved = decision.model_copy(update={"channel": channel})
-        return await self.copywriter.write(request, moved, customer)
+        return await self._write(request, moved, customer)

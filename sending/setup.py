@@ -12,6 +12,7 @@ from sending.copy import Copywriter
 from sending.decision import DecisionPoint
 from sending.delivery import Delivery
 from sending.path import SendPath
+from sending.picks import PickStep
 from sending.winback_offer import OfferBook
 from settings import Settings
 
@@ -29,12 +30,13 @@ def build_send_path(
         load_catalogue(settings.offers.catalogue_path),
         load_uplift_model(settings.offers.uplift_model_path),
     )
+    catalog = CatalogClient(settings.catalog) if settings.catalog else None
     copywriter = Copywriter(
         settings.content,
         offers.catalogue,
         copy_cache,
         LLMClient(settings.content.llm) if settings.content.llm.base_url else None,
-        CatalogClient(settings.catalog) if settings.catalog else None,
+        catalog,
     )
     decisions = DecisionPoint(
         sessions,
@@ -46,4 +48,5 @@ def build_send_path(
         settings.dormancy,
     )
     delivery = Delivery(sessions, channels.senders, channels.composer, channels.throttles)
-    return SendPath(sessions, decisions, copywriter, delivery)
+    picks = PickStep(sessions, catalog, offers.catalogue)
+    return SendPath(sessions, decisions, copywriter, delivery, picks)

@@ -10,6 +10,7 @@ from models.events import EventType
 from models.tables import CustomerPreferenceRow, CustomerRow, EventRow, table
 from storage.database import Executor
 from storage.interests import interest_categories, interests_of
+from storage.switches import paused_switches
 
 CUSTOMERS = table(CustomerRow)
 PREFERENCES = table(CustomerPreferenceRow)
@@ -58,19 +59,19 @@ async def lock_customer(session: AsyncSession, customer_id: str) -> CustomerRow 
 
 
 async def lock_for_decision(
-    executor: Executor, customer_id: str, cart_id: str | None
+    executor: Executor, customer_id: str, cart_id: str | None, journey: str
 ) -> tuple[Row | None, bool]:
     """lock_customer for a send decision, in Core (a row, not a mapped object): the customer's
-    row, their own contact preferences (`preferences`, None when they set none) and whether an
+    row, their own contact preferences (`preferences`, None when they set none), the kill switches
+    paused for `journey` and for channels (`paused`, storage/switches) and whether an
     order paid `cart_id`, in one statement (subqueries in RETURNING, on PostgreSQL and
     SQLite)."""
+    keys = {"b_customer_id": customer_id, "b_journey": journey}
     if cart_id is None:
-        found = (await executor.execute(_LOCK, {"b_customer_id": customer_id})).one_or_none()
+        found = (await executor.execute(_LOCK, keys)).one_or_none()
         return found, False
     found = (
-        await executor.execute(
-            _LOCK_CHECKING_CART, {"b_customer_id": customer_id, "b_cart_id": cart_id}
-        )
+        await executor.execute(_LOCK_CHECKING_CART, {**keys, "b_cart_id": cart_id})
     ).one_or_none()
     return found, found is not None and bool(found.cart_paid)
 
@@ -86,6 +87,7 @@ _LOCK = (
         .where(PREFERENCES.c.customer_id == bindparam("b_customer_id"))
         .scalar_subquery()
         .label("preferences"),
+        paused_switches(bindparam("b_journey")),
     )
 )
 _LOCK_CHECKING_CART = _LOCK.returning(

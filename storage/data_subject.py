@@ -22,12 +22,14 @@ from models.tables import (
     MessageRow,
     OutboxRow,
     ReceiptRow,
+    WebhookEventRow,
 )
 from storage.customers import to_customer
 from storage.database import rowcount
 
 # Children before parents (foreign keys): the order erase deletes in.
 _BY_MESSAGE = (OutboxRow, DeliveryAttemptRow, ReceiptRow)
+# The webhooks' outbox too: its events name the customer (what was sent is the receiver's).
 _BY_CUSTOMER = (
     MessageRow,
     EventRow,
@@ -35,6 +37,7 @@ _BY_CUSTOMER = (
     ActiveJourneyRow,
     CustomerInterestRow,
     CustomerPreferenceRow,
+    WebhookEventRow,
 )
 
 

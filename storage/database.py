@@ -69,6 +69,13 @@ def _engine(url: str) -> AsyncEngine:
     return engine
 
 
+def dialect_name(executor: Executor) -> str:
+    """`sqlite` or `postgresql`: the backend a session or connection runs on."""
+    if isinstance(executor, AsyncConnection):
+        return executor.dialect.name
+    return executor.get_bind().dialect.name
+
+
 def rowcount(result: Result[Any]) -> int:
     """The rows an UPDATE or DELETE matched: its result is a CursorResult, which the session's
     `execute` types as a plain Result."""

@@ -8,18 +8,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, literal, select, union_all, update
+from sqlalchemy import Row, bindparam, cast, delete, literal, null, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from models.tables import (
+    RecommendationAlertRow,
     RecommendationModelRow,
     RecommendationNeighboursRow,
     RecommendationPreferenceRow,
     RecommendedItemRow,
     table,
 )
+from storage.database import rowcount
 
 CHUNK = 2_000  # rows per INSERT: well under SQLite's and asyncpg's bind-parameter limits / 13
 
@@ -96,57 +98,81 @@ async def loaded_versions(session: AsyncSession) -> list[RecommendationModelRow]
     return list((await session.scalars(query)).all())
 
 
-def _active(*columns: Any, table: Any = RecommendationNeighboursRow) -> Select[Any]:
-    return select(*columns).join(
-        RecommendationModelRow,
-        (RecommendationModelRow.version == table.version) & RecommendationModelRow.active.is_(True),
-    )
-
-
 async def read_neighbours(
-    session: AsyncSession, items: Iterable[str], sources: Iterable[str], category_prefix: str
+    session: AsyncSession,
+    version: str,
+    sources: Iterable[str],
+    items: Iterable[str],
+    category_prefix: str,
 ) -> list[Row[Any]]:
-    """In one query, the active version's neighbour lists of the customer's `items`, of the
-    other `sources` (popular list, bundles) and of those items' categories (source
-    `category_prefix` + category), each row with the version and its ranking weights. Two index
-    lookups joined by UNION ALL: an OR of the two would scan the table."""
-    item_ids = list(items)
-    columns = (
-        RecommendationNeighboursRow.source,
-        RecommendationNeighboursRow.neighbours,
-        RecommendationModelRow.version,
-        RecommendationModelRow.loaded_at,
-        RecommendationModelRow.neighbour_weight,
-        RecommendationModelRow.category_weight,
-    )
+    """In one query, `version`'s neighbour lists of `sources` (products, popular list, bundles,
+    categories) and of the categories of `items` (source `category_prefix` + category, found
+    through the items' own rows). Two index lookups joined by UNION ALL: an OR of the two would
+    scan the table."""
+    table = RecommendationNeighboursRow
     own = aliased(RecommendationNeighboursRow)
-    categories = _active(literal(category_prefix) + own.category, table=own).where(
-        own.source.in_(item_ids)
+    categories = select(literal(category_prefix) + own.category).where(
+        own.version == version, own.source.in_(list(items))
     )
-    direct = _active(*columns).where(RecommendationNeighboursRow.source.in_([*item_ids, *sources]))
-    by_category = _active(*columns).where(
-        RecommendationNeighboursRow.source.in_(categories.scalar_subquery())
+    direct = select(table.source, table.neighbours).where(
+        table.version == version, table.source.in_(list(sources))
     )
-    return list((await session.execute(union_all(direct, by_category))).all())
+    by_category = select(table.source, table.neighbours).where(
+        table.version == version, table.source.in_(categories.scalar_subquery())
+    )
+    statement: Any = union_all(direct, by_category)  # rows of (source, neighbours)
+    return list((await session.execute(statement)).all())
 
 
-async def customer_state(
-    session: AsyncSession, customer_id: str, since: datetime
-) -> tuple[bool, set[str]]:
-    """In one round trip: whether the customer wants personalised picks (on unless they turned
-    it off), and the products recommended to them since `since` by any message on any channel."""
-    picks = select(literal("pick"), RecommendedItemRow.product_id).where(
-        RecommendedItemRow.customer_id == customer_id,
-        RecommendedItemRow.recommended_at >= since,
+def _lookup_state_query() -> Any:
+    """Built once: a lookup only binds the customer and the time (statement construction cost
+    more CPU than running it)."""
+    model = RecommendationModelRow
+    none_at = cast(null(), model.loaded_at.type)
+    none_weight = cast(null(), model.neighbour_weight.type)
+    # The union's columns take their names from its first SELECT.
+    picks = select(
+        literal("pick").label("kind"),
+        RecommendedItemRow.product_id.label("version"),
+        none_at.label("loaded_at"),
+        none_weight.label("neighbour_weight"),
+        none_weight.label("category_weight"),
+    ).where(
+        RecommendedItemRow.customer_id == bindparam("customer_id"),
+        RecommendedItemRow.recommended_at >= bindparam("since", type_=model.loaded_at.type),
     )
-    opted_out = select(literal("opted_out"), literal("")).where(
-        RecommendationPreferenceRow.customer_id == customer_id,
+    opted_out = select(literal("opted_out"), literal(""), none_at, none_weight, none_weight).where(
+        RecommendationPreferenceRow.customer_id == bindparam("customer_id"),
         RecommendationPreferenceRow.personalised.is_(False),
     )
-    rows = (await session.execute(union_all(picks, opted_out))).all()
+    active = select(
+        literal("model"),
+        model.version,
+        model.loaded_at,
+        model.neighbour_weight,
+        model.category_weight,
+    ).where(model.active.is_(True))
+    return union_all(picks, opted_out, active)
+
+
+_LOOKUP_STATE = _lookup_state_query()
+
+
+async def lookup_state(
+    session: AsyncSession, customer_id: str, since: datetime
+) -> tuple[bool, set[str], Row[Any] | None]:
+    """In one round trip: whether the customer wants personalised picks (on unless they turned
+    it off), the products recommended to them since `since` by any message on any channel, and
+    the active model version (version, loaded_at, ranking weights; None when none is loaded)."""
+    connection = await session.connection()  # Core: no ORM layer for a read of plain rows
+    rows = (
+        await connection.execute(_LOOKUP_STATE, {"customer_id": customer_id, "since": since})
+    ).all()
+    found = [row for row in rows if row.kind == "model"]
     return (
-        all(kind != "opted_out" for kind, _ in rows),
-        {product_id for kind, product_id in rows if kind == "pick"},
+        all(row.kind != "opted_out" for row in rows),
+        {row.version for row in rows if row.kind == "pick"},
+        found[0] if found else None,
     )
 
 
@@ -195,3 +221,84 @@ async def set_personalised(
             },
         )
     )
+
+
+async def forget_message_picks(session: AsyncSession, message_id: str) -> None:
+    """Drop what an earlier attempt of this message recorded (a retry picks again)."""
+    await session.execute(
+        delete(RecommendedItemRow).where(RecommendedItemRow.message_id == message_id)
+    )
+
+
+async def record_pick_click(
+    session: AsyncSession, message_id: str, product_id: str, at: datetime
+) -> bool:
+    """The first click on a pick's link; False when the pick is unknown or clicked before."""
+    result = await session.execute(
+        update(RecommendedItemRow)
+        .where(
+            RecommendedItemRow.message_id == message_id,
+            RecommendedItemRow.product_id == product_id,
+            RecommendedItemRow.clicked_at.is_(None),
+        )
+        .values(clicked_at=at)
+    )
+    return rowcount(result) > 0
+
+
+async def picks_awaiting_order(
+    session: AsyncSession, since: datetime, until: datetime
+) -> list[Row]:
+    """Picks recommended in [since, until) with no order recorded yet."""
+    query = select(
+        RecommendedItemRow.message_id,
+        RecommendedItemRow.product_id,
+        RecommendedItemRow.customer_id,
+        RecommendedItemRow.recommended_at,
+    ).where(
+        RecommendedItemRow.recommended_at >= since,
+        RecommendedItemRow.recommended_at < until,
+        RecommendedItemRow.ordered_at.is_(None),
+    )
+    return list((await session.execute(query)).all())
+
+
+async def record_pick_order(
+    session: AsyncSession, message_id: str, product_id: str, order_id: str, at: datetime
+) -> None:
+    await session.execute(
+        update(RecommendedItemRow)
+        .where(
+            RecommendedItemRow.message_id == message_id,
+            RecommendedItemRow.product_id == product_id,
+            RecommendedItemRow.ordered_at.is_(None),
+        )
+        .values(ordered_at=at, order_id=order_id)
+    )
+
+
+async def pick_outcome_rows(session: AsyncSession, since: datetime, until: datetime) -> list[Row]:
+    """Every pick recommended in [since, until) with its outcomes, for the report."""
+    query = select(
+        RecommendedItemRow.kind,
+        RecommendedItemRow.explored,
+        RecommendedItemRow.model_version,
+        RecommendedItemRow.clicked_at,
+        RecommendedItemRow.ordered_at,
+    ).where(RecommendedItemRow.recommended_at >= since, RecommendedItemRow.recommended_at < until)
+    return list((await session.execute(query)).all())
+
+
+async def add_alert(
+    session: AsyncSession, kind: str, raised_at: datetime, detail: Mapping[str, Any]
+) -> None:
+    session.add(RecommendationAlertRow(kind=kind, raised_at=raised_at, detail=dict(detail)))
+
+
+async def alerts(session: AsyncSession, kind: str) -> list[RecommendationAlertRow]:
+    query = (
+        select(RecommendationAlertRow)
+        .where(RecommendationAlertRow.kind == kind)
+        .order_by(RecommendationAlertRow.raised_at)
+    )
+    return list((await session.scalars(query)).all())

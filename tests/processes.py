@@ -48,6 +48,7 @@ def production_env(**overrides: str) -> dict[str, str]:
             "GUARDRAILS__UNSUBSCRIBE_SECRET": secrets.token_urlsafe(32),
             "CHANNELS__TRACKING_SECRET": secrets.token_urlsafe(32),
             "REPORTS__LINK_SECRET": secrets.token_urlsafe(32),
+            "CONSOLE_SESSION_SECRET": secrets.token_urlsafe(32),
             "CHANNELS__PUBLIC_BASE_URL": "https://shop.example.com/api",
             "LOG_LEVEL": "warning",
             "LOG_FORMAT": "json",

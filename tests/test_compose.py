@@ -31,6 +31,7 @@ REQUIRED = {
     "UNSUBSCRIBE_SECRET": "an-unsubscribe-secret",
     "TRACKING_SECRET": "a-tracking-secret",
     "REPORT_LINK_SECRET": "a-report-secret",
+    "CONSOLE_SESSION_SECRET": "a-console-secret",
     "PUBLIC_BASE_URL": "https://journeys.shop.example",
 }
 

@@ -12,6 +12,18 @@ def test_the_configuration_reference_is_current() -> None:
     )
 
 
+def test_every_variable_has_a_meaning() -> None:
+    missing = [
+        f"{section.title} {v.name}"
+        for section in reference_sections()
+        for v in section.variables
+        if not v.meaning
+    ]
+    assert not missing, "variables without a description= in their settings model: " + ", ".join(
+        missing
+    )
+
+
 def test_the_reference_names_nested_and_provider_variables_as_pydantic_settings_reads_them(
     monkeypatch,
 ) -> None:

@@ -30,6 +30,13 @@ from storage.database import create_engine, session_factory
 from tests.conftest import make_settings, unique
 
 WELCOME_SEND = next(s for s in WELCOME.steps if isinstance(s, Send))
+# A welcome step whose message carries no recommendations (sending/picks.py).
+PLAIN_SEND = next(
+    s for s in WELCOME.steps if isinstance(s, Send) and s.id == "price_and_stock_news"
+)
+# A message with picks adds reads (what it recorded already, the events, the opt-out and last
+# 48 hours' picks, the neighbour lists) and one transaction, the record of the picks.
+PICK_STATEMENTS, PICK_COMMITS = 5, 1
 CART_STAGE_1 = next(s for s in CART_ABANDONMENT.steps if isinstance(s, Send))
 STATEMENTS, COMMITS = 6, 2
 
@@ -114,7 +121,7 @@ def request(customer_id: str, step: Send, trigger: EventType, **changes) -> Prep
 
 async def test_a_send_to_the_dev_outbox_is_six_statements_and_two_commits(rig: Rig) -> None:
     customer_id = await rig.customer()
-    ask = request(customer_id, WELCOME_SEND, EventType.SIGNUP)
+    ask = request(customer_id, PLAIN_SEND, EventType.SIGNUP)
 
     with counting(rig.engine) as counted:
         decision = await rig.path.send(ask)
@@ -139,6 +146,18 @@ async def test_a_send_to_the_dev_outbox_is_six_statements_and_two_commits(rig: R
     assert (row.status, row.title, row.content_path) == ("sent", outbox.title, "template")
     assert row.delivered_at is not None and row.provider_ref == f"outbox:{decision.message_id}"
     assert attempts == ["sent"]
+
+
+async def test_a_send_with_picks_adds_five_statements_and_one_commit(rig: Rig) -> None:
+    customer_id = await rig.customer()
+    ask = request(customer_id, WELCOME_SEND, EventType.SIGNUP)
+
+    with counting(rig.engine) as counted:
+        decision = await rig.path.send(ask)
+
+    assert decision.status == MessageStatus.SENT
+    assert len(counted.statements) <= STATEMENTS + PICK_STATEMENTS, counted.statements
+    assert counted.commits <= COMMITS + PICK_COMMITS, counted.commits
 
 
 async def test_a_cart_send_checks_the_paid_cart_within_the_lock(rig: Rig) -> None:

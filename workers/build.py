@@ -1,16 +1,21 @@
 """Which workflows and activities a worker runs, with which clients."""
 
+import httpx
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.alerts import AlertActivities
 from activities.experiments import ExperimentActivities
 from activities.facts import JourneyFactsActivities
 from activities.profile import ProfileActivities
+from activities.recommendations import RecommendationActivities
 from activities.sending import SendActivities
+from activities.webhooks import WebhookActivities
 from channels.setup import build_channels
+from channels.smtp import SmtpSender
 from content.database_cache import DatabaseCopyCache
 from profiles.segment_starts import SegmentStarter
 from scoring.model import IntentModel
@@ -20,10 +25,14 @@ from settings import Settings
 from storage.database import autocommit
 from telemetry.senders import instrument_senders
 from telemetry.workflow_tasks import install_workflow_task_alert
+from webhooks.delivery import WebhookSender
 from workers.build_id import source_build_id
+from workflows.alerts import AlertsWorkflow
 from workflows.experiment_refresh import ExperimentRefreshWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.profile_scan import ProfileScanWorkflow
+from workflows.recommendation_retrain import RecommendationRetrainWorkflow
+from workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 
 def build_worker(
@@ -49,10 +58,27 @@ def build_worker(
     sending = SendActivities(path)
     experiments = ExperimentActivities(sessions, settings.experiments.probability_best_draws)
     profile = ProfileActivities(sessions, SegmentStarter(sessions, client, settings.task_queue))
+    # One HTTP client for the worker's life: its connections are reused across passes.
+    webhooks = WebhookActivities(
+        WebhookSender(sessions, httpx.AsyncClient(follow_redirects=False), settings.webhooks)
+    )
+    alerts = AlertActivities(
+        sessions, settings.alerts, SmtpSender(settings) if settings.smtp_host else None
+    )
+    recommendations = RecommendationActivities(
+        sessions, settings.recommendations, settings.data_dir / "recommendations"
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[JourneyWorkflow, ExperimentRefreshWorkflow, ProfileScanWorkflow],
+        workflows=[
+            JourneyWorkflow,
+            ExperimentRefreshWorkflow,
+            ProfileScanWorkflow,
+            WebhookDeliveryWorkflow,
+            AlertsWorkflow,
+            RecommendationRetrainWorkflow,
+        ],
         activities=[
             sending.decide_and_deliver,
             # Runs from before the interpreter's third version decide and deliver apart.
@@ -66,6 +92,10 @@ def build_worker(
             profile.refresh_rfm_edges,
             profile.refresh_profile_page,
             profile.start_segment_entries,
+            webhooks.deliver_webhooks,
+            alerts.evaluate_alerts,
+            recommendations.check_recommendation_outcomes,
+            recommendations.retrain_recommendations,
         ],
         workflow_runner=workflow_runner(strict=settings.strict_workflow_sandbox),
         build_id=settings.worker_build_id or source_build_id(),

@@ -16,7 +16,12 @@ from telemetry.endpoints import prometheus_runtime, serve_metrics
 from telemetry.tracing import configure_tracing, traced_client
 from temporal_client import connect_temporal
 from workers.build import build_worker
-from workers.schedules import ensure_profile_schedules, ensure_refresh_schedule
+from workers.schedules import (
+    ensure_alerts_workflow,
+    ensure_profile_schedules,
+    ensure_refresh_schedule,
+    ensure_retrain_schedule,
+)
 
 log = structlog.get_logger()
 
@@ -63,6 +68,9 @@ async def run_worker(settings: Settings) -> None:
                 client, settings.task_queue, settings.profile
             ):
                 log.info("profile scans scheduled", schedules=created)
+            await ensure_alerts_workflow(client, settings.task_queue, settings.alerts)
+            if await ensure_retrain_schedule(client, settings.task_queue, settings.recommendations):
+                log.info("recommendation retraining scheduled (monthly)")
             await stop.wait()
             log.info("worker stopping")
     finally:

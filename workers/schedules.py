@@ -1,5 +1,5 @@
 """Temporal Schedules the worker keeps in place: the experiments' posterior refresh, the
-profile's hourly batch and its daily dormancy scan."""
+profile's hourly batch and its daily dormancy scan, the recommendations' monthly retraining."""
 
 from datetime import timedelta
 
@@ -15,14 +15,21 @@ from temporalio.client import (
     ScheduleRange,
     ScheduleSpec,
 )
+from temporalio.common import WorkflowIDConflictPolicy
 
+from alerts.settings import AlertSettings
 from profiles.settings import ProfileSettings
+from recommendations.settings import RecommendationSettings
+from workflows.alerts import WORKFLOW_ID as ALERTS_WORKFLOW_ID
+from workflows.alerts import AlertsWorkflow
 from workflows.experiment_refresh import ExperimentRefreshWorkflow
 from workflows.profile_scan import ProfileScanWorkflow, ScanInput
+from workflows.recommendation_retrain import RecommendationRetrainWorkflow
 
 REFRESH_SCHEDULE_ID = "experiment-refresh"
 PROFILE_BATCH_SCHEDULE_ID = "profile-batch"
 DORMANCY_SCAN_SCHEDULE_ID = "dormancy-scan"
+RETRAIN_SCHEDULE_ID = "recommendation-retrain"
 
 
 async def ensure_refresh_schedule(client: Client, task_queue: str, every: timedelta) -> bool:
@@ -91,3 +98,41 @@ async def ensure_profile_schedules(
             continue
         created.append(schedule_id)
     return created
+
+
+async def ensure_alerts_workflow(client: Client, task_queue: str, settings: AlertSettings) -> None:
+    """Start the alerts' evaluation loop unless it runs (every worker calls this; one runs)."""
+    await client.start_workflow(
+        AlertsWorkflow.run,
+        settings.every_minutes * 60,
+        id=ALERTS_WORKFLOW_ID,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+async def ensure_retrain_schedule(
+    client: Client, task_queue: str, settings: RecommendationSettings
+) -> bool:
+    """The monthly retraining with its outcome and drift check, unless it exists."""
+    try:
+        await client.create_schedule(
+            RETRAIN_SCHEDULE_ID,
+            Schedule(
+                action=ScheduleActionStartWorkflow(
+                    RecommendationRetrainWorkflow.run, id=RETRAIN_SCHEDULE_ID, task_queue=task_queue
+                ),
+                spec=ScheduleSpec(
+                    calendars=[
+                        ScheduleCalendarSpec(
+                            day_of_month=[ScheduleRange(settings.retrain_day_of_month)],
+                            hour=[ScheduleRange(settings.retrain_hour_utc)],
+                        )
+                    ]
+                ),
+                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+            ),
+        )
+    except ScheduleAlreadyRunningError:
+        return False
+    return True

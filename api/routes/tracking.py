@@ -2,7 +2,8 @@
 
 No bearer key, since customers' mail clients call them; the encrypted token
 (channels/link_tokens.py) is what makes them unforgeable and unreadable. A bad or expired token
-answers 404. A good one always gets its redirect or
+answers 404. A link to a recommended product also records the click on that pick
+(`recommended_items.clicked_at`). A good one always gets its redirect or
 pixel: recording the click or open (the first per message counts, as a receipt of the provider
 "tracking") happens after the response, and a failure there is logged, never shown.
 """
@@ -21,6 +22,7 @@ from channels.setup import link_tokens
 from models.receipts import Receipt, ReceiptType
 from settings import Settings
 from storage.feedback import OWN_LINKS
+from storage.recommendations import record_pick_click
 
 router = APIRouter(prefix="/t", tags=["tracking"])
 log = structlog.get_logger()
@@ -94,6 +96,10 @@ async def _record(
         occurred_at=utcnow(),
     )
     try:
+        if claim.product_id is not None and claim.message_id is not None:
+            # A recommended product's link: the pick's outcome, then the message's click.
+            async with sessions.begin() as session:
+                await record_pick_click(session, claim.message_id, claim.product_id, utcnow())
         await apply_receipt(
             sessions,
             temporal,

@@ -57,6 +57,9 @@ def train(
     ),
     version: Annotated[str, typer.Option(help="Artefact version.")] = "recs-v1",
     output: Annotated[Path, typer.Option(help="Artefact path.")] = SHIPPED_ARTIFACT,
+    catalogue: Annotated[
+        Path, typer.Option(help="Demo catalogue to write (the scheduled retrain: a scratch file).")
+    ] = DEMO_CATALOGUE,
 ) -> None:
     """Tune, evaluate against the baselines, print the figures, write the shipped artefact."""
     path = data if data.is_absolute() else REPO / data
@@ -107,10 +110,8 @@ def train(
         f"({target.stat().st_size / 1024:.0f} KB: {len(artefact['items']):,} items, "  # type: ignore[arg-type]
         f"{links:,} links)"
     )
-    _write_demo_catalogue(artefact["items"])  # type: ignore[arg-type]
-    typer.echo(
-        f"wrote {DEMO_CATALOGUE.relative_to(REPO)}; done in {time.perf_counter() - started:.0f} s"
-    )
+    _write_demo_catalogue(artefact["items"], catalogue)  # type: ignore[arg-type]
+    typer.echo(f"wrote {catalogue}; done in {time.perf_counter() - started:.0f} s")
 
 
 def _tune(folds: list[Split]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -202,10 +203,10 @@ def _print_report(report: dict[str, object]) -> None:
     )
 
 
-def _write_demo_catalogue(items: dict[str, list[object]]) -> None:
+def _write_demo_catalogue(items: dict[str, list[object]], path: Path) -> None:
     """The demo catalogue: real products and unit prices; stock is made up (the baskets have
     none), deterministic per product, with about 3 % out of stock so substitution shows."""
-    with DEMO_CATALOGUE.open("w", newline="", encoding="utf-8") as handle:
+    with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["product_id", "department", "category", "product_type", "price", "stock"])
         for pid in sorted(items):

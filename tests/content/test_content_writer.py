@@ -135,7 +135,7 @@ async def test_failing_twice_ends_in_the_template(
     assert result.checks.ok
     assert [a.path for a in result.attempts] == ["llm", "llm_retry"]
     assert result.reasons == [reason]
-    assert result.template_version == "fallback-v2"
+    assert result.template_version == "fallback-v3"
     assert result.model is None
     assert len(fake_llm.requests) == 2
 

@@ -53,3 +53,15 @@ def test_evaluate_command_prints_curves_and_lifts(data_path: Path) -> None:
         assert output.count(label) == 2
     assert "lift vs no_email" in output
     assert output.count("diff +") >= 2
+
+
+def test_evaluate_takes_its_defaults_from_the_environment(
+    data_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # EXPERIMENTS__EVALUATION_SEEDS is the command's --seeds when the option is not given.
+    monkeypatch.setenv("EXPERIMENTS__EVALUATION_SEEDS", "1")
+    outcome = CliRunner().invoke(
+        app, ["evaluate", "--data", str(data_path), "--rows", "3000", "--seed", "4"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    assert "replaying 1 seed(s) from 4" in outcome.output

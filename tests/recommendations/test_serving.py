@@ -227,3 +227,36 @@ async def test_decoded_lists_follow_a_version_loaded_again_with_new_content(
     )
     assert (await load_model_tables(sessions, retrained, NOW + timedelta(minutes=1)))[0]
     assert await first_pick() != Reason.BOUGHT_WITH
+
+
+async def test_a_warm_worker_reads_only_the_version_and_the_customer_state(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    """With the process's DecodedLists holding a customer's lists, a lookup is one round trip
+    (opt-out, recent picks, active version): no neighbour list is read again, and the picks are
+    those of a lookup that reads everything."""
+    statements: list[str] = []
+    engine = create_engine(database_url)
+    event.listen(
+        engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_: statements.append(statement),
+    )
+    decoded = DecodedLists()
+
+    async def lookup(customer: str, history: list[Purchase], cache: DecodedLists | None):  # type: ignore[no-untyped-def]
+        async with session_factory(engine)() as session:
+            request = PickRequest(customer, history, seed="m", now=NOW)
+            return await picks_for(session, request, None, NO_EXPLORATION, cache)
+
+    await lookup(unique("c"), viewed("cereal", "milk"), decoded)
+    assert len([s for s in statements if "recommendation_neighbours" in s]) == 1
+    statements.clear()
+    warm = await lookup(unique("c"), viewed("milk", "cereal"), decoded)
+    assert len(statements) == 1 and "recommendation_neighbours" not in statements[0]
+    # A product the first lookup did not read: only its lists are fetched.
+    await lookup(unique("c"), viewed("cereal", "strawberries"), decoded)
+    assert len([s for s in statements if "recommendation_neighbours" in s]) == 1
+    cold = await lookup(unique("c"), viewed("milk", "cereal"), None)
+    await engine.dispose()
+    assert [s.pick for s in warm.picks] == [s.pick for s in cold.picks] and warm.picks

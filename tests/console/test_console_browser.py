@@ -1,0 +1,149 @@
+"""The console in a real browser (Playwright driving Debian's chromium): sign in, find a
+customer by email, read their timeline and the message they received; preview a journey and see
+the words change with the profile's consent; retry a failed journey from the Failures page."""
+
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from channels.personalise import message_coupon_code
+from channels.setup import tracking_secret
+from journeys.runs import JourneyState
+from models.tables import AuditRow
+from tests.conftest import Stack, unique
+from tests.console.browser import chromium, screenshot, served, sign_in
+from tests.journey_helpers import abandon_a_cart
+from tests.ops.broken_journey import BrokenCartAbandonment
+from tests.ops.helpers import start_cart_journey
+from workers.build import build_worker
+
+
+async def test_sign_in_search_by_email_and_read_the_timeline(stack: Stack) -> None:
+    email = f"{unique('ada')}@example.com"
+    customer_id, state = await abandon_a_cart(
+        stack, "Linen shirt", email=email, consent={"email": True, "inapp": True}
+    )
+    sent = [m for m in state.messages if m.status == "sent"]
+    assert sent and sent[0].content is not None
+    words = sent[0].content.title
+
+    async with served(stack.app) as base_url, chromium() as browser:
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        await sign_in(page, base_url, "/console/journeys")
+        assert await page.locator("table a", has_text="cart_abandonment").count() == 1
+        await screenshot(page, "journeys")
+        await page.click("text=cart_abandonment")
+        assert await page.locator("svg.graph g[data-step=stage_1]").count() == 1
+        await screenshot(page, "journey-graph")
+
+        await page.click("nav >> text=Customers")
+        await page.fill("input[name=contact]", email.upper())
+        await page.click("form.search button")
+        await page.wait_for_url(f"{base_url}/console/customers/{customer_id}")
+        timeline = page.locator("section.timeline")
+        assert await timeline.locator("tr.message_decided").count() == len(state.messages)
+        assert "stage_1: sent" in await timeline.inner_text()
+        card = page.locator(f"article[data-message='{sent[0].message_id}'] .card")
+        assert words in await card.inner_text()
+        link = await timeline.locator("a", has_text="Web UI").first.get_attribute("href")
+        assert link is not None and link.startswith(
+            f"{stack.settings.temporal_web_url}/namespaces/default/workflows/"
+            f"cart_abandonment%3A{customer_id}/"
+        )
+        assert email not in await page.content()  # only "email ✓"
+        # Filled as delivery fills them: the message's own coupon code, no placeholder left.
+        shown = await page.locator("section.messages").inner_text()
+        assert "{{" not in shown
+        coded = [m for m in sent if m.content and "{{coupon_code}}" in m.content.body]
+        secret = tracking_secret(stack.settings).get_secret_value()
+        assert coded  # stage_3 carries a code of its own
+        for message in coded:
+            assert message_coupon_code(secret, message.message_id) in shown
+        await screenshot(page, "customer")
+
+        # Results: the report page of reports/, framed through a signed link, on the same nav.
+        await page.click("nav >> text=Results")
+        report = page.frame_locator("iframe.report")
+        await report.locator("h2#funnel").wait_for()
+        assert "cart_abandonment" in await report.locator("body").inner_text()
+        await screenshot(page, "results")
+
+
+@pytest.mark.timeout(420)
+async def test_a_preview_shows_what_would_be_sent_and_what_consent_stops(stack: Stack) -> None:
+    async with served(stack.app) as base_url, chromium() as browser:
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        await sign_in(page, base_url, "/console/preview")
+        # The example: a cart paid 2 h after it was left; the customer consents to every channel.
+        await page.click("form.preview button[type=submit]")
+        await page.wait_for_selector("#job.running")  # the page polls while it runs
+        await page.wait_for_selector("#job.done", timeout=200_000)
+        sent = page.locator("tr.sent")
+        assert await sent.count() == 1
+        row = await sent.inner_text()
+        assert "inapp" in row and "Your cart is saved" in row and "stage_1" in row
+        assert "+0d 00:30" in row
+        assert "exited" in await page.locator(".outcome").inner_text()
+        await screenshot(page, "preview")
+
+        # The same customer without consent: nothing would go out, and the page says why.
+        profile = await page.input_value("textarea[name=profile]")
+        withdrawn = profile.replace('"inapp": true', '"inapp": false').replace(
+            '"email": true', '"email": false'
+        )
+        withdrawn = withdrawn.replace('"sms": true', '"sms": false').replace(
+            '"wechat": true', '"wechat": false'
+        )
+        await page.fill("textarea[name=profile]", withdrawn)
+        await page.click("form.preview button[type=submit]")
+        await page.wait_for_selector("#job.running")  # the first result is gone
+        await page.wait_for_selector("#job.done", timeout=200_000)
+        assert await page.locator("tr.sent").count() == 0
+        stopped = page.locator("tr.suppressed")
+        assert await stopped.count() == 1
+        assert "stopped: suppressed: no_consent" in await stopped.inner_text()
+
+
+async def test_a_failed_journey_is_retried_from_the_failures_page(
+    stack: Stack, temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    client = temporal_env.client
+    queue = f"broken-{uuid.uuid4()}"
+    customer_id = unique("c")
+    # A broken release fails the journey on its first workflow task.
+    async with Worker(client, task_queue=queue, workflows=[BrokenCartAbandonment]):
+        broken = await start_cart_journey(client, queue, customer_id, unique("kind"))
+        with pytest.raises(WorkflowFailureError):
+            await broken.result()
+    failed_run = broken.result_run_id
+
+    async with served(stack.app) as base_url, chromium() as browser:
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        await sign_in(page, base_url, "/console/failures")
+        row = page.locator(f"table.failed tr[data-workflow-id='{broken.id}']")
+        assert "broken release" in await row.inner_text()
+        await screenshot(page, "failures")
+        await row.locator("button", has_text="Retry").click()
+        await page.wait_for_selector("p.done")
+        new_run = await page.locator("code.new-run").inner_text()
+        assert f"reset of {broken.id}" in await page.locator("p.done").inner_text()
+
+    handle = client.get_workflow_handle(broken.id, result_type=JourneyState)
+    described = await handle.describe()
+    assert described.run_id == new_run != failed_run
+    assert described.status == WorkflowExecutionStatus.RUNNING
+    async with stack.sessions() as session:
+        [audit] = await session.scalars(select(AuditRow).where(AuditRow.target == broken.id))
+    assert (audit.actor, audit.action, audit.outcome) == ("key:key-1", "journey.reset", "ok")
+    assert audit.detail["new_run_id"] == new_run
+
+    # The fixed release picks the reset run up: the journey walks on from where it failed.
+    fixed = stack.settings.model_copy(update={"task_queue": queue})
+    async with build_worker(client, fixed, stack.sessions):
+        state = await handle.result()
+    assert state.customer_id == customer_id and state.status != "running"

@@ -1,0 +1,1 @@
+"""Outbound webhooks: customers' systems subscribe to what happened (docs/webhooks.md)."""
