@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from content.copy_text import Copy, sms_text
+from content.example import check_copied_example
 from content.figures import check_figures
 from content.placeholders import as_text, measured_length, placeholders_in, render_copy
 from content.reasons import CheckFailure, CheckResult, Reason
@@ -69,9 +70,15 @@ def check_llm_copy(
     draft: Copy, request: ContentRequest, settings: ContentSettings
 ) -> tuple[Copy, CheckResult]:
     """check_copy, then whether the copy makes sense to its reader (content.sense): what a model
-    wrote is judged for that too, the templates' wording and subject were chosen by people."""
+    wrote is judged for that too, the templates' wording and subject were chosen by people; and
+    whether it is the prompt's example handed back (content.example)."""
     copy, result = check_copy(draft, request, settings)
-    return copy, CheckResult(failures=[*result.failures, *check_sense(draft, request, settings)])
+    failures = [
+        *result.failures,
+        *check_sense(draft, request, settings),
+        *check_copied_example(draft, request, settings),
+    ]
+    return copy, CheckResult(failures=failures)
 
 
 def check_placeholders(copy: Copy, allowed: set[str]) -> list[CheckFailure]:

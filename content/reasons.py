@@ -28,6 +28,7 @@ class Reason(StrEnum):
     NAMES_NOTHING_GIVEN = "names_nothing_given"
     INTERNAL_TERM = "internal_term"
     CTA_MISMATCH = "cta_mismatch"
+    COPIED_EXAMPLE = "copied_example"
     # figures against the live catalog and the offer's source of truth
     PRICE_MISMATCH = "price_mismatch"
     PRICE_UNVERIFIABLE = "price_unverifiable"
