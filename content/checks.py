@@ -8,9 +8,10 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from content.copy_text import Copy, sms_text
-from content.example import check_copied_example
+from content.example import COPY_THRESHOLD, check_copied_example, shared_pairs
 from content.figures import check_figures
 from content.placeholders import as_text, measured_length, placeholders_in, render_copy
+from content.prompts import PURPOSES
 from content.reasons import CheckFailure, CheckResult, Reason
 from content.request import ContentRequest
 from content.sense import check_sense, word_pattern
@@ -77,8 +78,24 @@ def check_llm_copy(
         *result.failures,
         *check_sense(draft, request, settings),
         *check_copied_example(draft, request, settings),
+        *check_echoed_prompt(draft, request),
     ]
     return copy, CheckResult(failures=failures)
+
+
+def check_echoed_prompt(draft: Copy, request: ContentRequest) -> list[CheckFailure]:
+    """Not our instructions read back: SmolLM2-135M answered a welcome with "In-app message:
+    welcome a new customer, point them to picks from the categories they like..."."""
+    share = shared_pairs(f"{draft.title}\n{draft.body}", PURPOSES[request.template_id])
+    if share <= COPY_THRESHOLD:
+        return []
+    return [
+        CheckFailure(
+            reason=Reason.ECHOED_PROMPT,
+            detail=f"{share:.0%} of its wording repeats what the message is for; write to the "
+            "customer instead",
+        )
+    ]
 
 
 def check_placeholders(copy: Copy, allowed: set[str]) -> list[CheckFailure]:

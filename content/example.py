@@ -70,10 +70,15 @@ def overlap(
     opt-out, FAQ and unsubscribe lines, the validity). Copy written afresh shares a few pairs
     ("your cart"); the example handed back, or with one name swapped, shares most."""
     required = _required_lines(request, settings)
-    mine = _pairs(_own_text(answer, required))
+    return shared_pairs(_own_text(answer, required), _own_text(example, required))
+
+
+def shared_pairs(text: str, source: str) -> float:
+    """The share of `text`'s word pairs that `source` has too (0 for a text of one word)."""
+    mine = _pairs(text)
     if not mine:
         return 0.0
-    return len(mine & _pairs(_own_text(example, required))) / len(mine)
+    return len(mine & _pairs(source)) / len(mine)
 
 
 def _own_text(copy: Copy, required: list[str]) -> str:

@@ -29,6 +29,7 @@ class Reason(StrEnum):
     INTERNAL_TERM = "internal_term"
     CTA_MISMATCH = "cta_mismatch"
     COPIED_EXAMPLE = "copied_example"
+    ECHOED_PROMPT = "echoed_prompt"
     # figures against the live catalog and the offer's source of truth
     PRICE_MISMATCH = "price_mismatch"
     PRICE_UNVERIFIABLE = "price_unverifiable"

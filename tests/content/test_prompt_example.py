@@ -57,3 +57,21 @@ async def test_copy_written_for_the_cart_is_used(fake_llm: FakeLLM, catalog: Cat
     result = await write(make_request("push"), fake_llm, catalog)
     assert (result.path, result.reasons) == ("llm", [])
     assert result.content.body.startswith("Your Trail shoe is waiting at ¥599")
+
+
+async def test_our_instructions_read_back_fall_back(
+    fake_llm: FakeLLM, catalog: CatalogClient
+) -> None:
+    # What SmolLM2-135M answered a welcome with, on its own: the prompt's purpose line.
+    echoed = {
+        "title": "Welcome a new customer",
+        "body": "In-app message: welcome a new customer, point them to picks from the categories "
+        "they like and to their first-order benefit.",
+        "cta": "Coupon Code",
+        "disclaimers": [""],
+    }
+    fake_llm.queue(echoed, echoed)
+    request = make_request("inapp", template_id="welcome", journey="welcome", recent_items=[])
+    result = await write(request, fake_llm, catalog)
+    assert result.path == "template"
+    assert Reason.ECHOED_PROMPT in result.reasons
