@@ -10,7 +10,13 @@ from pydantic import ValidationError
 from content.copy_text import Copy, sms_text
 from content.example import COPY_THRESHOLD, check_copied_example, shared_pairs
 from content.figures import check_figures
-from content.placeholders import as_text, measured_length, placeholders_in, render_copy
+from content.placeholders import (
+    PLACEHOLDER,
+    as_text,
+    measured_length,
+    placeholders_in,
+    render_copy,
+)
 from content.prompts import PURPOSES
 from content.reasons import CheckFailure, CheckResult, Reason
 from content.request import ContentRequest
@@ -19,6 +25,7 @@ from content.settings import ContentSettings
 from content.slots import allowed_personal_placeholders, slot_values
 from models.channels import Channel
 
+_BROKEN_PLACEHOLDER = re.compile(r"\{\{[^{}]*\}?\}?|\}\}")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'）)，。]+", re.IGNORECASE)
 
 
@@ -99,10 +106,14 @@ def check_echoed_prompt(draft: Copy, request: ContentRequest) -> list[CheckFailu
 
 
 def check_placeholders(copy: Copy, allowed: set[str]) -> list[CheckFailure]:
-    unknown = sorted(placeholders_in(copy.full_text()) - allowed)
-    if not unknown:
+    text = copy.full_text()
+    unknown = sorted(placeholders_in(text) - allowed)
+    # A broken one ("{{item Wool scarf_stock_note}}", as Qwen2.5-Coder-0.5B wrote) is no
+    # placeholder to fill and would reach the customer braces and all.
+    broken = _BROKEN_PLACEHOLDER.findall(PLACEHOLDER.sub(" ", text))
+    if not unknown and not broken:
         return []
-    names = ", ".join("{{" + name + "}}" for name in unknown)
+    names = ", ".join([*("{{" + name + "}}" for name in unknown), *broken])
     return [
         CheckFailure(
             reason=Reason.UNKNOWN_PLACEHOLDER, detail=f"{names} not available for this message"

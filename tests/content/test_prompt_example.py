@@ -75,3 +75,19 @@ async def test_our_instructions_read_back_fall_back(
     result = await write(request, fake_llm, catalog)
     assert result.path == "template"
     assert Reason.ECHOED_PROMPT in result.reasons
+
+
+async def test_a_broken_placeholder_never_reaches_the_customer(
+    fake_llm: FakeLLM, catalog: CatalogClient
+) -> None:
+    # Qwen2.5-Coder-0.5B's answer, which named the item only inside a broken placeholder.
+    broken = Copy(
+        title="Still in your cart",
+        body="Your {{item1_name}} is waiting, {{item Trail shoe_stock_note}}.",
+        cta="Back to my cart",
+    )
+    fake_llm.queue(broken.model_dump(), broken.model_dump())
+    result = await write(make_request("push", offer=None), fake_llm, catalog)
+    assert result.path == "template"
+    assert Reason.UNKNOWN_PLACEHOLDER in result.reasons
+    assert "{{item Trail" not in result.content.full_text()
