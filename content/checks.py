@@ -8,8 +8,16 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from content.copy_text import Copy, sms_text
+from content.example import COPY_THRESHOLD, check_copied_example, shared_pairs
 from content.figures import check_figures
-from content.placeholders import as_text, measured_length, placeholders_in, render_copy
+from content.placeholders import (
+    PLACEHOLDER,
+    as_text,
+    measured_length,
+    placeholders_in,
+    render_copy,
+)
+from content.prompts import PURPOSES
 from content.reasons import CheckFailure, CheckResult, Reason
 from content.request import ContentRequest
 from content.sense import check_sense, word_pattern
@@ -18,6 +26,7 @@ from content.slots import allowed_personal_placeholders, slot_values
 from content.tone import check_tone
 from models.channels import Channel
 
+_BROKEN_PLACEHOLDER = re.compile(r"\{\{[^{}]*\}?\}?|\}\}")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'）)，。]+", re.IGNORECASE)
 
 
@@ -73,16 +82,42 @@ def check_llm_copy(
     draft: Copy, request: ContentRequest, settings: ContentSettings
 ) -> tuple[Copy, CheckResult]:
     """check_copy, then whether the copy makes sense to its reader (content.sense): what a model
-    wrote is judged for that too, the templates' wording and subject were chosen by people."""
+    wrote is judged for that too, the templates' wording and subject were chosen by people; and
+    whether it is the prompt's example handed back (content.example)."""
     copy, result = check_copy(draft, request, settings)
-    return copy, CheckResult(failures=[*result.failures, *check_sense(draft, request, settings)])
+    failures = [
+        *result.failures,
+        *check_sense(draft, request, settings),
+        *check_copied_example(draft, request, settings),
+        *check_echoed_prompt(draft, request),
+    ]
+    return copy, CheckResult(failures=failures)
+
+
+def check_echoed_prompt(draft: Copy, request: ContentRequest) -> list[CheckFailure]:
+    """Not our instructions read back: SmolLM2-135M answered a welcome with "In-app message:
+    welcome a new customer, point them to picks from the categories they like..."."""
+    share = shared_pairs(f"{draft.title}\n{draft.body}", PURPOSES[request.template_id])
+    if share <= COPY_THRESHOLD:
+        return []
+    return [
+        CheckFailure(
+            reason=Reason.ECHOED_PROMPT,
+            detail=f"{share:.0%} of its wording repeats what the message is for; write to the "
+            "customer instead",
+        )
+    ]
 
 
 def check_placeholders(copy: Copy, allowed: set[str]) -> list[CheckFailure]:
-    unknown = sorted(placeholders_in(copy.full_text()) - allowed)
-    if not unknown:
+    text = copy.full_text()
+    unknown = sorted(placeholders_in(text) - allowed)
+    # A broken one ("{{item Wool scarf_stock_note}}", as Qwen2.5-Coder-0.5B wrote) is no
+    # placeholder to fill and would reach the customer braces and all.
+    broken = _BROKEN_PLACEHOLDER.findall(PLACEHOLDER.sub(" ", text))
+    if not unknown and not broken:
         return []
-    names = ", ".join("{{" + name + "}}" for name in unknown)
+    names = ", ".join([*("{{" + name + "}}" for name in unknown), *broken])
     return [
         CheckFailure(
             reason=Reason.UNKNOWN_PLACEHOLDER, detail=f"{names} not available for this message"

@@ -12,7 +12,7 @@ from string import Template
 from pydantic import BaseModel, ConfigDict
 
 from catalog.models import Availability
-from content.fallback import render_fallback
+from content.example import example_copy
 from content.library import load_library
 from content.placeholders import PERSONAL_PLACEHOLDERS, token
 from content.reasons import CheckFailure
@@ -170,10 +170,15 @@ def scrub(text: str) -> str:
 
 
 def _example(request: ContentRequest, settings: ContentSettings) -> str:
+    """The form of such a message, about other items (content.example): an answer that copies
+    it names the wrong item and is turned away."""
     if not settings.prompt_example:
         return ""
-    usual = json.dumps(render_fallback(request, settings).model_dump(), ensure_ascii=False)
-    return f"\nOur usual message, to write afresh in your own words: {usual}"
+    shown = json.dumps(example_copy(request, settings).model_dump(), ensure_ascii=False)
+    return (
+        f"\nExample of the form only, about other items: {shown}\n"
+        "Do not copy it: write your own sentences about the items above."
+    )
 
 
 def _context(request: ContentRequest) -> str:

@@ -31,6 +31,8 @@ class Reason(StrEnum):
     NAMES_NOTHING_GIVEN = "names_nothing_given"
     INTERNAL_TERM = "internal_term"
     CTA_MISMATCH = "cta_mismatch"
+    COPIED_EXAMPLE = "copied_example"
+    ECHOED_PROMPT = "echoed_prompt"
     # figures against the live catalog and the offer's source of truth
     PRICE_MISMATCH = "price_mismatch"
     PRICE_UNVERIFIABLE = "price_unverifiable"

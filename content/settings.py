@@ -179,9 +179,9 @@ class ContentSettings(BaseModel):
     )
     prompt_example: bool = Field(
         True,
-        description="Show the model our usual wording for the message (the template's) as an "
-        "example to write afresh: small models need it (SmolLM2-135M passes the checks only by "
-        "copying it), capable ones vary more without it.",
+        description="Show the model the form of the message: our template for it, written "
+        "about other items (content.example). An answer that mostly copies it fails the "
+        "copied_example check; small models follow the form better with it.",
     )
     brand_name: str = Field(
         "our store", description="the shop's name, as the LLM prompt introduces the sender"

@@ -292,17 +292,17 @@ async def test_result_survives_a_json_round_trip_for_durable_caches(
     assert json.loads(result.model_dump_json())["checks"]["ok"] is True
 
 
-async def test_the_prompt_shows_our_usual_wording_unless_told_not_to(
+async def test_the_prompt_shows_an_example_unless_told_not_to(
     fake_llm: FakeLLM, catalog: CatalogClient
 ) -> None:
     request = make_request("inapp")
     await write(request, fake_llm, catalog)
     shown = fake_llm.requests[-1]["messages"][1]["content"]
-    assert 'Our usual message, to write afresh in your own words: {"title": ' in shown
+    assert 'Example of the form only, about other items: {"title": ' in shown
     assert "cart_abandonment" not in "\n".join(fake_llm.prompts())  # our ids never shown
     settings = settings_for(fake_llm).model_copy(update={"prompt_example": False})
     async with LLMClient(settings.llm) as llm:
         await write_copy(
             request.model_copy(update={"variant": "emotional"}), llm, catalog, None, settings
         )
-    assert "Our usual message" not in fake_llm.requests[-1]["messages"][1]["content"]
+    assert "Example of the form" not in fake_llm.requests[-1]["messages"][1]["content"]

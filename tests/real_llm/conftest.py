@@ -1,5 +1,6 @@
-"""A real model behind a real OpenAI-compatible server: llama-cpp-python serving SmolLM2-135M-
-Instruct (tests/real_llm/server.py), started once for these tests, every request captured."""
+"""A real model behind a real OpenAI-compatible server: llama-cpp-python serving a small
+instruct model (tests/real_llm/server.py), started once for these tests, every request captured.
+`REAL_LLM_MODEL` picks the model (one of `MODELS`; SmolLM2-135M-Instruct by default)."""
 
 import json
 import os
@@ -16,7 +17,7 @@ import httpx
 import pytest
 
 from tests.fakes.catalog_server import fake_catalog  # noqa: F401 - fixture
-from tests.real_llm.server import MODEL_ALIAS
+from tests.real_llm.server import DEFAULT_MODEL, MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,9 +48,12 @@ def _free_port() -> int:
 def real_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealLLM]:
     folder = tmp_path_factory.mktemp("real_llm")
     port = _free_port()
+    model = os.environ.get("REAL_LLM_MODEL", DEFAULT_MODEL)
+    if model not in MODELS:
+        raise ValueError(f"REAL_LLM_MODEL={model!r}: one of {sorted(MODELS)}")
     server = RealLLM(
         base_url=f"http://127.0.0.1:{port}/v1",
-        model=MODEL_ALIAS,
+        model=model,
         capture=folder / "requests.jsonl",
         log=folder / "server.log",
     )
@@ -63,6 +67,8 @@ def real_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealLLM]:
                 str(port),
                 "--capture",
                 str(server.capture),
+                "--model",
+                model,
             ],
             cwd=ROOT,
             # llama.cpp's OpenMP threads spin while they wait: on cores shared with other
@@ -72,7 +78,7 @@ def real_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealLLM]:
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"the server exited: {server.log.read_text()[-3000:]}")
@@ -82,7 +88,7 @@ def real_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealLLM]:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"no server after 120 s: {server.log.read_text()[-3000:]}")
+                raise RuntimeError(f"no server after 300 s: {server.log.read_text()[-3000:]}")
             time.sleep(0.2)
         yield server
     finally:

