@@ -1,8 +1,10 @@
 """The console in a real browser (Playwright driving Debian's chromium): sign in, find a
 customer by email, read their timeline and the message they received; preview a journey and see
-the words change with the profile's consent; retry a failed journey from the Failures page."""
+the words change with the profile's consent; retry a failed journey from the Failures page;
+pause and resume a journey and replay a webhook's dead letter from Alerts & switches."""
 
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,8 @@ from channels.personalise import message_coupon_code
 from channels.setup import tracking_secret
 from journeys.runs import JourneyState
 from models.tables import AuditRow
+from storage.switches import list_switches
+from storage.webhooks import DeadLetter, add_dead_letter, list_dead_letters
 from tests.conftest import Stack, unique
 from tests.console.browser import chromium, screenshot, served, sign_in
 from tests.journey_helpers import abandon_a_cart
@@ -147,3 +151,73 @@ async def test_a_failed_journey_is_retried_from_the_failures_page(
     async with build_worker(client, fixed, stack.sessions):
         state = await handle.result()
     assert state.customer_id == customer_id and state.status != "running"
+
+
+async def test_pause_and_resume_a_journey_and_replay_a_dead_letter_from_the_alerts_page(
+    stack: Stack,
+) -> None:
+    endpoint_id, started = "we_" + uuid.uuid4().hex[:20], datetime.now(UTC)
+    async with stack.sessions.begin() as session:
+        await add_dead_letter(
+            session,
+            DeadLetter(
+                endpoint_id,
+                5,
+                "message.sent:m-5",
+                "HTTP 503",
+                12,
+                datetime.now(UTC),
+                "pending",
+                None,
+            ),
+        )
+
+    async with served(stack.app) as base_url, chromium() as browser:
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        await sign_in(page, base_url, "/console/journeys")
+        await page.click("nav >> text=Alerts & switches")
+        row = page.locator("table.switches tr[data-switch='journey:low_stock']")
+        assert (await row.locator("td.state").inner_text()) == "sending"
+        await row.locator("input[name=reason]").fill("complaint spike, reviewing")
+        await row.locator("button", has_text="Pause").click()
+        await page.wait_for_selector("p.done")
+        assert "paused journey:low_stock" in await page.locator("p.done").inner_text()
+        row = page.locator("table.switches tr[data-switch='journey:low_stock']")
+        assert (await row.locator("td.state").inner_text()) == "paused"
+        assert "complaint spike, reviewing" in await row.inner_text()
+        await screenshot(page, "alerts")
+        async with stack.sessions() as session:
+            assert {s.switch_id for s in await list_switches(session) if s.paused} >= {
+                "journey:low_stock"
+            }
+        await row.locator("button", has_text="Resume").click()
+        await page.wait_for_selector("p.done >> text=resumed journey:low_stock")
+        row = page.locator("table.switches tr[data-switch='journey:low_stock']")
+        assert (await row.locator("td.state").inner_text()) == "sending"
+
+        letter = page.locator(f"table.dead-letters tr[data-letter='{endpoint_id}/5']")
+        assert "HTTP 503" in await letter.inner_text()
+        await letter.locator("button", has_text="Replay").click()
+        await page.wait_for_selector("p.done >> text=replay of event 5")
+        letter = page.locator(f"table.dead-letters tr[data-letter='{endpoint_id}/5']")
+        assert (await letter.locator("td.state").inner_text()) == "replay asked"
+        assert await letter.locator("button").count() == 0
+
+    async with stack.sessions() as session:
+        assert [d.state for d in await list_dead_letters(session, endpoint_id)] == ["replay"]
+        actions = [
+            (row.action, row.target)
+            for row in await session.scalars(
+                select(AuditRow)
+                .where(
+                    AuditRow.target.in_(["journey:low_stock", f"{endpoint_id}/5"]),
+                    AuditRow.at >= started,
+                )
+                .order_by(AuditRow.at)
+            )
+        ]
+    assert actions == [
+        ("switch.pause", "journey:low_stock"),
+        ("switch.resume", "journey:low_stock"),
+        ("webhook.replay", f"{endpoint_id}/5"),
+    ]
