@@ -1,4 +1,5 @@
-"""Settings of the recommendations' monthly retraining and drift check (RECOMMENDATIONS__...)."""
+"""Settings of the recommendations' monthly retraining (RECOMMENDATIONS__...); its click-through
+alarm is configured with the alerts (ALERTS__RECOMMENDATION_...)."""
 
 from pathlib import Path
 
