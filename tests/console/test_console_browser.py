@@ -4,9 +4,10 @@ the words change with the profile's consent; retry a failed journey from the Fai
 pause and resume a journey and replay a webhook's dead letter from Alerts & switches."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
@@ -18,12 +19,18 @@ from channels.setup import tracking_secret
 from journeys.runs import JourneyState
 from models.tables import AuditRow
 from storage.switches import list_switches
-from storage.webhooks import DeadLetter, add_dead_letter, list_dead_letters
+from storage.webhooks import Endpoint, add_endpoint, list_dead_letters, max_seq
 from tests.conftest import Stack, unique
 from tests.console.browser import chromium, screenshot, served, sign_in
 from tests.journey_helpers import abandon_a_cart
 from tests.ops.broken_journey import BrokenCartAbandonment
 from tests.ops.helpers import start_cart_journey
+from tests.reports import seed
+from tests.webhooks.receiver import Receiver
+from webhooks.collect import collect_events
+from webhooks.delivery import WebhookSender
+from webhooks.settings import WebhookSettings
+from webhooks.signing import new_secret
 from workers.build import build_worker
 
 
@@ -157,20 +164,41 @@ async def test_pause_and_resume_a_journey_and_replay_a_dead_letter_from_the_aler
     stack: Stack,
 ) -> None:
     endpoint_id, started = "we_" + uuid.uuid4().hex[:20], datetime.now(UTC)
+    # An endpoint that answers 503 for a day: the event of a sent message is dead-lettered.
+    receiver = Receiver()
+    await receiver.start()
+    receiver.secret, receiver.status = new_secret(), 503
+    # The events of earlier tests' messages are collected first: the endpoint starts after them.
+    await collect_events(
+        stack.sessions, started, timedelta(minutes=WebhookSettings().overlap_minutes)
+    )
     async with stack.sessions.begin() as session:
-        await add_dead_letter(
+        await add_endpoint(
             session,
-            DeadLetter(
+            Endpoint(
                 endpoint_id,
-                5,
-                "message.sent:m-5",
-                "HTTP 503",
-                12,
-                datetime.now(UTC),
-                "pending",
+                receiver.url,
+                ["message.sent"],
+                receiver.secret,
+                "",
+                await max_seq(session),
                 None,
+                0,
+                None,
+                started,
             ),
         )
+        sent = seed.message(unique("c"), started, journey="welcome")
+        sent.delivered_at = started
+        session.add(sent)
+    event_id = f"message.sent:{sent.message_id}"
+    http = httpx.AsyncClient()
+    sender = WebhookSender(stack.sessions, http, WebhookSettings())
+    for after in (timedelta(0), timedelta(minutes=1), timedelta(hours=24)):
+        await sender.deliver_pass(endpoint_id, started + after)
+    async with stack.sessions() as session:
+        letters = await list_dead_letters(session, endpoint_id)
+    [seq] = [letter.seq for letter in letters if letter.event_id == event_id]
 
     async with served(stack.app) as base_url, chromium() as browser:
         page = await browser.new_page(viewport={"width": 1280, "height": 900})
@@ -195,22 +223,30 @@ async def test_pause_and_resume_a_journey_and_replay_a_dead_letter_from_the_aler
         row = page.locator("table.switches tr[data-switch='journey:low_stock']")
         assert (await row.locator("td.state").inner_text()) == "sending"
 
-        letter = page.locator(f"table.dead-letters tr[data-letter='{endpoint_id}/5']")
-        assert "HTTP 503" in await letter.inner_text()
+        letter = page.locator(f"table.dead-letters tr[data-letter='{endpoint_id}/{seq}']")
+        assert "HTTP 503" in await letter.inner_text() and event_id in await letter.inner_text()
         await letter.locator("button", has_text="Replay").click()
-        await page.wait_for_selector("p.done >> text=replay of event 5")
-        letter = page.locator(f"table.dead-letters tr[data-letter='{endpoint_id}/5']")
+        await page.wait_for_selector(f"p.done >> text=replay of event {seq}")
+        letter = page.locator(f"table.dead-letters tr[data-letter='{endpoint_id}/{seq}']")
         assert (await letter.locator("td.state").inner_text()) == "replay asked"
         assert await letter.locator("button").count() == 0
 
+        # The endpoint is back; the delivery's next pass sends the replayed event, once.
+        receiver.status = 200
+        await sender.deliver_pass(endpoint_id, started + timedelta(hours=25))
+        await page.reload()
+        assert (await letter.locator("td.state").inner_text()) == "replayed"
+    await http.aclose()
+    await receiver.stop()
+    assert receiver.ids().count(event_id) == 1
+
     async with stack.sessions() as session:
-        assert [d.state for d in await list_dead_letters(session, endpoint_id)] == ["replay"]
         actions = [
             (row.action, row.target)
             for row in await session.scalars(
                 select(AuditRow)
                 .where(
-                    AuditRow.target.in_(["journey:low_stock", f"{endpoint_id}/5"]),
+                    AuditRow.target.in_(["journey:low_stock", f"{endpoint_id}/{seq}"]),
                     AuditRow.at >= started,
                 )
                 .order_by(AuditRow.at)
@@ -219,5 +255,5 @@ async def test_pause_and_resume_a_journey_and_replay_a_dead_letter_from_the_aler
     assert actions == [
         ("switch.pause", "journey:low_stock"),
         ("switch.resume", "journey:low_stock"),
-        ("webhook.replay", f"{endpoint_id}/5"),
+        ("webhook.replay", f"{endpoint_id}/{seq}"),
     ]
