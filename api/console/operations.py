@@ -38,7 +38,9 @@ MAX_SEQ = 2**31 - 1
 async def alerts_page(request: Request, session: SessionDep) -> HTMLResponse:
     require(session, Scope.CUSTOMERS_READ)
     async with request.app.state.sessions() as db:
-        alerts = await list_alerts(db, limit=MAX_LISTED)
+        # Open ones on their own: a burst of cleared alerts must not push an open one off the page.
+        open_alerts = await list_alerts(db, open_only=True, limit=MAX_LISTED)
+        recent = await list_alerts(db, limit=MAX_LISTED)
         set_switches = {switch.switch_id: switch for switch in await list_switches(db)}
         letters = (await list_dead_letters(db))[:MAX_LISTED]
     # Every journey kind and channel gets a row, set or not: an operator pauses one never
@@ -55,8 +57,8 @@ async def alerts_page(request: Request, session: SessionDep) -> HTMLResponse:
         "alerts.html",
         session,
         "alerts",
-        open_alerts=[alert for alert in alerts if alert.cleared_at is None],
-        cleared_alerts=[alert for alert in alerts if alert.cleared_at is not None],
+        open_alerts=open_alerts,
+        cleared_alerts=[alert for alert in recent if alert.cleared_at is not None],
         switches=switches,
         letters=letters,
         can_act=Scope.OPS in session.principal.scopes,
