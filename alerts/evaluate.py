@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alerts.settings import AlertSettings
-from alerts.thresholds import COMPLAINT_RATE, Reading, Window, breaches, changes
+from alerts.thresholds import COMPLAINT_RATE, ClickThrough, Reading, Window, breaches, changes
 from storage.alerts import (
     Alert,
     add_alert,
@@ -22,9 +22,10 @@ from storage.alerts import (
     copy_counts,
     oldest_queued,
     open_alerts,
-    recommendation_clicks,
+    pick_clicks,
     send_counts,
 )
+from storage.database import Executor
 from storage.switches import Switch, pause_unless_paused, switch_id
 from storage.webhooks import WebhookEvent, add_events, lock_events
 
@@ -37,6 +38,18 @@ class AlertChange:
     alert: Alert
 
 
+async def recommendation_click_through(
+    executor: Executor, now: datetime, settings: AlertSettings
+) -> ClickThrough:
+    """The picks' counts the click-through alarm judges: the recent days' and the baseline's."""
+    recent_since = now - timedelta(days=settings.recommendation_recent_days)
+    baseline_since = recent_since - timedelta(days=settings.recommendation_baseline_days)
+    return ClickThrough(
+        recent=await pick_clicks(executor, recent_since, now),
+        baseline=await pick_clicks(executor, baseline_since, recent_since),
+    )
+
+
 async def evaluate_alerts(
     sessions: async_sessionmaker[AsyncSession], now: datetime, settings: AlertSettings
 ) -> list[AlertChange]:
@@ -47,7 +60,7 @@ async def evaluate_alerts(
             sends=await send_counts(session, since, now),
             attempts=await attempt_counts(session, since, now),
             copies=await copy_counts(session, since, now),
-            recommended=await recommendation_clicks(session, since, now),
+            recommended=await recommendation_click_through(session, now, settings),
             tag_lag_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
         )
         found = breaches(window, settings)

@@ -24,11 +24,19 @@ class AlertSettings(BaseModel):
         description="copies written from the template after the LLM failed its checks, per "
         "copy the LLM was asked for (set it when an LLM is configured)",
     )
-    recommendation_ctr_baseline: float | None = Field(
-        None,
+    recommendation_ctr_tolerance: float | None = Field(
+        0.8,
         gt=0,
-        description="clicks per message carrying recommendations below which it alerts (set it "
-        "from the recommender's measured baseline)",
+        le=1,
+        description="alerts when the click-through of the recommended picks of the last "
+        "RECOMMENDATION_RECENT_DAYS falls below this share of the baseline's (the "
+        "RECOMMENDATION_BASELINE_DAYS before them)",
+    )
+    recommendation_recent_days: int = Field(
+        30, ge=1, description="the days of picks whose click-through is judged"
+    )
+    recommendation_baseline_days: int = Field(
+        90, ge=1, description="the days before them that make the click-through's baseline"
     )
     tag_sync_lag_seconds: float | None = Field(
         5.0, gt=0, description="how long a customer's core tags may wait in the profile queue"

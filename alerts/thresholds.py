@@ -1,8 +1,9 @@
 """The thresholds, judged on a window's counts: which rates breach, which alerts recovered.
 
 A rate is judged only on `min_volume` sends (or attempts, or copies) in the window: two
-complaints on three sends are noise, not a spike. Recommendation click-through breaches when it
-falls *below* its baseline; the tag-sync lag is the age of the profile queue's oldest entry.
+complaints on three sends are noise, not a spike. The recommendations' click-through alarm is
+the one rule `recommendation_ctr_drift` (the monthly retraining reports it too); the tag-sync
+lag is the age of the profile queue's oldest entry.
 An open alert whose rate is back within its limit, or no longer measurable, is cleared.
 """
 
@@ -13,6 +14,7 @@ from alerts.settings import AlertSettings
 from storage.alerts import Alert, AttemptCounts, CopyCounts, SendCounts
 
 COMPLAINT_RATE = "complaint_rate"
+RECOMMENDATION_CTR = "recommendation_ctr_drift"
 
 
 @dataclass(frozen=True)
@@ -28,13 +30,43 @@ class Reading:
 
 
 @dataclass(frozen=True)
+class ClickThrough:
+    """Recommended picks (shown, of which clicked): the recent days' and the baseline's, the
+    days before them."""
+
+    recent: tuple[int, int]
+    baseline: tuple[int, int]
+
+    @staticmethod
+    def rate(counts: tuple[int, int]) -> float | None:
+        return counts[1] / counts[0] if counts[0] else None
+
+
+def recommendation_ctr_drift(picks: ClickThrough, settings: AlertSettings) -> Reading | None:
+    """The recommendations' click-through alarm: the recent picks' click-through below
+    `recommendation_ctr_tolerance` times the baseline's, with `min_volume` picks on each side
+    (a baseline the recommender earned, not a number set by hand)."""
+    tolerance = settings.recommendation_ctr_tolerance
+    recent, baseline = ClickThrough.rate(picks.recent), ClickThrough.rate(picks.baseline)
+    if (
+        tolerance is None
+        or recent is None
+        or baseline is None
+        or min(picks.recent[0], picks.baseline[0]) < settings.min_volume
+    ):
+        return None
+    limit = tolerance * baseline
+    return Reading(RECOMMENDATION_CTR, {}, recent, limit) if recent < limit else None
+
+
+@dataclass(frozen=True)
 class Window:
     """What the thresholds are judged on: the window's counts, and the profile queue's age."""
 
     sends: list[SendCounts]
     attempts: list[AttemptCounts]
     copies: CopyCounts
-    recommended: tuple[int, int]  # messages carrying recommendations, of which clicked
+    recommended: ClickThrough
     tag_lag_seconds: float  # how long the oldest customer in the profile queue has waited
 
 
@@ -64,10 +96,9 @@ def breaches(window: Window, settings: AlertSettings) -> list[Reading]:
         rate = copies.fallbacks / copies.written
         if rate > limit:
             found.append(Reading("llm_fallback_rate", {}, rate, limit))
-    baseline = settings.recommendation_ctr_baseline
-    carried, clicked = window.recommended
-    if baseline is not None and carried >= settings.min_volume and clicked / carried < baseline:
-        found.append(Reading("recommendation_ctr_below", {}, clicked / carried, baseline))
+    drift = recommendation_ctr_drift(window.recommended, settings)
+    if drift is not None:
+        found.append(drift)
     limit = settings.tag_sync_lag_seconds
     if limit is not None and window.tag_lag_seconds > limit:
         found.append(Reading("tag_sync_lag_seconds", {}, window.tag_lag_seconds, limit))

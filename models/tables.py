@@ -570,17 +570,6 @@ class RecommendedItemRow(Base):
     order_id: Mapped[str | None] = mapped_column(String(128))
 
 
-class RecommendationAlertRow(Base):
-    """An alert about the recommendations (the click-through drift check), with its figures."""
-
-    __tablename__ = "recommendation_alerts"
-
-    alert_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(64))
-    raised_at: Mapped[datetime]
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
-
-
 class RecommendationPreferenceRow(Base):
     """A customer's own switch for personalised recommendations (absent: on)."""
 

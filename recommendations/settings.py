@@ -1,4 +1,5 @@
-"""Settings of the recommendations' monthly retraining and drift check (RECOMMENDATIONS__...)."""
+"""Settings of the recommendations' monthly retraining (RECOMMENDATIONS__...); its click-through
+alarm is configured with the alerts (ALERTS__RECOMMENDATION_...)."""
 
 from pathlib import Path
 
@@ -18,9 +19,3 @@ class RecommendationSettings(BaseModel):
         "", description="the interpreter with the [ml] extra that runs the trainer; empty: ours"
     )
     retrain_timeout_minutes: int = Field(90, ge=1, description="the trainer's time limit")
-    drift_recent_days: int = Field(30, ge=1, description="the click-through looked at")
-    drift_baseline_days: int = Field(90, ge=1, description="the baseline before it")
-    drift_tolerance: float = Field(
-        0.8, gt=0, le=1, description="alert below this share of the baseline click-through"
-    )
-    drift_min_shown: int = Field(50, ge=1, description="picks needed on each side to judge")

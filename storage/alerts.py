@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, exists, func, or_, select, update
+from sqlalchemy import Integer, and_, case, func, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
 from models.tables import (
@@ -115,16 +115,13 @@ async def copy_counts(executor: Executor, since: datetime, until: datetime) -> C
     return CopyCounts(written=int(row[0]), fallbacks=int(row[1]))
 
 
-async def recommendation_clicks(
-    executor: Executor, since: datetime, until: datetime
-) -> tuple[int, int]:
-    """(messages handed over in the window that carried recommendations, of which clicked)"""
+async def pick_clicks(executor: Executor, since: datetime, until: datetime) -> tuple[int, int]:
+    """(picks recommended in the period, of which clicked on their own tracked link)"""
     items = table(RecommendedItemRow)
-    carried = exists().where(items.c.message_id == MESSAGES.c.message_id)
     row = (
         await executor.execute(
-            select(func.count(), _count(MESSAGES.c.clicked_at.is_not(None))).where(
-                _within(MESSAGES.c.delivered_at, since, until), carried
+            select(func.count(), _count(items.c.clicked_at.is_not(None))).where(
+                _within(items.c.recommended_at, since, until)
             )
         )
     ).one()

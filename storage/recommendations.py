@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from models.tables import (
-    RecommendationAlertRow,
     RecommendationModelRow,
     RecommendationNeighboursRow,
     RecommendationPreferenceRow,
@@ -287,18 +286,3 @@ async def pick_outcome_rows(session: AsyncSession, since: datetime, until: datet
         RecommendedItemRow.ordered_at,
     ).where(RecommendedItemRow.recommended_at >= since, RecommendedItemRow.recommended_at < until)
     return list((await session.execute(query)).all())
-
-
-async def add_alert(
-    session: AsyncSession, kind: str, raised_at: datetime, detail: Mapping[str, Any]
-) -> None:
-    session.add(RecommendationAlertRow(kind=kind, raised_at=raised_at, detail=dict(detail)))
-
-
-async def alerts(session: AsyncSession, kind: str) -> list[RecommendationAlertRow]:
-    query = (
-        select(RecommendationAlertRow)
-        .where(RecommendationAlertRow.kind == kind)
-        .order_by(RecommendationAlertRow.raised_at)
-    )
-    return list((await session.scalars(query)).all())

@@ -62,9 +62,3 @@ wedged_journeys = Gauge(
     "Running journeys Temporal marks with workflow task problems (TemporalReportedProblems), "
     "counted when the API's /metrics is scraped",
 )
-recommendation_alerts = Counter(
-    "journey_recommendation_alerts",
-    "Alerts about the recommendations, by kind (recommendation_ctr_drift: the click-through of "
-    "recent picks below the evaluation report's baseline)",
-    ["kind"],
-)

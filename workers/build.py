@@ -66,7 +66,7 @@ def build_worker(
         sessions, settings.alerts, SmtpSender(settings) if settings.smtp_host else None
     )
     recommendations = RecommendationActivities(
-        sessions, settings.recommendations, settings.data_dir / "recommendations"
+        sessions, settings.recommendations, settings.data_dir / "recommendations", settings.alerts
     )
     return Worker(
         client,

@@ -114,7 +114,7 @@ async def ensure_alerts_workflow(client: Client, task_queue: str, settings: Aler
 async def ensure_retrain_schedule(
     client: Client, task_queue: str, settings: RecommendationSettings
 ) -> bool:
-    """The monthly retraining with its outcome and drift check, unless it exists."""
+    """The monthly retraining with its outcomes and click-through reading, unless it exists."""
     try:
         await client.create_schedule(
             RETRAIN_SCHEDULE_ID,

@@ -1,6 +1,7 @@
 """The recommendations' monthly job (a Temporal Schedule starts it): attribute the picks'
-orders and check their click-through against the report's baseline (alerting on a drop), then
-retrain the model and switch to the new version."""
+orders and read their click-through against its baseline by the alarm's one rule (the Alerts
+workflow raises and clears that alert, docs/alerts.md), then retrain the model and switch to
+the new version."""
 
 from datetime import timedelta
 

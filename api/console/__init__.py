@@ -7,13 +7,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.console import customers, failures, journeys, login, preview, results
+from api.console import customers, failures, journeys, login, operations, preview, results
 from api.console.render import render
 from api.console.session import PATH, ConsoleError, LoginRequired
 
 
 def mount_console(app: FastAPI) -> None:
-    for module in (login, journeys, customers, preview, failures, results):
+    for module in (login, journeys, customers, preview, failures, operations, results):
         app.include_router(module.router, include_in_schema=False)
     app.mount(
         f"{PATH}/static",

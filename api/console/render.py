@@ -35,6 +35,7 @@ NAV = (
     ("customers", "Customers", "/console/customers"),
     ("preview", "Preview", "/console/preview"),
     ("failures", "Failures", "/console/failures"),
+    ("alerts", "Alerts & switches", "/console/alerts"),
     ("results", "Results", "/console/results"),
 )
 

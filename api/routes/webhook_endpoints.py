@@ -161,7 +161,7 @@ async def delete_webhook(
         async with sessions.begin() as session:
             if not await delete_endpoint(session, endpoint_id):
                 raise ApiError(404, "no such endpoint", field="endpoint_id")
-        await _nudge(temporal.get_workflow_handle(workflow_id(endpoint_id)))
+        await nudge(temporal.get_workflow_handle(workflow_id(endpoint_id)))
     return Response(status_code=204)
 
 
@@ -194,11 +194,11 @@ async def replay_webhook(
         async with sessions.begin() as session:
             if not await replay_dead_letter(session, endpoint_id, seq):
                 raise ApiError(404, "no such dead letter", field="seq")
-        await _nudge(temporal.get_workflow_handle(workflow_id(endpoint_id)))
+        await nudge(temporal.get_workflow_handle(workflow_id(endpoint_id)))
     return {"state": "replay"}
 
 
-async def _nudge(handle: WorkflowHandle[Any, Any]) -> None:
+async def nudge(handle: WorkflowHandle[Any, Any]) -> None:
     """Wake the workflow; if it cannot be reached it still finds the change at its next poll."""
     try:
         await handle.signal(WebhookDeliveryWorkflow.nudge)

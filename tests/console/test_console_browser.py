@@ -1,10 +1,13 @@
 """The console in a real browser (Playwright driving Debian's chromium): sign in, find a
 customer by email, read their timeline and the message they received; preview a journey and see
-the words change with the profile's consent; retry a failed journey from the Failures page."""
+the words change with the profile's consent; retry a failed journey from the Failures page;
+pause and resume a journey and replay a webhook's dead letter from Alerts & switches."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
@@ -15,11 +18,19 @@ from channels.personalise import message_coupon_code
 from channels.setup import tracking_secret
 from journeys.runs import JourneyState
 from models.tables import AuditRow
+from storage.switches import list_switches
+from storage.webhooks import Endpoint, add_endpoint, list_dead_letters, max_seq
 from tests.conftest import Stack, unique
 from tests.console.browser import chromium, screenshot, served, sign_in
 from tests.journey_helpers import abandon_a_cart
 from tests.ops.broken_journey import BrokenCartAbandonment
 from tests.ops.helpers import start_cart_journey
+from tests.reports import seed
+from tests.webhooks.receiver import Receiver
+from webhooks.collect import collect_events
+from webhooks.delivery import WebhookSender
+from webhooks.settings import WebhookSettings
+from webhooks.signing import new_secret
 from workers.build import build_worker
 
 
@@ -147,3 +158,102 @@ async def test_a_failed_journey_is_retried_from_the_failures_page(
     async with build_worker(client, fixed, stack.sessions):
         state = await handle.result()
     assert state.customer_id == customer_id and state.status != "running"
+
+
+async def test_pause_and_resume_a_journey_and_replay_a_dead_letter_from_the_alerts_page(
+    stack: Stack,
+) -> None:
+    endpoint_id, started = "we_" + uuid.uuid4().hex[:20], datetime.now(UTC)
+    # An endpoint that answers 503 for a day: the event of a sent message is dead-lettered.
+    receiver = Receiver()
+    await receiver.start()
+    receiver.secret, receiver.status = new_secret(), 503
+    # The events of earlier tests' messages are collected first: the endpoint starts after them.
+    await collect_events(
+        stack.sessions, started, timedelta(minutes=WebhookSettings().overlap_minutes)
+    )
+    async with stack.sessions.begin() as session:
+        await add_endpoint(
+            session,
+            Endpoint(
+                endpoint_id,
+                receiver.url,
+                ["message.sent"],
+                receiver.secret,
+                "",
+                await max_seq(session),
+                None,
+                0,
+                None,
+                started,
+            ),
+        )
+        sent = seed.message(unique("c"), started, journey="welcome")
+        sent.delivered_at = started
+        session.add(sent)
+    event_id = f"message.sent:{sent.message_id}"
+    http = httpx.AsyncClient()
+    sender = WebhookSender(stack.sessions, http, WebhookSettings())
+    for after in (timedelta(0), timedelta(minutes=1), timedelta(hours=24)):
+        await sender.deliver_pass(endpoint_id, started + after)
+    async with stack.sessions() as session:
+        letters = await list_dead_letters(session, endpoint_id)
+    [seq] = [letter.seq for letter in letters if letter.event_id == event_id]
+
+    async with served(stack.app) as base_url, chromium() as browser:
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        await sign_in(page, base_url, "/console/journeys")
+        await page.click("nav >> text=Alerts & switches")
+        row = page.locator("table.switches tr[data-switch='journey:low_stock']")
+        assert (await row.locator("td.state").inner_text()) == "sending"
+        await row.locator("input[name=reason]").fill("complaint spike, reviewing")
+        await row.locator("button", has_text="Pause").click()
+        await page.wait_for_selector("p.done")
+        assert "paused journey:low_stock" in await page.locator("p.done").inner_text()
+        row = page.locator("table.switches tr[data-switch='journey:low_stock']")
+        assert (await row.locator("td.state").inner_text()) == "paused"
+        assert "complaint spike, reviewing" in await row.inner_text()
+        await screenshot(page, "alerts")
+        async with stack.sessions() as session:
+            assert {s.switch_id for s in await list_switches(session) if s.paused} >= {
+                "journey:low_stock"
+            }
+        await row.locator("button", has_text="Resume").click()
+        await page.wait_for_selector("p.done >> text=resumed journey:low_stock")
+        row = page.locator("table.switches tr[data-switch='journey:low_stock']")
+        assert (await row.locator("td.state").inner_text()) == "sending"
+
+        letter = page.locator(f"table.dead-letters tr[data-letter='{endpoint_id}/{seq}']")
+        assert "HTTP 503" in await letter.inner_text() and event_id in await letter.inner_text()
+        await letter.locator("button", has_text="Replay").click()
+        await page.wait_for_selector(f"p.done >> text=replay of event {seq}")
+        letter = page.locator(f"table.dead-letters tr[data-letter='{endpoint_id}/{seq}']")
+        assert (await letter.locator("td.state").inner_text()) == "replay asked"
+        assert await letter.locator("button").count() == 0
+
+        # The endpoint is back; the delivery's next pass sends the replayed event, once.
+        receiver.status = 200
+        await sender.deliver_pass(endpoint_id, started + timedelta(hours=25))
+        await page.reload()
+        assert (await letter.locator("td.state").inner_text()) == "replayed"
+    await http.aclose()
+    await receiver.stop()
+    assert receiver.ids().count(event_id) == 1
+
+    async with stack.sessions() as session:
+        actions = [
+            (row.action, row.target)
+            for row in await session.scalars(
+                select(AuditRow)
+                .where(
+                    AuditRow.target.in_(["journey:low_stock", f"{endpoint_id}/{seq}"]),
+                    AuditRow.at >= started,
+                )
+                .order_by(AuditRow.at)
+            )
+        ]
+    assert actions == [
+        ("switch.pause", "journey:low_stock"),
+        ("switch.resume", "journey:low_stock"),
+        ("webhook.replay", f"{endpoint_id}/{seq}"),
+    ]

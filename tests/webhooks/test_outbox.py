@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from alerts.evaluate import evaluate_alerts
 from alerts.settings import AlertSettings
 from models.customers import CustomerProfile
-from models.tables import MessageRow, ProfileQueueRow, RecommendedItemRow, WebhookEventRow
+from models.tables import ProfileQueueRow, RecommendedItemRow, WebhookEventRow
 from storage.customers import lock_for_decision, upsert_customer
 from storage.data_subject import erase_customer
 from storage.database import create_engine, migrate, session_factory
@@ -122,9 +122,11 @@ async def test_tag_sync_lag_and_recommendation_click_through_raise_and_clear(
 ) -> None:
     now = datetime.now(UTC)
     settings = AlertSettings(
-        min_volume=2, complaint_rate=None, recommendation_ctr_baseline=0.5, tag_sync_lag_seconds=5
+        min_volume=2, complaint_rate=None, recommendation_ctr_tolerance=0.5, tag_sync_lag_seconds=5
     )
     customer_id = unique("c")
+    # Two picks of 40 days ago, both clicked (the baseline); two of five minutes ago, neither.
+    earlier = [seed.message(unique("c"), now - timedelta(days=40)) for _ in range(2)]
     carried = [seed.message(unique("c"), now - timedelta(minutes=5)) for _ in range(2)]
     async with sessions.begin() as session:
         session.add(
@@ -136,11 +138,11 @@ async def test_tag_sync_lag_and_recommendation_click_through_raise_and_clear(
                 attempts=0,
             )
         )
-        for row in carried:
-            row.delivered_at = now - timedelta(minutes=5)
+        for row in [*earlier, *carried]:
+            row.delivered_at = row.created_at
             session.add(row)
         await session.flush()
-        for row in carried:
+        for row in [*earlier, *carried]:
             session.add(
                 RecommendedItemRow(
                     message_id=row.message_id,
@@ -151,24 +153,25 @@ async def test_tag_sync_lag_and_recommendation_click_through_raise_and_clear(
                     reason_code="bought_together",
                     explored=False,
                     model_version="v1",
-                    recommended_at=now - timedelta(minutes=5),
+                    recommended_at=row.created_at,
+                    clicked_at=row.created_at + timedelta(minutes=1) if row in earlier else None,
                 )
             )
     raised = await evaluate_alerts(sessions, now, settings)
     assert sorted((c.change, c.alert.threshold) for c in raised) == [
-        ("raised", "recommendation_ctr_below"),
+        ("raised", "recommendation_ctr_drift"),
         ("raised", "tag_sync_lag_seconds"),
     ]
     async with sessions.begin() as session:
         await session.execute(delete(ProfileQueueRow))
         await session.execute(
-            update(MessageRow)
-            .where(MessageRow.message_id.in_([r.message_id for r in carried]))
+            update(RecommendedItemRow)
+            .where(RecommendedItemRow.message_id.in_([r.message_id for r in carried]))
             .values(clicked_at=now)
         )
     cleared = await evaluate_alerts(sessions, now + timedelta(seconds=1), settings)
     assert sorted((c.change, c.alert.threshold) for c in cleared) == [
-        ("cleared", "recommendation_ctr_below"),
+        ("cleared", "recommendation_ctr_drift"),
         ("cleared", "tag_sync_lag_seconds"),
     ]
 
