@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
-from cli.output import progress, render_table
 from models.durations import parse_duration
 from ops.audit import cli_actor
 from ops.history_export import HISTORIES, export_history
@@ -26,6 +25,7 @@ from storage.active_journeys import claim_restarts
 from storage.audit import audited
 from storage.database import create_engine, session_factory
 from temporal_client import run_with_client
+from terminal.output import progress, render_table
 
 ops_app = typer.Typer(
     help="Operate journeys: replay and retry runs, export histories, customer timelines.",

@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from cli.output import progress
 from recommendations.history import HistoryError
 from recommendations.model import SHIPPED_ARTIFACT, ArtifactError, ModelSlice, load_model
 from recommendations.predict import predict_file
@@ -17,6 +16,7 @@ from recommendations.tables import load_model_tables
 from settings import Settings
 from storage import recommendations as store
 from storage.database import create_engine, session_factory
+from terminal.output import progress
 
 app = typer.Typer(
     help="Recommendations: predict with the shipped model, load it for serving.",

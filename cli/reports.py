@@ -9,7 +9,6 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cli.output import render_table
 from models.durations import parse_duration
 from offers.catalogue import load_catalogue
 from recommendations.outcomes import attribute_orders
@@ -25,6 +24,7 @@ from reports.registry import journey_kinds, registered_experiments
 from reports.targets import Direction
 from settings import Settings
 from storage.database import create_engine, session_factory
+from terminal.output import render_table
 
 app = typer.Typer(no_args_is_help=True)
 T = TypeVar("T")

@@ -27,6 +27,7 @@ from lab.recommendations.evaluation import (
 from lab.recommendations.fitting import FitSettings, fit
 from recommendations.history import HistoryError
 from recommendations.model import SHIPPED_ARTIFACT, RankingParams, model_from_artifact
+from terminal.output import progress
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_CATALOGUE = REPO / "catalog" / "demo_catalogue.csv"
@@ -118,20 +119,23 @@ def _tune(folds: list[Split]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The setting with the best mean over the folds of min(hit-rate ratio, precision ratio) to
     the fold's better baseline."""
     results: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for fold in folds:
-        baselines = _baselines(fold)
-        best_hit = max(b["hit_rate_at_10"] for b in baselines.values())
-        best_precision = max(b["precision_at_10"] for b in baselines.values())
-        for half_life in HALF_LIVES:
-            fitted = fit(
-                fold.train, RankingParams(), "tuning", FitSettings(half_life_days=half_life)
-            )
-            for weight_n, weight_c in WEIGHTS:
-                fitted["params"] = {"neighbour_weight": weight_n, "category_weight": weight_c}
-                figures = metrics(fold, model_recommender(model_from_artifact(fitted)))
-                figures["hit_ratio"] = figures["hit_rate_at_10"] / best_hit
-                figures["precision_ratio"] = figures["precision_at_10"] / best_precision
-                results.setdefault((half_life, weight_n, weight_c), []).append(figures)
+    settings = len(folds) * len(HALF_LIVES) * len(WEIGHTS)
+    with progress("tuning", settings, every=1, unit="settings") as advance:
+        for fold in folds:
+            baselines = _baselines(fold)
+            best_hit = max(b["hit_rate_at_10"] for b in baselines.values())
+            best_precision = max(b["precision_at_10"] for b in baselines.values())
+            for half_life in HALF_LIVES:
+                fitted = fit(
+                    fold.train, RankingParams(), "tuning", FitSettings(half_life_days=half_life)
+                )
+                for weight_n, weight_c in WEIGHTS:
+                    fitted["params"] = {"neighbour_weight": weight_n, "category_weight": weight_c}
+                    figures = metrics(fold, model_recommender(model_from_artifact(fitted)))
+                    figures["hit_ratio"] = figures["hit_rate_at_10"] / best_hit
+                    figures["precision_ratio"] = figures["precision_at_10"] / best_precision
+                    results.setdefault((half_life, weight_n, weight_c), []).append(figures)
+                    advance(1)
     rows = []
     for (half_life, weight_n, weight_c), per_fold in results.items():
         hit = sum(f["hit_ratio"] for f in per_fold) / len(per_fold)

@@ -1,0 +1,1 @@
+"""What commands print on a terminal: tables and progress (rich), for journeyctl and the lab."""
