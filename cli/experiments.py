@@ -16,6 +16,7 @@ from lab.experiments.evaluation import (
 )
 from lab.experiments.hillstrom import REWARDS, hillstrom_csv, load_hillstrom
 from settings import Settings
+from terminal.output import progress
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -57,13 +58,19 @@ def evaluate(
     typer.echo(
         f"replaying {seed_count} seed(s) from {seed}, exploration floor {exploration_floor:g}"
     )
-    result = evaluate_offline(
-        logged,
-        seeds=range(seed, seed + seed_count),
-        checkpoints=settings.evaluation_checkpoints,
-        exploration_floor=exploration_floor,
-        progress=typer.echo,
-    )
+    with progress("replaying", seed_count, every=1, unit="seeds") as advance:
+
+        def replayed(line: str) -> None:
+            typer.echo(line)
+            advance(1)
+
+        result = evaluate_offline(
+            logged,
+            seeds=range(seed, seed + seed_count),
+            checkpoints=settings.evaluation_checkpoints,
+            exploration_floor=exploration_floor,
+            progress=replayed,
+        )
     _print_curves(result)
     _print_lifts(result)
     typer.echo(f"\ndone in {time.perf_counter() - started:.1f} s")

@@ -14,6 +14,7 @@ from scoring.model import IntentModel
 from scoring.segments import scores_and_segments
 from scoring.settings import repo_path
 from settings import Settings
+from terminal.output import progress
 
 app = typer.Typer(help="Intent model: train it, score session files.", no_args_is_help=True)
 
@@ -46,7 +47,10 @@ def train(
     typer.echo(f"training {version} on {data_path}")
     started = time.perf_counter()
     try:
-        model = train_intent_model(data_path, str(data), version, settings)
+        with progress("cross-validating", settings.cv_folds, every=1, unit="folds") as advance:
+            model = train_intent_model(
+                data_path, str(data), version, settings, on_fold=lambda: advance(1)
+            )
     except SessionDataError as err:
         typer.echo(f"error: {data_path}: {err}", err=True)
         raise typer.Exit(2) from err

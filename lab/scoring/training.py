@@ -8,6 +8,7 @@ hold-out. The metadata records everything needed to rebuild the split and check 
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,9 +93,13 @@ def fit(features: np.ndarray, labels: np.ndarray, settings: TrainingSettings) ->
 
 
 def cross_validate(
-    features: np.ndarray, labels: np.ndarray, settings: TrainingSettings
+    features: np.ndarray,
+    labels: np.ndarray,
+    settings: TrainingSettings,
+    on_fold: Callable[[], None] = lambda: None,
 ) -> tuple[np.ndarray, list[float]]:
-    """Out-of-fold probabilities of stratified k-fold cross-validation, and each fold's AUC."""
+    """Out-of-fold probabilities of stratified k-fold cross-validation, and each fold's AUC;
+    `on_fold` is called as each fold is done (progress)."""
     out_of_fold = np.zeros(len(labels))
     fold_aucs = []
     folds = StratifiedKFold(settings.cv_folds, shuffle=True, random_state=settings.seed)
@@ -102,6 +107,7 @@ def cross_validate(
         booster = fit(features[train_rows], labels[train_rows], settings)
         out_of_fold[test_rows] = booster.inplace_predict(features[test_rows])
         fold_aucs.append(float(roc_auc_score(labels[test_rows], out_of_fold[test_rows])))
+        on_fold()
     return out_of_fold, fold_aucs
 
 
@@ -149,7 +155,11 @@ def reliability_table(
 
 
 def train_intent_model(
-    data_path: Path, data_label: str, version: str, settings: TrainingSettings
+    data_path: Path,
+    data_label: str,
+    version: str,
+    settings: TrainingSettings,
+    on_fold: Callable[[], None] = lambda: None,
 ) -> TrainedModel:
     """Cross-validate, fit and evaluate; `data_label` is how the metadata names the data file
     (the relative path as configured, so metadata does not leak one machine's layout)."""
@@ -158,7 +168,7 @@ def train_intent_model(
         data.labels, settings.holdout_fraction, settings.split_seed
     )
     x_train, y_train = data.features[train_rows], data.labels[train_rows]
-    out_of_fold, fold_aucs = cross_validate(x_train, y_train, settings)
+    out_of_fold, fold_aucs = cross_validate(x_train, y_train, settings, on_fold)
     threshold = best_f1_threshold(y_train, out_of_fold)
     booster = fit(x_train, y_train, settings)
     holdout_probabilities = booster.inplace_predict(data.features[holdout_rows])
