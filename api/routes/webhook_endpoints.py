@@ -62,24 +62,9 @@ class RegisteredEndpoint(EndpointView):
     secret: str = Field(description="the signing secret (whsec_...), shown this once")
 
 
-class DeadLetterView(BaseModel):
-    endpoint_id: str
-    seq: int
-    event_id: str
-    error: str
-    failures: int
-    dead_at: datetime
-    state: str
-    replayed_at: datetime | None
-
-
 def _view(endpoint: Endpoint) -> EndpointView:
     fields = {k: v for k, v in endpoint.__dict__.items() if k in EndpointView.model_fields}
     return EndpointView(**fields)
-
-
-def _letter(letter: DeadLetter) -> DeadLetterView:
-    return DeadLetterView(**letter.__dict__)
 
 
 async def _start(temporal: Client, settings: Settings, endpoint_id: str) -> None:
@@ -170,11 +155,11 @@ async def delete_webhook(
     summary="Events the endpoint did not take within the retry period",
     responses=error_responses(404),
 )
-async def dead_letters(endpoint_id: EndpointId, sessions: SessionsDep) -> list[DeadLetterView]:
+async def dead_letters(endpoint_id: EndpointId, sessions: SessionsDep) -> list[DeadLetter]:
     async with sessions() as session:
         if await get_endpoint(session, endpoint_id) is None:
             raise ApiError(404, "no such endpoint", field="endpoint_id")
-        return [_letter(letter) for letter in await list_dead_letters(session, endpoint_id)]
+        return await list_dead_letters(session, endpoint_id)
 
 
 @router.post(
