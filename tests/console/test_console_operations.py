@@ -17,10 +17,16 @@ from tests.console.test_console_pages import READER_KEY, console, signed_in
 __all__ = ["console"]  # the fixture, shared with the other console pages' tests
 
 
-async def _audit(stack: Stack, target: str) -> list[tuple[str, str, str, dict[str, object]]]:
+async def _audit(
+    stack: Stack, target: str, since: datetime
+) -> list[tuple[str, str, str, dict[str, object]]]:
+    """The audit rows of `target` since the test began (other tests share the database and may
+    act on the same switch)."""
     async with stack.sessions() as session:
         rows = await session.scalars(
-            select(AuditRow).where(AuditRow.target == target).order_by(AuditRow.at)
+            select(AuditRow)
+            .where(AuditRow.target == target, AuditRow.at >= since)
+            .order_by(AuditRow.at)
         )
         return [(row.actor, row.action, row.outcome, row.detail) for row in rows]
 
@@ -93,6 +99,7 @@ async def test_the_page_lists_alerts_switches_and_dead_letters(console: Stack) -
 
 
 async def test_pause_and_resume_from_the_page_are_audited(console: Stack) -> None:
+    began = _now()
     client, csrf = await signed_in(console)
     async with aclosing(client):
         form = {
@@ -121,13 +128,14 @@ async def test_pause_and_resume_from_the_page_are_audited(console: Stack) -> Non
         assert resumed.status_code == 303
         switch = await _switch(console, "journey:winback")
         assert switch is not None and not switch.paused
-    assert await _audit(console, "journey:winback") == [
+    assert await _audit(console, "journey:winback", began) == [
         ("key:key-1", "switch.pause", "ok", {"reason": "complaint spike", "via": "console"}),
         ("key:key-1", "switch.resume", "ok", {"via": "console"}),
     ]
 
 
 async def test_replay_of_a_dead_letter_from_the_page_is_audited(console: Stack) -> None:
+    began = _now()
     endpoint_id = "we_" + "3" * 20
     await _dead_letter(console, endpoint_id, 11)
     client, csrf = await signed_in(console)
@@ -142,12 +150,13 @@ async def test_replay_of_a_dead_letter_from_the_page_is_audited(console: Stack) 
     async with console.sessions() as session:
         [letter] = await list_dead_letters(session, endpoint_id)
     assert letter.state == "replay"  # the endpoint's delivery workflow sends it at its next pass
-    assert await _audit(console, f"{endpoint_id}/11") == [
+    assert await _audit(console, f"{endpoint_id}/11", began) == [
         ("key:key-1", "webhook.replay", "ok", {"via": "console"})
     ]
 
 
 async def test_acting_wants_the_csrf_token_and_the_ops_scope(console: Stack) -> None:
+    began, sms_before = _now(), await _switch(console, "channel:sms")
     switch = {"kind": "channel", "name": "sms", "action": "pause"}
     letter = {"endpoint_id": "we_" + "4" * 20, "seq": "3"}
     await _dead_letter(console, letter["endpoint_id"], 3)
@@ -167,15 +176,16 @@ async def test_acting_wants_the_csrf_token_and_the_ops_scope(console: Stack) -> 
         page = await reader.get("/console/alerts")
         assert page.status_code == 200 and "you can look, not act" in page.text
         assert "Pause</button>" not in page.text and "Replay</button>" not in page.text
-    assert await _switch(console, "channel:sms") is None
+    assert await _switch(console, "channel:sms") == sms_before  # refused: nothing changed
     async with console.sessions() as session:
         assert [d.state for d in await list_dead_letters(session, letter["endpoint_id"])] == [
             "pending"
         ]
-    assert await _audit(console, "channel:sms") == []
+    assert await _audit(console, "channel:sms", began) == []
 
 
 async def test_bad_input_is_a_4xx_naming_the_field(console: Stack) -> None:
+    welcome_before = await _switch(console, "journey:welcome")
     client, csrf = await signed_in(console)
     switch = {"csrf_token": csrf, "kind": "journey", "name": "welcome", "action": "pause"}
     letter = {"csrf_token": csrf, "endpoint_id": "we_" + "5" * 20, "seq": "1"}
@@ -195,4 +205,4 @@ async def test_bad_input_is_a_4xx_naming_the_field(console: Stack) -> None:
             answer = await client.post(path, data=form)
             assert answer.status_code == status, (field, answer.text)
             assert field in answer.text, answer.text
-    assert await _switch(console, "journey:welcome") is None
+    assert await _switch(console, "journey:welcome") == welcome_before  # nothing changed
