@@ -158,7 +158,7 @@ async def breakdown(call: Call, customers: Iterator[str], count: int) -> list[tu
     for _ in range(count):
         await call(next(customers))
     profile.disable()
-    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    stats = pstats.Stats(profile).stats
     spent: dict[str, float] = defaultdict(float)
     for (filename, _line, _name), (_cc, _nc, own, _cum, _callers) in stats.items():
         place = next((label for label, part in PLACES if part in filename), "other")

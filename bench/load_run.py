@@ -132,7 +132,7 @@ async def post_events(
     seconds: float,
     concurrency: int,
     seed: int = 7,
-    progress=print,  # type: ignore[no-untyped-def]
+    progress=print,
 ) -> Posted:
     posted = Posted()
     kinds, weights = list(MIX), list(MIX.values())

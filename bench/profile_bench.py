@@ -52,7 +52,7 @@ from storage.events import store_event
 from workflows.profile_scan import ProfileScanWorkflow, ScanInput
 
 
-async def tag_latency(http, sessions, rate: float, seconds: float) -> None:  # type: ignore[no-untyped-def]
+async def tag_latency(http, sessions, rate: float, seconds: float) -> None:
     """Post at a fixed rate; each event's own task then reads the customer's profile every
     250 ms until the tag shows (the figures are that coarse). Prints the latencies, the posts'
     own latency and the longest the queue grew, which tell where a wait comes from."""
@@ -113,7 +113,7 @@ async def tag_latency(http, sessions, rate: float, seconds: float) -> None:  # t
     )
 
 
-async def _retried(call, *args, **kwargs):  # type: ignore[no-untyped-def]
+async def _retried(call, *args, **kwargs):
     """One more try when a kept-alive connection was closed under us (the same event id: the
     API answers a repeat as a duplicate)."""
     try:
@@ -122,7 +122,7 @@ async def _retried(call, *args, **kwargs):  # type: ignore[no-untyped-def]
         return await call(*args, **kwargs)
 
 
-async def saturation(http, seconds: float, callers: int = 32) -> float:  # type: ignore[no-untyped-def]
+async def saturation(http, seconds: float, callers: int = 32) -> float:
     """Closed loop: the events per second `POST /v1/events` takes with nobody reading."""
     deadline, count = time.perf_counter() + seconds, 0
 

@@ -52,8 +52,8 @@ SETTLED = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.SUPPRESSED)
 POLLERS = 20  # as workers/build.py
 
 
-async def start_all(starts: list, concurrency: int = 32) -> None:  # type: ignore[type-arg]
-    queue = asyncio.Queue()  # type: ignore[var-annotated]
+async def start_all(starts: list, concurrency: int = 32) -> None:
+    queue = asyncio.Queue()
     for start in starts:
         queue.put_nowait(start)
 

@@ -89,7 +89,7 @@ class WeChatSender(HttpSender):
         async with self._token_lock:
             fresh = self._token is not None and time.monotonic() < self._token_expires
             if fresh and self._token != stale:
-                return self._token  # type: ignore[return-value]
+                return self._token  # type: ignore[return-value]  # `fresh` implies a token; mypy cannot carry that through the `and`
             response = await self.request(
                 "GET",
                 self.url("/cgi-bin/token"),

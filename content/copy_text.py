@@ -72,7 +72,7 @@ class CopyResult(BaseModel):
     content_hash: str
     from_cache: bool = False
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form for a computed property
     @property
     def reasons(self) -> list[Reason]:
         """Reason codes of the failed attempts and errors that led to this path."""

@@ -58,12 +58,12 @@ class CheckFailure(BaseModel):
 class CheckResult(BaseModel):
     failures: list[CheckFailure] = []
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form for a computed property
     @property
     def ok(self) -> bool:
         return not self.failures
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form for a computed property
     @property
     def reasons(self) -> list[Reason]:
         return list(dict.fromkeys(f.reason for f in self.failures))

@@ -53,7 +53,7 @@ class EventIdentity(BaseModel):
 class IncomingEvent(Event):
     """What `POST /v1/events` accepts: an event whose customer may be named by identity alone."""
 
-    customer_id: Identifier | None = None  # type: ignore[assignment]
+    customer_id: Identifier | None = None  # type: ignore[assignment]  # optional here: an event may name its customer by identity alone
     identity: EventIdentity | None = Field(
         None, description="identifiers to resolve the customer by (docs/profile.md)"
     )

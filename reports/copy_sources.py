@@ -22,7 +22,7 @@ class CopyCounts(BaseModel):
     llm_retry: int = 0
     template: int = 0
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form for a computed property
     @property
     def fallback_rate(self) -> float | None:
         return self.template / self.written if self.written else None

@@ -67,7 +67,7 @@ async def forget_address(
 async def _ids(session: AsyncSession, condition: object) -> list[str]:
     rows = await session.scalars(
         select(CustomerRow.customer_id)
-        .where(condition)  # type: ignore[arg-type]
+        .where(condition)  # type: ignore[arg-type]  # callers pass a SQL condition; typed as object to keep them simple
         .order_by(CustomerRow.created_at, CustomerRow.customer_id)
     )
     return list(rows)

@@ -33,7 +33,7 @@ def create_engine(url: str, keyring: Keyring | None = None) -> AsyncEngine:
     """An engine whose statements encrypt and decrypt contact details with `keyring` (None: the
     development keys; production passes Settings.keyring())."""
     engine = _engine(url)
-    engine.sync_engine.dialect.journeys_keyring = keyring or Keyring.development()  # type: ignore[attr-defined]
+    engine.sync_engine.dialect.journeys_keyring = keyring or Keyring.development()  # type: ignore[attr-defined]  # the keyring rides on the dialect, where the column types reach it
     return engine
 
 
@@ -98,7 +98,7 @@ def read_engine(engine: AsyncEngine) -> AsyncEngine:
         max_overflow=0,
         pool_timeout=60,
     )
-    reader.sync_engine.dialect.journeys_keyring = keyring_of(engine.sync_engine.dialect)  # type: ignore[attr-defined]
+    reader.sync_engine.dialect.journeys_keyring = keyring_of(engine.sync_engine.dialect)  # type: ignore[attr-defined]  # the keyring rides on the dialect, where the column types reach it
 
     @event.listens_for(reader.sync_engine, "connect")
     def _read_only(dbapi_connection: Any, _record: Any) -> None:

@@ -205,7 +205,7 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-async def eventually(check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
+async def eventually(check, timeout: float = 20.0):
     """Poll an async check until it returns a truthy value."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

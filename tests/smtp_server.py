@@ -47,7 +47,7 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        message = message_from_bytes(envelope.content)  # type: ignore[arg-type]
+        message = message_from_bytes(envelope.content)
         self.messages.append(message)
         self.recipients.extend(envelope.rcpt_tos)
         stalled = self.stall_once.intersection(envelope.rcpt_tos)

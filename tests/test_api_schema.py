@@ -79,7 +79,7 @@ def api_url(
         except httpx.TransportError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the API did not come up: {process.stderr.read()!r}")  # type: ignore[union-attr]
+            raise RuntimeError(f"the API did not come up: {process.stderr.read()!r}")
         time.sleep(0.2)
     seeded = httpx.put(
         f"{url}/v1/customers/{SEEDED_CUSTOMER}",

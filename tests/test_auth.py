@@ -53,7 +53,7 @@ KEYS = {
 def scopes_of(route: RouteContext) -> list[Scope]:
     found = []
 
-    def walk(dependant) -> None:  # type: ignore[no-untyped-def]
+    def walk(dependant) -> None:
         for dependency in dependant.dependencies:
             if hasattr(dependency.call, "scope"):
                 found.append(dependency.call.scope)

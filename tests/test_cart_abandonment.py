@@ -15,7 +15,7 @@ from tests.smtp_server import SmtpSink
 MINUTE = timedelta(minutes=1)
 
 
-def offsets(state: JourneyState, start) -> list[timedelta]:  # type: ignore[no-untyped-def]
+def offsets(state: JourneyState, start) -> list[timedelta]:
     return [message.created_at - start for message in state.messages]
 
 

@@ -138,7 +138,7 @@ def test_our_containers_environment_is_settings_they_understand(
         assert settings.log_format == "json" and settings.production
         # Every secret production needs is there: none made up per container.
         role = {"api": "api", "worker": "worker"}.get(name, "migrate")
-        assert production_problems(settings, role, check_database=False) == [], name  # type: ignore[arg-type]
+        assert production_problems(settings, role, check_database=False) == [], name
 
 
 def test_our_containers_share_one_configuration(services: dict[str, dict[str, Any]]) -> None:

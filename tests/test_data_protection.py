@@ -167,7 +167,7 @@ async def test_rotating_keys_and_rekeying_keeps_every_contact_readable(tmp_path:
 
     rotated = create_engine(url, Keyring(keys, "2026-12", lookup_new))
     async with session_factory(rotated)() as session:
-        assert (await get_customer(session, "c-1")).email == "ada@example.com"  # type: ignore[union-attr]
+        assert (await get_customer(session, "c-1")).email == "ada@example.com"
         assert await customers_with_email(session, "ada@example.com") == []  # old lookup key
     assert await rekey_contacts(session_factory(rotated)) == 1
     async with rotated.connect() as connection:
@@ -177,7 +177,7 @@ async def test_rotating_keys_and_rekeying_keeps_every_contact_readable(tmp_path:
 
     retired = create_engine(url, Keyring({"2026-12": keys["2026-12"]}, "2026-12", lookup_new))
     async with session_factory(retired)() as session:
-        assert (await get_customer(session, "c-1")).phone == "+44 20 7946 0000"  # type: ignore[union-attr]
+        assert (await get_customer(session, "c-1")).phone == "+44 20 7946 0000"
         assert await customers_with_email(session, "ada@example.com") == ["c-1"]
     await retired.dispose()
 
@@ -202,7 +202,7 @@ async def test_migration_encrypts_contacts_stored_before_it(tmp_path: Path) -> N
         email = (await connection.execute(text("SELECT email FROM customers"))).scalar_one()
     assert email.startswith("enc1:k:") and "old@example.com" not in email
     async with session_factory(engine)() as session:
-        assert (await get_customer(session, "c-old")).email == "old@example.com"  # type: ignore[union-attr]
+        assert (await get_customer(session, "c-old")).email == "old@example.com"
         assert await customers_with_phone(session, "+15550100") == ["c-old"]
     await asyncio.to_thread(command.downgrade, config, "0006")
     async with engine.connect() as connection:

@@ -79,7 +79,7 @@ def cart_event(customer_id: str, cart_id: str = "cart-1") -> Event:
     )
 
 
-def request(customer_id: str, at: datetime, step: Send = STAGE_1, **changes) -> PrepareMessage:  # type: ignore[no-untyped-def]
+def request(customer_id: str, at: datetime, step: Send = STAGE_1, **changes) -> PrepareMessage:
     workflow_id = unique("cart_abandonment")
     trigger = changes.pop("trigger", None) or cart_event(customer_id)
     return PrepareMessage(
@@ -101,7 +101,7 @@ def local(timezone: str, hour: int, minute: int = 0) -> datetime:
     return naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
-async def test_fifty_racing_journeys_for_the_last_daily_slot_send_exactly_once(decider) -> None:  # type: ignore[no-untyped-def]
+async def test_fifty_racing_journeys_for_the_last_daily_slot_send_exactly_once(decider) -> None:
     activities, sessions = decider
     zone = "Asia/Shanghai"
     customer_id = await customer(sessions, zone)
@@ -125,7 +125,7 @@ async def test_fifty_racing_journeys_for_the_last_daily_slot_send_exactly_once(d
         assert len(await messages_for_customer(session, customer_id)) == 52
 
 
-async def test_quiet_hours_follow_the_customers_own_clock(decider) -> None:  # type: ignore[no-untyped-def]
+async def test_quiet_hours_follow_the_customers_own_clock(decider) -> None:
     activities, sessions = decider
     shanghai = await customer(sessions, "Asia/Shanghai")
     los_angeles = await customer(sessions, "America/Los_Angeles")
@@ -143,7 +143,7 @@ async def test_quiet_hours_follow_the_customers_own_clock(decider) -> None:  # t
         assert awake.deferred_until.astimezone(ZoneInfo("America/Los_Angeles")).hour == 9
 
 
-async def test_a_paid_cart_gets_no_discount(decider) -> None:  # type: ignore[no-untyped-def]
+async def test_a_paid_cart_gets_no_discount(decider) -> None:
     activities, sessions = decider
     customer_id = await customer(sessions, "UTC")
     trigger = cart_event(customer_id, cart_id="cart-77")
@@ -162,7 +162,7 @@ async def test_a_paid_cart_gets_no_discount(decider) -> None:  # type: ignore[no
     assert (decision.status, decision.rule) == (MessageStatus.SUPPRESSED, "order_status")
 
 
-async def test_unsubscribe_stops_decided_but_undelivered_messages(decider) -> None:  # type: ignore[no-untyped-def]
+async def test_unsubscribe_stops_decided_but_undelivered_messages(decider) -> None:
     activities, sessions = decider
     customer_id = await customer(sessions, "UTC")
     pending = await activities.prepare_message(request(customer_id, local("UTC", 12)))
@@ -181,7 +181,7 @@ async def test_unsubscribe_stops_decided_but_undelivered_messages(decider) -> No
     assert later.status == MessageStatus.SUPPRESSED
 
 
-async def test_holdout_records_the_would_be_send_and_delivers_nothing(decider) -> None:  # type: ignore[no-untyped-def]
+async def test_holdout_records_the_would_be_send_and_delivers_nothing(decider) -> None:
     activities, sessions = decider
     customer_id = await customer(sessions, "UTC")
     decision = await activities.prepare_message(
@@ -194,7 +194,7 @@ async def test_holdout_records_the_would_be_send_and_delivers_nothing(decider) -
     )
 
 
-async def test_a_retried_decision_returns_the_recorded_one(decider) -> None:  # type: ignore[no-untyped-def]
+async def test_a_retried_decision_returns_the_recorded_one(decider) -> None:
     activities, sessions = decider
     customer_id = await customer(sessions, "UTC")
     ask = request(customer_id, local("UTC", 12))
@@ -207,7 +207,7 @@ async def test_a_retried_decision_returns_the_recorded_one(decider) -> None:  # 
         assert len(await messages_for_customer(session, customer_id)) == 1
 
 
-async def test_a_retry_after_the_customer_changed_returns_the_decision_it_made(decider) -> None:  # type: ignore[no-untyped-def]
+async def test_a_retry_after_the_customer_changed_returns_the_decision_it_made(decider) -> None:
     activities, sessions = decider
     customer_id = await customer(sessions, "UTC")
     ask = request(customer_id, local("UTC", 12))
@@ -224,7 +224,7 @@ async def test_a_retry_after_the_customer_changed_returns_the_decision_it_made(d
         assert len(await messages_for_customer(session, customer_id)) == 1
 
 
-async def test_a_service_winback_gets_a_non_monetary_offer_by_expected_value(decider) -> None:  # type: ignore[no-untyped-def]
+async def test_a_service_winback_gets_a_non_monetary_offer_by_expected_value(decider) -> None:
     activities, sessions = decider
     customer_id = await customer(sessions, "UTC")
     step = next(s for s in WINBACK.steps if isinstance(s, Send) and s.id == "light_service")
@@ -251,7 +251,7 @@ async def test_a_service_winback_gets_a_non_monetary_offer_by_expected_value(dec
     assert offer.kind == "non_monetary" and "service" in offer.reasons
 
 
-async def test_a_copy_test_splits_customers_stably_and_records_the_arm(decider) -> None:  # type: ignore[no-untyped-def]
+async def test_a_copy_test_splits_customers_stably_and_records_the_arm(decider) -> None:
     activities, sessions = decider
     noon = local("UTC", 12)
     customers = [await customer(sessions, "UTC") for _ in range(24)]
@@ -268,7 +268,7 @@ async def test_a_copy_test_splits_customers_stably_and_records_the_arm(decider) 
     assert titles["rational"] != titles["emotional"]
 
 
-async def test_the_bandit_follows_its_stored_posteriors_for_hot_customers(decider) -> None:  # type: ignore[no-untyped-def]
+async def test_the_bandit_follows_its_stored_posteriors_for_hot_customers(decider) -> None:
     activities, sessions = decider
     async with sessions.begin() as session:
         await save_arm_states(
@@ -326,7 +326,7 @@ async def hot_customer(sessions: async_sessionmaker[AsyncSession], now: datetime
     return customer_id
 
 
-async def test_a_send_that_is_not_urgent_waits_for_the_active_window(decider) -> None:  # type: ignore[no-untyped-def]
+async def test_a_send_that_is_not_urgent_waits_for_the_active_window(decider) -> None:
     activities, sessions = decider
     zone = "Asia/Shanghai"
     customer_id = await customer(sessions, zone)  # no history: the default 19:00-21:00 window
@@ -343,7 +343,7 @@ async def test_a_send_that_is_not_urgent_waits_for_the_active_window(decider) ->
     assert inside.status == MessageStatus.PENDING
 
 
-async def test_a_timing_arm_holds_the_send_for_its_window(decider) -> None:  # type: ignore[no-untyped-def]
+async def test_a_timing_arm_holds_the_send_for_its_window(decider) -> None:
     activities, sessions = decider
     zone = "Asia/Shanghai"
     customer_id = await customer(sessions, zone)
@@ -364,7 +364,7 @@ async def test_a_timing_arm_holds_the_send_for_its_window(decider) -> None:  # t
     assert decision.deferred_until == local(zone, 19)
 
 
-async def test_an_unsubscribe_by_link_counts_against_the_latest_message(decider) -> None:  # type: ignore[no-untyped-def]
+async def test_an_unsubscribe_by_link_counts_against_the_latest_message(decider) -> None:
     activities, sessions = decider
     customer_id = await customer(sessions, "UTC")
     first = await activities.prepare_message(request(customer_id, local("UTC", 10)))
@@ -383,7 +383,7 @@ async def test_an_unsubscribe_by_link_counts_against_the_latest_message(decider)
     assert marked == {first.message_id: False, latest.message_id: True}
 
 
-async def test_the_customers_own_preferences_are_read_with_the_lock(decider) -> None:  # type: ignore[no-untyped-def]
+async def test_the_customers_own_preferences_are_read_with_the_lock(decider) -> None:
     activities, sessions = decider
     zone = "Asia/Shanghai"
     customer_id = await customer(sessions, zone)

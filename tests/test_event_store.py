@@ -22,7 +22,7 @@ async def test_concurrent_marks_share_transactions_and_each_lands(database_url: 
     commits = 0
 
     @event.listens_for(engine.sync_engine, "commit")
-    def _count(_connection) -> None:  # type: ignore[no-untyped-def]
+    def _count(_connection) -> None:
         nonlocal commits
         commits += 1
 

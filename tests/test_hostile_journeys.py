@@ -130,7 +130,7 @@ async def test_a_receipt_acts_only_on_a_message_its_provider_carried(
 
 def parts(mail: Message) -> dict[str, str]:
     return {
-        part.get_content_type(): part.get_payload(decode=True).decode()  # type: ignore[union-attr]
+        part.get_content_type(): part.get_payload(decode=True).decode()
         for part in mail.walk()
         if not part.is_multipart()
     }

@@ -24,7 +24,7 @@ def locked(path: str) -> dict[str, str]:
             continue
         name, version, marker = match.groups()
         assert lines[number + 1].strip().startswith("--hash=sha256:"), f"{name}: no hash"
-        if marker is None or Requirement(f"x; {marker}").marker.evaluate():  # type: ignore[union-attr]
+        if marker is None or Requirement(f"x; {marker}").marker.evaluate():
             pins[canonicalize_name(name)] = version
     return pins
 

@@ -43,7 +43,7 @@ def text_of(mail: Message) -> str:
     """The plain-text part of an email as the customer reads it."""
     for part in mail.walk():
         if part.get_content_type() == "text/plain":
-            return part.get_payload(decode=True).decode()  # type: ignore[union-attr]
+            return part.get_payload(decode=True).decode()
     raise AssertionError("no text part")
 
 

@@ -36,7 +36,7 @@ from tests.smtp_server import SmtpSink
 
 
 def refusal(result: object) -> list[str]:
-    return [line for line in result.stderr.splitlines() if "cannot start" in line]  # type: ignore[attr-defined]
+    return [line for line in result.stderr.splitlines() if "cannot start" in line]
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def links(mail: Message) -> tuple[str, str, str]:
     """The email's unsubscribe link, its tracked call to action and its open pixel."""
     [unsubscribe] = re.findall(r"<(https?://[^>]+/v1/unsubscribe/[^>]+)>", mail["List-Unsubscribe"])
     [html] = [p for p in mail.walk() if p.get_content_type() == "text/html"]
-    text = html.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    text = html.get_payload(decode=True).decode()
     [click] = re.findall(r'href="(https?://[^"]+/t/c/[^"]+)"', text)
     [pixel] = re.findall(r'src="(https?://[^"]+/t/o/[^"]+)"', text)
     return unsubscribe, click, pixel

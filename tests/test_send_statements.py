@@ -52,10 +52,10 @@ class Counted:
 def counting(engine: AsyncEngine) -> Iterator[Counted]:
     counted = Counted()
 
-    def statement(conn, cursor, sql, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+    def statement(conn, cursor, sql, parameters, context, executemany) -> None:
         counted.statements.append(sql.split()[0].upper())
 
-    def commit(conn) -> None:  # type: ignore[no-untyped-def]
+    def commit(conn) -> None:
         counted.commits += 1
 
     event.listen(engine.sync_engine, "before_cursor_execute", statement)
@@ -95,7 +95,7 @@ async def rig(database_url: str, tmp_path: Path) -> AsyncIterator[Rig]:
     await engine.dispose()
 
 
-def request(customer_id: str, step: Send, trigger: EventType, **changes) -> PrepareMessage:  # type: ignore[no-untyped-def]
+def request(customer_id: str, step: Send, trigger: EventType, **changes) -> PrepareMessage:
     now = datetime.now(UTC).replace(hour=12)
     event = Event(
         event_id=unique("e"),

@@ -324,7 +324,7 @@ async def test_the_worker_process_serves_sdk_and_application_metrics(
 
             async def scrape(port: int, needle: str) -> str:
                 for _ in range(150):
-                    assert worker.poll() is None, worker.stderr.read().decode()  # type: ignore[union-attr]
+                    assert worker.poll() is None, worker.stderr.read().decode()
                     try:
                         text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
                         if needle in text:
@@ -339,7 +339,7 @@ async def test_the_worker_process_serves_sdk_and_application_metrics(
     finally:
         worker.send_signal(signal.SIGTERM)
         code = await asyncio.to_thread(worker.wait, 30)
-    assert code == 0, worker.stderr.read().decode()  # type: ignore[union-attr]
+    assert code == 0, worker.stderr.read().decode()
 
 
 async def test_a_prometheus_runtime_reports_client_calls(

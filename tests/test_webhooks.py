@@ -214,7 +214,7 @@ async def test_bounces_complaints_and_unsubscribes_reach_the_guardrails(api: Sta
 
 def html_part(mail: Message) -> str:
     [part] = [p for p in mail.walk() if p.get_content_type() == "text/html"]
-    return part.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    return part.get_payload(decode=True).decode()
 
 
 async def signals(stack: Stack, workflow_id: str, name: str) -> int:

@@ -108,10 +108,10 @@ def train(
     links = sum(len(rows) for rows in cast(dict[str, list[Any]], artefact["links"]).values())
     typer.echo(
         f"wrote {target.relative_to(REPO) if target.is_relative_to(REPO) else target} "
-        f"({target.stat().st_size / 1024:.0f} KB: {len(artefact['items']):,} items, "  # type: ignore[arg-type]
+        f"({target.stat().st_size / 1024:.0f} KB: {len(artefact['items']):,} items, "  # type: ignore[arg-type]  # the artefact is a JSON object of mixed values
         f"{links:,} links)"
     )
-    _write_demo_catalogue(artefact["items"], catalogue)  # type: ignore[arg-type]
+    _write_demo_catalogue(artefact["items"], catalogue)  # type: ignore[arg-type]  # the artefact is a JSON object of mixed values
     typer.echo(f"wrote {catalogue}; done in {time.perf_counter() - started:.0f} s")
 
 
@@ -187,8 +187,8 @@ def _evaluate(split: Split, chosen: dict[str, Any]) -> dict[str, object]:
 
 
 def _print_report(report: dict[str, object]) -> None:
-    model: dict[str, float] = report["model"]  # type: ignore[assignment]
-    baselines: dict[str, dict[str, float]] = report["baselines"]  # type: ignore[assignment]
+    model: dict[str, float] = report["model"]  # type: ignore[assignment]  # the report is a JSON object of mixed values
+    baselines: dict[str, dict[str, float]] = report["baselines"]  # type: ignore[assignment]  # the report is a JSON object of mixed values
     typer.echo("      ranker                      HR@5    HR@10   P@10     NDCG@10")
     for name, figures in [("model (blend)", model), *baselines.items()]:
         typer.echo(

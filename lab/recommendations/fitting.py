@@ -131,15 +131,15 @@ def _bundles(
     complement; without cost data the unit price stands in for margin)."""
     bundles = {}
     for pid in mains[: settings.bundle_mains]:
-        main_category, main_price = items[pid][1], float(items[pid][3])  # type: ignore[arg-type]
+        main_category, main_price = items[pid][1], float(items[pid][3])  # type: ignore[arg-type]  # the artefact's item rows are JSON lists of mixed values
         options = [
             row
             for row in links.get(pid, [])
-            if items[row[0]][1] != main_category  # type: ignore[index]
-            and float(items[row[0]][3]) >= main_price  # type: ignore[index, arg-type]
-            and int(row[2]) >= settings.bundle_min_co_buyers  # type: ignore[call-overload]
+            if items[row[0]][1] != main_category  # type: ignore[index]  # the artefact's rows are JSON lists of mixed values
+            and float(items[row[0]][3]) >= main_price  # type: ignore[index, arg-type]  # the artefact's rows are JSON lists of mixed values
+            and int(row[2]) >= settings.bundle_min_co_buyers  # type: ignore[call-overload]  # the artefact's rows are JSON lists of mixed values
         ]
         if options:
-            best = max(options, key=lambda row: (int(row[2]), str(row[0])))  # type: ignore[call-overload]
+            best = max(options, key=lambda row: (int(row[2]), str(row[0])))  # type: ignore[call-overload]  # the artefact's rows are JSON lists of mixed values
             bundles[bundle_source(pid)] = [best]
     return bundles

@@ -36,7 +36,7 @@ def fake() -> Iterator[FakeProviders]:
 def senders(fake: FakeProviders, signed_webhook: bool = False) -> dict[Channel, Sender]:
     settings = fake.channel_settings(signed_webhook=signed_webhook)
     return {
-        c: http_sender(c, settings.http_provider(c), settings.public_base_url)  # type: ignore[arg-type]
+        c: http_sender(c, settings.http_provider(c), settings.public_base_url)
         for c in HTTP_CHANNELS
     }
 

@@ -127,7 +127,7 @@ async def test_refusals_follow_tencent_clouds_error_codes(tencent: FakeTencentSm
 
 
 @pytest.fixture
-async def api(temporal_env: WorkflowEnvironment, sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+async def api(temporal_env: WorkflowEnvironment, sqlite_url: str, tmp_path: Path):
     channels = ChannelSettings(sms=settings())
     async with api_with(temporal_env, sqlite_url, tmp_path, channels) as stack:
         yield stack

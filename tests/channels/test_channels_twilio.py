@@ -134,7 +134,7 @@ def signed(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> dict:
 
 
 @pytest.fixture
-async def api(temporal_env: WorkflowEnvironment, database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+async def api(temporal_env: WorkflowEnvironment, database_url: str, tmp_path: Path):
     channels = ChannelSettings(public_base_url=PUBLIC_BASE_URL, sms=settings())
     async with api_with(temporal_env, database_url, tmp_path, channels) as stack:
         yield stack

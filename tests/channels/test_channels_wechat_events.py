@@ -24,7 +24,7 @@ PATH = "/v1/webhooks/wechat/events"
 
 
 @pytest.fixture
-async def api(temporal_env: WorkflowEnvironment, database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+async def api(temporal_env: WorkflowEnvironment, database_url: str, tmp_path: Path):
     wechat = WeChatSettings(app_id="wx-app", server_token=SecretStr(SERVER_TOKEN))
     channels = ChannelSettings(wechat=wechat)
     async with api_with(temporal_env, database_url, tmp_path, channels) as stack:

@@ -31,11 +31,11 @@ async def test_lookups_and_forgetting_a_dead_push_token(database_url: str) -> No
         assert await customers_with_phone(session, "not a number") == []
         assert await customers_with_openid(session, openid) == [ids[0]]
         # The app registered a new token after the send: the new one stays.
-        (await session.get(CustomerRow, ids[2])).push_token = "new-token"  # type: ignore[union-attr]
+        (await session.get(CustomerRow, ids[2])).push_token = "new-token"
     async with sessions.begin() as session:
         assert await forget_address(session, ids[0], Channel.PUSH, "old-token")
         assert not await forget_address(session, ids[2], Channel.PUSH, "old-token")
     async with sessions() as session:
-        assert (await session.get(CustomerRow, ids[0])).push_token is None  # type: ignore[union-attr]
-        assert (await session.get(CustomerRow, ids[2])).push_token == "new-token"  # type: ignore[union-attr]
+        assert (await session.get(CustomerRow, ids[0])).push_token is None
+        assert (await session.get(CustomerRow, ids[2])).push_token == "new-token"
     await engine.dispose()

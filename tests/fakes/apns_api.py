@@ -57,7 +57,7 @@ class FakeApns(QueuedBehaviours):
         self._stop = asyncio.Event()
         self._thread = threading.Thread(
             target=self._loop.run_until_complete,
-            args=(serve(self._app, config, shutdown_trigger=self._stop.wait),),  # type: ignore[arg-type]
+            args=(serve(self._app, config, shutdown_trigger=self._stop.wait),),
             daemon=True,
         )
         self._thread.start()

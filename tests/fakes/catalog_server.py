@@ -77,7 +77,7 @@ class FakeCatalog:
 
 class _Handler(JsonHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        fake: FakeCatalog = self.server.fake  # type: ignore[attr-defined]
+        fake: FakeCatalog = self.server.fake
         if not self.path.startswith("/products/"):
             self.send_json(404, {"error": "not found"})
             return

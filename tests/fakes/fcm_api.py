@@ -79,7 +79,7 @@ class _Handler(JsonHandler):
 
     @property
     def fake(self) -> FakeFcm:
-        return self.server.fake  # type: ignore[attr-defined]
+        return self.server.fake
 
     def do_POST(self) -> None:  # noqa: N802 - the http.server API
         raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))

@@ -99,7 +99,7 @@ class FakeLLM:
 
 class _Handler(JsonHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        fake: FakeLLM = self.server.fake  # type: ignore[attr-defined]
+        fake: FakeLLM = self.server.fake
         if self.path.rstrip("/") != "/v1/chat/completions":
             self.send_json(404, {"error": {"message": "not found"}})
             return

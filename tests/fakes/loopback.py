@@ -15,7 +15,7 @@ class LoopbackServer:
         self.stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._server.fake = fake  # type: ignore[attr-defined]
+        self._server.fake = fake
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )

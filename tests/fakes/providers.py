@@ -144,7 +144,7 @@ class _Handler(JsonHandler):
 
     @property
     def fake(self) -> FakeProviders:
-        return self.server.fake  # type: ignore[attr-defined]
+        return self.server.fake
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server API
         url = urlsplit(self.path)

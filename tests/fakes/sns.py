@@ -113,7 +113,7 @@ class _Handler(JsonHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server API
-        fake: FakeSns = self.server.fake  # type: ignore[attr-defined]
+        fake: FakeSns = self.server.fake
         url = urlsplit(self.path)
         if url.path == fake.certificate_path:
             return self._send(200, fake.certificate, "application/x-x509-ca-cert")

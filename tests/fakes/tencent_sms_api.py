@@ -71,7 +71,7 @@ class _Handler(JsonHandler):
     protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:  # noqa: N802 - the http.server API
-        fake: FakeTencentSms = self.server.fake  # type: ignore[attr-defined]
+        fake: FakeTencentSms = self.server.fake
         raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         headers = {k.lower(): v for k, v in self.headers.items()}
         request_id = str(uuid.uuid4())

@@ -48,7 +48,7 @@ class _Handler(JsonHandler):
     protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:  # noqa: N802 - the http.server API
-        fake: FakeTwilio = self.server.fake  # type: ignore[attr-defined]
+        fake: FakeTwilio = self.server.fake
         raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         form = dict(parse_qsl(raw.decode(), keep_blank_values=True))
         auth = self.headers.get("Authorization", "")

@@ -26,7 +26,7 @@ from tests.smtp_server import SmtpSink
 from workers.build import build_worker
 
 
-async def closed_with(handle, status: WorkflowExecutionStatus) -> None:  # type: ignore[no-untyped-def]
+async def closed_with(handle, status: WorkflowExecutionStatus) -> None:
     for _ in range(100):
         if (await handle.describe()).status == status:
             return

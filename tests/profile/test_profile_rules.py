@@ -29,8 +29,8 @@ def event(type: str, days_ago: float, **properties: object) -> BehaviourEvent:
 
 def inputs(
     events: list[BehaviourEvent],
-    orders: list[tuple[float, float]] = (),  # type: ignore[assignment]
-    messages: list[MessageOutcome] = (),  # type: ignore[assignment]
+    orders: list[tuple[float, float]] = (),
+    messages: list[MessageOutcome] = (),
     **profile: object,
 ) -> ProfileInputs:
     paid = [OrderSummary(paid_at=NOW - days * DAY, amount=total) for days, total in orders]
@@ -38,14 +38,14 @@ def inputs(
     everything = sorted([*events, *order_events], key=lambda e: e.occurred_at)
     return ProfileInputs(
         customer_id="c-1",
-        customer=Customer(customer_id="c-1", **profile),  # type: ignore[arg-type]
+        customer=Customer(customer_id="c-1", **profile),
         events=tuple(everything),
         orders=tuple(sorted(paid, key=lambda o: o.paid_at)),
         messages=tuple(messages),
     )
 
 
-def profile_of(data: ProfileInputs, config: ProfileConfig | None = None):  # type: ignore[no-untyped-def]
+def profile_of(data: ProfileInputs, config: ProfileConfig | None = None):
     edges = rfm_edges([1, 5, 20, 40, 90], [1, 1, 2, 3, 6], [50, 80, 120, 300, 2000])
     return compute_profile(data, config or ProfileConfig(), edges, shipped_model(), NOW)
 

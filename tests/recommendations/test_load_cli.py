@@ -56,6 +56,6 @@ async def test_load_switches_versions_and_activate_rolls_back(
     assert refused.exit_code == 2 and "cannot read recommendation artefact" in refused.output
 
 
-async def _invoke(args: list[str]):  # type: ignore[no-untyped-def]
+async def _invoke(args: list[str]):
     """The command runs its own event loop: run it off this test's loop."""
     return await asyncio.to_thread(runner.invoke, app, args)

@@ -175,6 +175,6 @@ async def test_the_retraining_schedule_is_monthly_and_made_once(
         [calendar] = described.schedule.spec.calendars
         assert [(r.start, r.end) for r in calendar.day_of_month] == [(1, 1)]
         assert [(r.start, r.end) for r in calendar.hour] == [(3, 3)]
-        assert described.schedule.action.workflow == "RecommendationRetrain"  # type: ignore[attr-defined]
+        assert described.schedule.action.workflow == "RecommendationRetrain"
     finally:
         await handle.delete()

@@ -6,7 +6,7 @@ from tests.recommendations.model_builder import tiny_model
 from tests.recommendations.test_ranker import bought
 
 
-def candidates(*history: str):  # type: ignore[no-untyped-def]
+def candidates(*history: str):
     return score_new_items(tiny_model(), bought(*history))
 
 

@@ -29,7 +29,7 @@ def history_of(customers: int, target: Path) -> dict[str, set[str]]:
     return bought
 
 
-def predict(history: Path, output: Path, *options: str):  # type: ignore[no-untyped-def]
+def predict(history: Path, output: Path, *options: str):
     command = ["recommendations", "predict", "--history", str(history), "--output", str(output)]
     return runner.invoke(app, [*command, *options])
 
@@ -67,7 +67,7 @@ def test_a_file_without_the_columns_is_refused(tmp_path: Path) -> None:
 
 def test_the_shipped_artefact_records_its_data_and_figures() -> None:
     meta = artifact_metadata(SHIPPED_ARTIFACT)
-    assert meta["trained_on"]["file"] == BASKETS.name  # type: ignore[index]
-    test = meta["evaluation"]["test"]  # type: ignore[index]
+    assert meta["trained_on"]["file"] == BASKETS.name
+    test = meta["evaluation"]["test"]
     assert set(test["baselines"]) == {"popularity", "category_popularity"}
     assert test["repeats_within_48h"] == 0.0

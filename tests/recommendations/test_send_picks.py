@@ -130,7 +130,7 @@ async def test_opted_out_customer_gets_popular_items_and_nothing_personal(
 
 def text_of(mail: Message) -> str:
     [plain] = [
-        part.get_payload(decode=True).decode()  # type: ignore[union-attr]
+        part.get_payload(decode=True).decode()
         for part in mail.walk()
         if part.get_content_type() == "text/plain"
     ]

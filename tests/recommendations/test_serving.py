@@ -43,7 +43,7 @@ def viewed(*skus: str, days_ago: int = 1) -> list[Purchase]:
     return [Purchase(sku, "", "", NOW - timedelta(days=days_ago)) for sku in skus]
 
 
-async def pick(sessions, customer: str, history, seed: str = "m-1", **options):  # type: ignore[no-untyped-def]
+async def pick(sessions, customer: str, history, seed: str = "m-1", **options):
     options.setdefault("now", NOW)
     rules = options.pop("rules", NO_EXPLORATION)
     live = options.pop("live", None)
@@ -244,7 +244,7 @@ async def test_a_warm_worker_reads_only_the_version_and_the_customer_state(
     )
     decoded = DecodedLists()
 
-    async def lookup(customer: str, history: list[Purchase], cache: DecodedLists | None):  # type: ignore[no-untyped-def]
+    async def lookup(customer: str, history: list[Purchase], cache: DecodedLists | None):
         async with session_factory(engine)() as session:
             request = PickRequest(customer, history, seed="m", now=NOW)
             return await picks_for(session, request, None, NO_EXPLORATION, cache)
