@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from recommendations.signals import skus_in
 from storage import recommendations as store
 from storage.events import events_for_customer
 
@@ -28,11 +29,9 @@ async def attribute_orders(session: AsyncSession, since: datetime, until: dateti
     found = 0
     for customer_id, picks in by_customer.items():
         first = min(p.recommended_at for p in picks)
-        events = await events_for_customer(session, customer_id, since=first)
-        for event in events:
-            if event.type != "order_paid":
-                continue
-            skus = _skus(event.properties or {})
+        orders = await events_for_customer(session, customer_id, since=first, types=["order_paid"])
+        for event in orders:
+            skus = set(skus_in(event.properties or {}))
             for pick in picks:
                 if pick.product_id in skus and (
                     pick.recommended_at <= event.occurred_at < pick.recommended_at + ATTRIBUTION
@@ -44,10 +43,3 @@ async def attribute_orders(session: AsyncSession, since: datetime, until: dateti
                     found += 1
             picks = [p for p in picks if p.product_id not in skus]
     return found
-
-
-def _skus(properties: dict) -> set[str]:
-    items = properties.get("items")
-    if not isinstance(items, list):
-        return set()
-    return {str(item["sku"]) for item in items if isinstance(item, dict) and item.get("sku")}

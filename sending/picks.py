@@ -11,9 +11,7 @@ message id), so the record is the message's and the 48-hour rule does not hide t
 own picks from itself.
 """
 
-from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,9 +29,8 @@ from recommendations.serving import (
     picks_for,
     record_picks,
 )
-from recommendations.signals import history_from_events
+from recommendations.signals import customer_history, skus_in
 from recommendations.tables import DecodedLists
-from storage.events import events_for_customer
 from storage.recommendations import forget_message_picks, recommended_in_message
 
 # The messages that carry picks (PRODUCT.md): browse abandonment, post-support with product
@@ -43,7 +40,6 @@ PICK_TEMPLATES = frozenset({"browse_abandonment", "post_support", "cross_sell", 
 NO_PICK_STEPS = frozenset({"guidance", "early_access"})
 PICKS_PER_MESSAGE = 4
 MIN_PICKS = 2  # fewer left after the exclusions and the stock check: the message shows none
-HISTORY = timedelta(days=365)  # the events a customer's picks rank from
 
 
 def carries_picks(request: PrepareMessage) -> bool:
@@ -75,17 +71,18 @@ class PickStep:
             async with self._sessions.begin() as session:
                 await forget_message_picks(session, decision.message_id)
         async with self._sessions() as session:
-            events = await events_for_customer(session, request.customer_id, since=now - HISTORY)
+            history = await customer_history(session, request.customer_id, now)
             picks = await picks_for(
                 session,
                 PickRequest(
                     request.customer_id,
-                    history_from_events(events),
+                    history,
                     seed=decision.message_id,
                     now=now,
                     objective=objective_for(journey),
                     k=PICKS_PER_MESSAGE,
-                    exclude=frozenset(_skus_in(request)),
+                    # the products the message is already about (the item viewed, the cart's)
+                    exclude=frozenset(skus_in(request.trigger_event.properties)),
                     bundle_offer=bundle_offer_for(self._offers, journey, now),
                 ),
                 live=self._catalog,
@@ -133,13 +130,3 @@ def _name(snapshot: ProductSnapshot | None, otherwise: str) -> str:
 
 def _currency(snapshot: ProductSnapshot | None) -> str:
     return snapshot.currency if snapshot is not None and snapshot.known else "CNY"
-
-
-def _skus_in(request: PrepareMessage) -> Sequence[str]:
-    """The products the message is already about (the viewed item, the cart's items)."""
-    properties = request.trigger_event.properties
-    skus = [properties.get("sku")]
-    items = properties.get("items")
-    if isinstance(items, list):
-        skus += [item.get("sku") for item in items if isinstance(item, dict)]
-    return [sku for sku in skus if isinstance(sku, str) and sku]

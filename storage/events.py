@@ -164,9 +164,15 @@ _MARKS: weakref.WeakKeyDictionary[async_sessionmaker[AsyncSession], _GroupCommit
 
 
 async def events_for_customer(
-    session: AsyncSession, customer_id: str, since: datetime | None = None
+    session: AsyncSession,
+    customer_id: str,
+    since: datetime | None = None,
+    types: Collection[str] | None = None,
 ) -> list[EventRow]:
+    """The customer's events in time order; `since` and `types` narrow them in the query."""
     query = select(EventRow).where(EventRow.customer_id == customer_id)
     if since is not None:
         query = query.where(EventRow.occurred_at >= since)
+    if types is not None:
+        query = query.where(EventRow.type.in_(list(types)))
     return list((await session.scalars(query.order_by(EventRow.occurred_at))).all())

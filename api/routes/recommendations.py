@@ -1,6 +1,5 @@
 """A customer's recommendations as a journey's message would get them, and their opt-out."""
 
-from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -16,13 +15,11 @@ from models.events import Identifier
 from offers.catalogue import load_catalogue
 from recommendations.picks import Objective
 from recommendations.serving import PickRequest, bundle_offer_for, objective_for, picks_for
-from recommendations.signals import history_from_events
+from recommendations.signals import customer_history
 from storage.customers import get_customer
-from storage.events import events_for_customer
 from storage.recommendations import personalised, set_personalised
 
 router = APIRouter(prefix="/v1/customers", tags=["recommendations"])
-HISTORY = timedelta(days=365)  # the events a preview ranks from
 
 
 class PickView(BaseModel):
@@ -82,8 +79,7 @@ async def read_recommendations(
     async with sessions() as session:
         if await get_customer(session, customer_id) is None:
             raise ApiError(404, "unknown customer", field="customer_id")
-        events = await events_for_customer(session, customer_id, since=now - HISTORY)
-        history = history_from_events(events)
+        history = await customer_history(session, customer_id, now)
         catalogue = load_catalogue(settings.offers.catalogue_path)
         request = PickRequest(
             customer_id,
