@@ -323,18 +323,32 @@ def wedged(
             typer.echo("nothing changed")
             return len(runs)
         left = 0
-        for position, wedged_run in enumerate(runs, 1):
-            try:
-                if terminate_runs:
-                    await terminate(client, wedged_run, "journeyctl ops wedged --terminate")
-                    outcome = "terminated"
-                else:
-                    new_run = await reset(client, wedged_run, drop_signals=drop_signals)
-                    outcome = f"new run {new_run}"
-            except Exception as err:  # noqa: BLE001 - one run's error must not stop the others
-                left += 1
-                outcome = f"{type(err).__name__}: {err}"
-            typer.echo(f"  [{position}/{len(runs)}] {verb} {wedged_run.workflow_id}: {outcome}")
+        settings = Settings()
+        engine = create_engine(settings.resolved_database_url, settings.keyring())
+        sessions = session_factory(engine)
+        try:
+            for position, wedged_run in enumerate(runs, 1):
+                # Audited as the console's repair is (journey.wedged.<verb>, cause, new run).
+                async with audited(
+                    sessions, cli_actor(), f"journey.wedged.{verb}", wedged_run.workflow_id
+                ) as audit:
+                    audit.detail = {"cause": wedged_run.cause}
+                    try:
+                        if terminate_runs:
+                            await terminate(client, wedged_run, "journeyctl ops wedged --terminate")
+                            outcome = "terminated"
+                        else:
+                            new_run = await reset(client, wedged_run, drop_signals=drop_signals)
+                            audit.detail["new_run_id"] = new_run
+                            outcome = f"new run {new_run}"
+                    # One run's error must not stop the others.
+                    except Exception as err:  # noqa: BLE001
+                        left += 1
+                        outcome = f"{type(err).__name__}: {err}"
+                        audit.outcome = f"failed: {outcome}"
+                typer.echo(f"  [{position}/{len(runs)}] {verb} {wedged_run.workflow_id}: {outcome}")
+        finally:
+            await engine.dispose()
         return left
 
     if run_with_client(Settings(), run):

@@ -25,7 +25,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from channels.signing import SIGNATURE_HEADER, signature_header
-from models.tables import EventRow, MessageRow, RefusedReceiptRow
+from models.tables import AuditRow, EventRow, MessageRow, RefusedReceiptRow
 from ops.time_travel import fast_forward
 from ops.wedged import find_wedged
 from tests.conftest import Stack, eventually, make_settings, unique
@@ -350,6 +350,13 @@ async def test_a_wedged_journey_raises_the_alert_shows_in_the_operator_views_and
             env, "ops", "wedged", "--reset", "--drop-signals", "--yes", "--workflow-id", workflow_id
         )
         assert repaired.exit_code == 0, repaired.output
+        async with stack.sessions() as session:
+            audit = (
+                await session.scalars(select(AuditRow).where(AuditRow.target == workflow_id))
+            ).all()
+        # The repair is audited as the console's is: who, what, the cause and the new run.
+        assert [(row.action, row.outcome) for row in audit] == [("journey.wedged.reset", "ok")]
+        assert audit[0].actor.startswith("cli:") and audit[0].detail["new_run_id"]
         new_run = stack.client.get_workflow_handle(workflow_id)
 
         async def running_again() -> bool:
