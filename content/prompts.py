@@ -98,7 +98,7 @@ PURPOSES: dict[str, str] = {
     "apologise and present the benefit below, as care rather than a sales push",
     "store_reminder": "a member who visits our stores regularly; remind them that their "
     "benefits work in store and online with one code, and offer the store map",
-    "cross_sell": "suggest the picks below, items that go well together",
+    "cross_sell": "suggest the picks below, each for the reason it carries",
 }
 
 _LANGUAGE_NAMES = {"en": "English", "zh": "Simplified Chinese"}

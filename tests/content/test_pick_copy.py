@@ -121,3 +121,42 @@ def test_llm_copy_of_a_message_with_picks_must_name_one() -> None:
     _, named_checks = check_llm_copy(named, ask, SETTINGS)
     assert "names_nothing_given" in [r.value for r in vague_checks.reasons]
     assert "names_nothing_given" not in [r.value for r in named_checks.reasons]
+
+
+POPULAR = [
+    RecommendedPick(
+        product_id=sku,
+        name=name,
+        price=Decimal("1.35"),
+        currency="USD",
+        kind="popular",
+        reason_code="popular",
+        figures={"buyers": 100},
+    )
+    for sku, name in (("milk", "Whole milk"), ("bananas", "Bananas"))
+]
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "zh-CN"])
+@pytest.mark.parametrize("variant", ["rational", "emotional"])
+@pytest.mark.parametrize("channel", [Channel.EMAIL, Channel.PUSH, Channel.SMS])
+def test_cross_sell_words_claim_no_pairing_for_a_customer_who_opted_out(
+    locale: str, variant: str, channel: Channel
+) -> None:
+    # An opted-out customer's cross-sell carries popular items: nothing in it may say they go
+    # with what the customer bought (only a pick's own reason may, and popular ones do not).
+    ask = ContentRequest(
+        journey="cross_sell",
+        stage="1",
+        channel=channel,
+        template_id="cross_sell",
+        variant=variant,
+        locale=locale,
+        picks=POPULAR,
+        picks_personalised=False,
+    )
+    copy, checks = check_copy(render_fallback(ask, SETTINGS), ask, SETTINGS)
+    assert checks.ok, checks.failures
+    words = f"{copy.title} {copy.body} {copy.cta}".lower()
+    for claim in ("go well", "goes with", "goes well", "complete the look", "搭配", "相配", "造型"):
+        assert claim not in words, (claim, words)
