@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from alerts.evaluate import evaluate_alerts
 from alerts.settings import AlertSettings
@@ -31,6 +32,7 @@ from tests.conftest import postgres_database, unique
 from tests.reports import seed
 from tests.webhooks.receiver import Receiver
 from webhooks.collect import collect_events
+from webhooks.completed import closed_journeys
 from webhooks.delivery import WebhookSender
 from webhooks.settings import WebhookSettings
 from webhooks.signing import new_secret
@@ -53,8 +55,9 @@ async def sessions(
 
 
 async def test_a_ledger_rows_events_are_collected_once_in_order(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], temporal_env: WorkflowEnvironment
 ) -> None:
+    closed = closed_journeys(temporal_env.client)
     customer_id, now = unique("c"), datetime.now(UTC)
     sent = seed.message(customer_id, now - timedelta(minutes=3), journey="welcome")
     sent.delivered_at = now - timedelta(minutes=2)
@@ -64,8 +67,8 @@ async def test_a_ledger_rows_events_are_collected_once_in_order(
     )
     async with sessions.begin() as session:
         session.add_all([sent, deferred])
-    await collect_events(sessions, now, timedelta(minutes=15))
-    assert await collect_events(sessions, now, timedelta(minutes=15)) == 0  # nothing new
+    await collect_events(sessions, now, timedelta(minutes=15), closed)
+    assert await collect_events(sessions, now, timedelta(minutes=15), closed) == 0  # nothing new
     async with sessions() as session:
         rows = (
             await session.scalars(
@@ -177,7 +180,7 @@ async def test_tag_sync_lag_and_recommendation_click_through_raise_and_clear(
 
 
 async def test_a_delivery_pass_sends_backs_off_dead_letters_and_replays_on_both_databases(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], temporal_env: WorkflowEnvironment
 ) -> None:
     receiver, now = Receiver(), datetime.now(UTC)
     await receiver.start()
@@ -204,7 +207,9 @@ async def test_a_delivery_pass_sends_backs_off_dead_letters_and_replays_on_both_
     async with sessions.begin() as session:
         session.add(first)
     async with httpx.AsyncClient() as http:
-        sender = WebhookSender(sessions, http, WebhookSettings())
+        sender = WebhookSender(
+            sessions, http, WebhookSettings(), closed_journeys(temporal_env.client)
+        )
         result = await sender.deliver_pass("we_" + "1" * 20, now)
         assert (result.delivered, result.failures) == (1, 0)
         assert receiver.ids() == [f"message.sent:{first.message_id}"]
