@@ -25,6 +25,7 @@ from storage.webhooks import (
 )
 from webhooks.completed import ClosedJourneys
 from webhooks.events import (
+    JOURNEY_COMPLETED,
     delivered_event,
     journey_completed,
     journey_started,
@@ -60,12 +61,29 @@ async def collect_events(
         found.extend(journey_started(row) for row in await journey_entries(session, since))
         found.extend(tag_changed(row) for row in await tag_changes(session, since))
         found.extend(journey_completed(run) for run in ended)
-        # In the order they happened, so each customer's events keep theirs.
-        found.sort(key=lambda event: (event.occurred_at, event.event_id))
-        added = await add_events(session, found)
+        added = await add_events(session, in_order(found))
         await mark_collected(session, now)
     return added
 
 
 def _since(last: datetime | None, now: datetime, overlap: timedelta) -> datetime:
     return max(now - MAX_LOOKBACK, (last or now) - overlap)
+
+
+def in_order(events: list[WebhookEvent]) -> list[WebhookEvent]:
+    """In the order they happened, so each customer's events keep theirs; a journey's end after
+    every event of its run, whatever the clocks say (the worker's stamp the ledger, Temporal's
+    the close, and a run closes moments after its last send)."""
+    latest: dict[str, datetime] = {}
+    for event in events:
+        run = event.data.get("workflow_id")
+        if run is not None and event.type != JOURNEY_COMPLETED:
+            latest[run] = max(latest.get(run, event.occurred_at), event.occurred_at)
+
+    def key(event: WebhookEvent) -> tuple[datetime, int, str]:
+        if event.type != JOURNEY_COMPLETED:
+            return event.occurred_at, 0, event.event_id
+        at = max(event.occurred_at, latest.get(event.data["workflow_id"], event.occurred_at))
+        return at, 1, event.event_id
+
+    return sorted(events, key=key)

@@ -13,6 +13,7 @@ from typing import Any
 from storage.webhooks import WebhookEvent
 from webhooks.completed import ClosedJourney
 
+JOURNEY_COMPLETED = "journey.completed"
 MESSAGE_EVENTS = (
     "message.sent",
     "message.deferred",
@@ -26,7 +27,7 @@ MESSAGE_EVENTS = (
 EVENT_TYPES: tuple[str, ...] = (
     *MESSAGE_EVENTS,
     "journey.started",
-    "journey.completed",
+    JOURNEY_COMPLETED,
     "tag.changed",
     "alert.raised",
     "alert.cleared",
@@ -100,7 +101,7 @@ def journey_completed(run: ClosedJourney) -> WebhookEvent:
         "started_at": run.started_at.isoformat(),
         "completed_at": run.completed_at.isoformat(),
     }
-    return _event("journey.completed", run.run_id, run.customer_id, run.completed_at, data)
+    return _event(JOURNEY_COMPLETED, run.run_id, run.customer_id, run.completed_at, data)
 
 
 def tag_changed(row: Any) -> WebhookEvent:
