@@ -88,9 +88,8 @@ def breaches(window: Window, settings: AlertSettings) -> list[Reading]:
         if limit is not None and tried.attempts >= settings.min_volume:
             rate = tried.failed / tried.attempts
             if rate > limit:
-                found.append(
-                    Reading("delivery_failure_rate", {"channel": tried.channel}, rate, limit)
-                )
+                scope = {"channel": tried.channel, "provider": tried.provider}
+                found.append(Reading("delivery_failure_rate", scope, rate, limit))
     limit = settings.llm_fallback_rate
     if limit is not None and copies.written >= settings.min_volume:
         rate = copies.fallbacks / copies.written

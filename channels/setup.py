@@ -18,6 +18,7 @@ from channels.rate_limit import TokenBucket
 from channels.settings import (
     AnyProvider,
     ApnsSettings,
+    EmailChannelSettings,
     FcmSettings,
     HttpProviderSettings,
     TencentSmsSettings,
@@ -42,11 +43,17 @@ _NATIVE: dict[Channel, Callable[[HttpProviderSettings], Sender]] = {
 }
 
 
+OUTBOX = "outbox"
+
+
 @dataclass
 class ChannelClients:
     senders: dict[Channel, Sender]
     composer: MessageComposer
     throttles: dict[Channel, TokenBucket] = field(default_factory=dict)
+    # The provider each sender calls, by name: recorded on each delivery attempt, so that a
+    # failure rate is the provider's even when a channel changes providers.
+    providers: dict[Channel, str] = field(default_factory=dict)
 
 
 def build_channels(
@@ -56,22 +63,45 @@ def build_channels(
     set. Each provider gets its own token bucket; the outbox needs none."""
     outbox = OutboxSender(sessions)
     senders: dict[Channel, Sender] = {channel: outbox for channel in Channel}
+    providers = {channel: OUTBOX for channel in Channel}
     throttles: dict[Channel, TokenBucket] = {}
     config = settings.channels
     if settings.smtp_host:
         senders[Channel.EMAIL] = SmtpSender(settings)
+        providers[Channel.EMAIL] = smtp_provider_name(config.email)
         throttles[Channel.EMAIL] = TokenBucket(config.email.rate_per_second)
     for channel in Channel:
         provider = config.http_provider(channel)
         if provider is None:
             continue
         senders[channel] = http_sender(channel, provider, config.public_base_url)
+        providers[channel] = provider_name(provider)
         throttles[channel] = TokenBucket(provider.rate_per_second)
     log.info(
         "channel senders",
         senders={channel.value: type(sender).__name__ for channel, sender in senders.items()},
     )
-    return ChannelClients(senders, composer_from_settings(settings), throttles)
+    return ChannelClients(senders, composer_from_settings(settings), throttles, providers)
+
+
+def provider_name(provider: AnyProvider) -> str:
+    """twilio, tencent, fcm, apns, wechat; gateway (the channel's own HTTP protocol) or
+    signed_webhook (the generic signed POST) for the custom HTTP provider."""
+    match provider:
+        case WeChatSettings():
+            return "wechat"
+        case HttpProviderSettings(protocol="signed_webhook"):
+            return "signed_webhook"
+        case _:
+            return provider.provider
+
+
+def smtp_provider_name(email: EmailChannelSettings) -> str:
+    """The relay is named by the event webhook configured with it (mail goes over SendGrid's
+    or SES's SMTP relay then; docs/channels.md), else plain smtp."""
+    if email.sendgrid is not None:
+        return "sendgrid"
+    return "ses" if email.ses is not None else "smtp"
 
 
 def http_sender(channel: Channel, provider: AnyProvider, public_base_url: str) -> Sender:

@@ -239,6 +239,9 @@ class DeliveryAttemptRow(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # sent | retry | failed | unknown
     reason: Mapped[str] = mapped_column(String(64))
     provider_ref: Mapped[str | None] = mapped_column(String(256))
+    # Who was called (twilio, tencent, gateway, fcm, ...; channels/setup.py): a channel's
+    # provider changes with the settings. None: no provider was called (no address, no consent).
+    provider: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime]
 
 

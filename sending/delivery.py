@@ -115,6 +115,8 @@ class Delivery:
         senders: Mapping[Channel, Sender],
         composer: MessageComposer,
         throttles: Mapping[Channel, TokenBucket] | None = None,
+        *,
+        providers: Mapping[Channel, str],
     ) -> None:
         self._sessions = sessions
         self._engine = engine_of(sessions)
@@ -122,6 +124,7 @@ class Delivery:
         self._senders = senders
         self._composer = composer
         self._throttles = throttles or {}
+        self._providers = providers
 
     async def deliver(self, parcel: Parcel) -> MessageDecision:
         """Deliver a pending decision; returns it settled (or as it stands when it was no longer
@@ -147,7 +150,7 @@ class Delivery:
                     transaction, message.message_id, channel, parcel.copy, reason, reference, now
                 ):
                     await sender.add(transaction, message)
-                    await _attempt(transaction, message, AttemptOutcome.SENT, now, reference)
+                    await self._attempt(transaction, message, now, reference)
                     return _settled(decision, reason, parcel.copy, channel)
         elif await start_delivery(
             self._single_statements, message.message_id, channel, parcel.copy, now
@@ -184,7 +187,7 @@ class Delivery:
         now = datetime.now(UTC)
         reason = DELIVERED_AFTER_FAILOVER if failed_over else DELIVERED
         async with self._sessions.begin() as session:
-            await _attempt(session, message, AttemptOutcome.SENT, now, reference)
+            await self._attempt(session, message, now, reference)
             if await settle_delivered(session, message.message_id, reason, reference, now):
                 return _settled(decision, reason, copy, message.channel)
             row = await session.get(MessageRow, message.message_id)
@@ -243,7 +246,13 @@ class Delivery:
             refusal = _unreachable(customer, Channel(channel))
             if refusal is not None:
                 await record_attempt(
-                    session, row.message_id, channel, AttemptOutcome.FAILED, refusal, now
+                    session,
+                    row.message_id,
+                    channel,
+                    AttemptOutcome.FAILED,
+                    refusal,
+                    now,
+                    provider=None,  # refused before any provider was called
                 )
                 moved = await _fail_over(
                     session, row, fallbacks, refusal, parcel.rewrite is not None
@@ -252,7 +261,13 @@ class Delivery:
             assert customer is not None
             if row.delivery_started_at is not None:
                 await record_attempt(
-                    session, row.message_id, channel, AttemptOutcome.UNKNOWN, "interrupted", now
+                    session,
+                    row.message_id,
+                    channel,
+                    AttemptOutcome.UNKNOWN,
+                    "interrupted",
+                    now,
+                    provider=self._provider(channel),
                 )
                 if not self._senders[Channel(channel)].idempotent:
                     # The earlier attempt may have delivered it: never send twice.
@@ -279,6 +294,7 @@ class Delivery:
                     AttemptOutcome.FAILED,
                     "unfilled_placeholder",
                     now,
+                    provider=None,
                 )
                 return _settle(row, MessageStatus.FAILED, "unfilled_placeholder")
             failed_over = row.reason == FAILED_OVER or any(
@@ -303,7 +319,15 @@ class Delivery:
             row = await session.get(MessageRow, decision.message_id, with_for_update=True)
             assert row is not None
             row.delivery_started_at = None
-            await record_attempt(session, row.message_id, channel, outcome, err.reason, now)
+            await record_attempt(
+                session,
+                row.message_id,
+                channel,
+                outcome,
+                err.reason,
+                now,
+                provider=self._provider(channel),
+            )
             if err.dead_address:  # an unregistered push token: never used again
                 await forget_address(session, row.customer_id, channel, err.dead_address)
             if err.final:
@@ -313,6 +337,24 @@ class Delivery:
         if err.retry_after is not None and (bucket := self._throttles.get(channel)):
             bucket.pause(err.retry_after.total_seconds())
         raise RetryLaterError(f"delivery failed: {err.reason}", err.retry_after) from err
+
+    def _provider(self, channel: str) -> str | None:
+        return self._providers.get(Channel(channel))
+
+    async def _attempt(
+        self, executor: Executor, message: OutgoingMessage, at: datetime, reference: str
+    ) -> None:
+        """The provider's acceptance of a message, in the delivery attempts."""
+        await record_attempt(
+            executor,
+            message.message_id,
+            message.channel,
+            AttemptOutcome.SENT,
+            "accepted",
+            at,
+            reference,
+            provider=self._provider(message.channel),
+        )
 
     async def _wait_turn(self, channel: Channel) -> None:
         bucket = self._throttles.get(channel)
@@ -345,19 +387,6 @@ class Delivery:
             trigger_coupon_id=parcel.trigger_coupon_id,
             now=now,
         )
-
-
-async def _attempt(
-    executor: Executor,
-    message: OutgoingMessage,
-    outcome: AttemptOutcome,
-    at: datetime,
-    reference: str,
-) -> None:
-    """The provider's acceptance of a message, in the delivery attempts."""
-    await record_attempt(
-        executor, message.message_id, message.channel, outcome, "accepted", at, reference
-    )
 
 
 def _settled(

@@ -47,6 +47,12 @@ def build_send_path(
         settings.offers,
         settings.dormancy,
     )
-    delivery = Delivery(sessions, channels.senders, channels.composer, channels.throttles)
+    delivery = Delivery(
+        sessions,
+        channels.senders,
+        channels.composer,
+        channels.throttles,
+        providers=channels.providers,
+    )
     picks = PickStep(sessions, catalog, offers.catalogue)
     return SendPath(sessions, decisions, copywriter, delivery, picks)

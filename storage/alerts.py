@@ -48,7 +48,10 @@ class SendCounts:
 
 @dataclass(frozen=True)
 class AttemptCounts:
+    """One provider's calls on one channel in the window, and how many it refused for good."""
+
     channel: str
+    provider: str
     attempts: int
     failed: int
 
@@ -90,14 +93,17 @@ async def send_counts(executor: Executor, since: datetime, until: datetime) -> l
 async def attempt_counts(
     executor: Executor, since: datetime, until: datetime
 ) -> list[AttemptCounts]:
+    """Per channel and provider called; an attempt that called none (no address, no consent)
+    is no provider's failure and is not counted."""
     rows = await executor.execute(
         select(
             ATTEMPTS.c.channel,
+            ATTEMPTS.c.provider,
             func.count().label("attempts"),
             _count(ATTEMPTS.c.outcome == "failed").label("failed"),
         )
-        .where(_within(ATTEMPTS.c.at, since, until))
-        .group_by(ATTEMPTS.c.channel)
+        .where(_within(ATTEMPTS.c.at, since, until), ATTEMPTS.c.provider.is_not(None))
+        .group_by(ATTEMPTS.c.channel, ATTEMPTS.c.provider)
     )
     return [AttemptCounts(*row) for row in rows]
 

@@ -27,7 +27,10 @@ async def record_attempt(
     reason: str,
     at: datetime,
     provider_ref: str | None = None,
+    *,
+    provider: str | None,
 ) -> None:
+    """`provider`: the one called (channels/setup.py names them); None when none was."""
     await executor.execute(
         _INSERT,
         {
@@ -36,6 +39,7 @@ async def record_attempt(
             "outcome": outcome,
             "reason": reason[:64],
             "provider_ref": provider_ref,
+            "provider": provider,
             "at": at,
         },
     )

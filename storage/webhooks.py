@@ -82,6 +82,11 @@ async def lock_events(executor: Executor) -> datetime | None:
     await executor.execute(
         update(LOCKS).where(LOCKS.c.name == EVENTS_LOCK).values(name=LOCKS.c.name)
     )
+    return await last_collected(executor)
+
+
+async def last_collected(executor: Executor) -> datetime | None:
+    """When the last collection ran (None: never), without the lock."""
     return await executor.scalar(select(LOCKS.c.taken_at).where(LOCKS.c.name == EVENTS_LOCK))
 
 

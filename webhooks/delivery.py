@@ -30,6 +30,7 @@ from storage.webhooks import (
     record_failure,
 )
 from webhooks.collect import collect_events
+from webhooks.completed import ClosedJourneys
 from webhooks.events import payload
 from webhooks.settings import WebhookSettings
 from webhooks.signing import signed_headers
@@ -51,15 +52,17 @@ class WebhookSender:
         sessions: async_sessionmaker[AsyncSession],
         http: httpx.AsyncClient,
         settings: WebhookSettings,
+        closed: ClosedJourneys,
     ) -> None:
         self._sessions = sessions
+        self._closed = closed
         self._http = http
         self._settings = settings
 
     async def deliver_pass(self, endpoint_id: str, now: datetime) -> PassResult:
         """`now` is the workflow's time: the retry period is measured on it."""
         overlap = timedelta(minutes=self._settings.overlap_minutes)
-        await collect_events(self._sessions, datetime.now(UTC), overlap)
+        await collect_events(self._sessions, datetime.now(UTC), overlap, self._closed)
         async with self._sessions() as session:
             endpoint = await get_endpoint(session, endpoint_id)
             if endpoint is None:

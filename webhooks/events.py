@@ -1,8 +1,9 @@
 """The event types customers' systems subscribe to, and the events' payloads.
 
 The events are not written by the send path: they are read from the rows it already writes
-(the ledger, receipts, journey entries, tag changes), each named `<type>:<row id>` so that the
-same row read twice is the same event (webhooks/collect.py). No contact detail and no message
+(the ledger, receipts, journey entries, tag changes) and from the journey runs Temporal closed,
+each named `<type>:<row id>` (a journey's end: `<type>:<run id>`) so that the same row or run
+read twice is the same event (webhooks/collect.py). No contact detail and no message
 text goes into a payload: ids, journey, step, channel, status and reason.
 """
 
@@ -10,7 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from storage.webhooks import WebhookEvent
+from webhooks.completed import ClosedJourney
 
+JOURNEY_COMPLETED = "journey.completed"
 MESSAGE_EVENTS = (
     "message.sent",
     "message.deferred",
@@ -24,6 +27,7 @@ MESSAGE_EVENTS = (
 EVENT_TYPES: tuple[str, ...] = (
     *MESSAGE_EVENTS,
     "journey.started",
+    JOURNEY_COMPLETED,
     "tag.changed",
     "alert.raised",
     "alert.cleared",
@@ -85,6 +89,19 @@ def journey_started(row: Any) -> WebhookEvent:
         "trigger_event_id": row.trigger_event_id,
     }
     return _event("journey.started", row.run_id, row.customer_id, row.entered_at, data)
+
+
+def journey_completed(run: ClosedJourney) -> WebhookEvent:
+    data = {
+        "customer_id": run.customer_id,
+        "journey": run.journey,
+        "workflow_id": run.workflow_id,
+        "run_id": run.run_id,
+        "outcome": run.outcome,
+        "started_at": run.started_at.isoformat(),
+        "completed_at": run.completed_at.isoformat(),
+    }
+    return _event(JOURNEY_COMPLETED, run.run_id, run.customer_id, run.completed_at, data)
 
 
 def tag_changed(row: Any) -> WebhookEvent:

@@ -25,6 +25,7 @@ from settings import Settings
 from storage.database import autocommit
 from telemetry.senders import instrument_senders
 from telemetry.workflow_tasks import install_workflow_task_alert
+from webhooks.completed import closed_journeys
 from webhooks.delivery import WebhookSender
 from workers.build_id import source_build_id
 from workflows.alerts import AlertsWorkflow
@@ -60,7 +61,12 @@ def build_worker(
     profile = ProfileActivities(sessions, SegmentStarter(sessions, client, settings.task_queue))
     # One HTTP client for the worker's life: its connections are reused across passes.
     webhooks = WebhookActivities(
-        WebhookSender(sessions, httpx.AsyncClient(follow_redirects=False), settings.webhooks)
+        WebhookSender(
+            sessions,
+            httpx.AsyncClient(follow_redirects=False),
+            settings.webhooks,
+            closed_journeys(client),
+        )
     )
     alerts = AlertActivities(
         sessions, settings.alerts, SmtpSender(settings) if settings.smtp_host else None

@@ -31,6 +31,7 @@ from storage.webhooks import (
     replay_dead_letter,
 )
 from webhooks.collect import collect_events
+from webhooks.completed import closed_journeys
 from webhooks.events import EVENT_TYPES
 from webhooks.signing import new_secret
 from webhooks.urls import url_problem
@@ -105,7 +106,10 @@ async def register_webhook(
         entry.detail = {"url": request.url, "event_types": request.event_types}
         # What happened before it was registered is collected first and not sent to it.
         overlap = timedelta(minutes=settings.webhooks.overlap_minutes)
-        await collect_events(sessions, utcnow(), overlap)
+        try:
+            await collect_events(sessions, utcnow(), overlap, closed_journeys(temporal))
+        except RPCError as err:  # the journeys' ends are read from Temporal's visibility
+            raise temporal_unavailable() from err
         async with sessions.begin() as session:
             endpoint = Endpoint(
                 endpoint_id=endpoint_id,

@@ -66,10 +66,16 @@ async def test_trail_shows_the_calls_and_receipts_of_a_message(sqlite_url: str) 
         session.add(row)
         await session.flush()
         await record_attempt(
-            session, message_id, "sms", AttemptOutcome.FAILED, "invalid_number", now
+            session,
+            message_id,
+            "sms",
+            AttemptOutcome.FAILED,
+            "invalid_number",
+            now,
+            provider="gateway",
         )
         await record_attempt(
-            session, message_id, "push", AttemptOutcome.SENT, "accepted", now, "p-1"
+            session, message_id, "push", AttemptOutcome.SENT, "accepted", now, "p-1", provider="fcm"
         )
     receipt = Receipt(receipt_id="r-1", type="delivered", message_id=message_id, occurred_at=now)
     await record_receipt(sessions, "push", receipt, now, FeedbackRules(GuardrailSettings()))

@@ -28,6 +28,7 @@ from tests.ops.helpers import start_cart_journey
 from tests.reports import seed
 from tests.webhooks.receiver import Receiver
 from webhooks.collect import collect_events
+from webhooks.completed import closed_journeys
 from webhooks.delivery import WebhookSender
 from webhooks.settings import WebhookSettings
 from webhooks.signing import new_secret
@@ -170,7 +171,10 @@ async def test_pause_and_resume_a_journey_and_replay_a_dead_letter_from_the_aler
     receiver.secret, receiver.status = new_secret(), 503
     # The events of earlier tests' messages are collected first: the endpoint starts after them.
     await collect_events(
-        stack.sessions, started, timedelta(minutes=WebhookSettings().overlap_minutes)
+        stack.sessions,
+        started,
+        timedelta(minutes=WebhookSettings().overlap_minutes),
+        closed_journeys(stack.client),
     )
     async with stack.sessions.begin() as session:
         await add_endpoint(
@@ -193,7 +197,7 @@ async def test_pause_and_resume_a_journey_and_replay_a_dead_letter_from_the_aler
         session.add(sent)
     event_id = f"message.sent:{sent.message_id}"
     http = httpx.AsyncClient()
-    sender = WebhookSender(stack.sessions, http, WebhookSettings())
+    sender = WebhookSender(stack.sessions, http, WebhookSettings(), closed_journeys(stack.client))
     for after in (timedelta(0), timedelta(minutes=1), timedelta(hours=24)):
         await sender.deliver_pass(endpoint_id, started + after)
     async with stack.sessions() as session:

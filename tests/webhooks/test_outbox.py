@@ -4,6 +4,7 @@ kill switch's subquery reads on both."""
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from alerts.evaluate import evaluate_alerts
 from alerts.settings import AlertSettings
@@ -22,6 +24,7 @@ from storage.database import create_engine, migrate, session_factory
 from storage.switches import Switch, set_switch
 from storage.webhooks import (
     Endpoint,
+    WebhookEvent,
     add_endpoint,
     list_dead_letters,
     max_seq,
@@ -30,8 +33,10 @@ from storage.webhooks import (
 from tests.conftest import postgres_database, unique
 from tests.reports import seed
 from tests.webhooks.receiver import Receiver
-from webhooks.collect import collect_events
+from webhooks.collect import collect_events, in_order
+from webhooks.completed import ClosedJourney, closed_journeys
 from webhooks.delivery import WebhookSender
+from webhooks.events import journey_completed
 from webhooks.settings import WebhookSettings
 from webhooks.signing import new_secret
 
@@ -53,8 +58,9 @@ async def sessions(
 
 
 async def test_a_ledger_rows_events_are_collected_once_in_order(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], temporal_env: WorkflowEnvironment
 ) -> None:
+    closed = closed_journeys(temporal_env.client)
     customer_id, now = unique("c"), datetime.now(UTC)
     sent = seed.message(customer_id, now - timedelta(minutes=3), journey="welcome")
     sent.delivered_at = now - timedelta(minutes=2)
@@ -64,8 +70,8 @@ async def test_a_ledger_rows_events_are_collected_once_in_order(
     )
     async with sessions.begin() as session:
         session.add_all([sent, deferred])
-    await collect_events(sessions, now, timedelta(minutes=15))
-    assert await collect_events(sessions, now, timedelta(minutes=15)) == 0  # nothing new
+    await collect_events(sessions, now, timedelta(minutes=15), closed)
+    assert await collect_events(sessions, now, timedelta(minutes=15), closed) == 0  # nothing new
     async with sessions() as session:
         rows = (
             await session.scalars(
@@ -177,7 +183,7 @@ async def test_tag_sync_lag_and_recommendation_click_through_raise_and_clear(
 
 
 async def test_a_delivery_pass_sends_backs_off_dead_letters_and_replays_on_both_databases(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], temporal_env: WorkflowEnvironment
 ) -> None:
     receiver, now = Receiver(), datetime.now(UTC)
     await receiver.start()
@@ -204,7 +210,9 @@ async def test_a_delivery_pass_sends_backs_off_dead_letters_and_replays_on_both_
     async with sessions.begin() as session:
         session.add(first)
     async with httpx.AsyncClient() as http:
-        sender = WebhookSender(sessions, http, WebhookSettings())
+        sender = WebhookSender(
+            sessions, http, WebhookSettings(), closed_journeys(temporal_env.client)
+        )
         result = await sender.deliver_pass("we_" + "1" * 20, now)
         assert (result.delivered, result.failures) == (1, 0)
         assert receiver.ids() == [f"message.sent:{first.message_id}"]
@@ -230,3 +238,39 @@ async def test_a_delivery_pass_sends_backs_off_dead_letters_and_replays_on_both_
     async with sessions() as session:
         assert [d.state for d in await list_dead_letters(session)] == ["replayed"]
     await receiver.stop()
+
+
+def test_a_journeys_end_is_numbered_after_its_runs_events_whatever_the_clocks_say() -> None:
+    # The worker's clock a little ahead of Temporal's: the last send is stamped after the close.
+    closed_at = datetime.now(UTC)
+    run = ClosedJourney(
+        "run-1",
+        "welcome:c-1",
+        "welcome",
+        "c-1",
+        "completed",
+        closed_at - timedelta(days=6),
+        closed_at,
+    )
+    ended = journey_completed(run)
+    last_send = WebhookEvent(
+        "message.sent:m-2",
+        "message.sent",
+        "c-1",
+        closed_at + timedelta(milliseconds=40),
+        {"workflow_id": "welcome:c-1"},
+    )
+    first_send = replace(last_send, event_id="message.sent:m-1", occurred_at=run.started_at)
+    other = replace(
+        last_send,
+        event_id="message.sent:m-3",
+        occurred_at=closed_at + timedelta(seconds=1),
+        data={"workflow_id": "winback:c-1"},
+    )
+    ordered = in_order([ended, other, last_send, first_send])
+    assert [event.event_id for event in ordered] == [
+        "message.sent:m-1",
+        "message.sent:m-2",
+        "journey.completed:run-1",
+        "message.sent:m-3",  # another run's, later: not held back
+    ]

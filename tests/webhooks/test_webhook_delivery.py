@@ -5,6 +5,7 @@ request."""
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,13 @@ import pytest
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from storage.webhooks import list_endpoints
+from storage.webhooks import get_endpoint, list_endpoints, max_seq
 from tests.conftest import Stack, eventually, mail_settings, unique, worker_stack
-from tests.journey_helpers import midday_timezone, post_event, put_customer
+from tests.journey_helpers import journey, midday_timezone, post_event, put_customer, run_to_end
 from tests.smtp_server import SmtpSink
 from tests.webhooks.receiver import Receiver
+from webhooks.collect import collect_events
+from webhooks.completed import closed_journeys
 from webhooks.settings import WebhookSettings
 from workflows.webhook_delivery import workflow_id
 
@@ -181,3 +184,50 @@ async def test_registration_refuses_bad_urls_and_unknown_types_naming_the_field(
     assert gone.status_code == 204
     again = await hooks_stack.http.delete(f"/v1/ops/webhooks/{endpoint_id}")
     assert again.status_code == 404
+
+
+async def test_a_journey_that_ran_to_its_end_is_published_once_after_its_messages(
+    hooks_stack: Stack, temporal_env: WorkflowEnvironment
+) -> None:
+    stack, receiver = hooks_stack, Receiver()
+    await receiver.start()
+    endpoint_id = await register(
+        stack, receiver, "journey.started", "message.sent", "journey.completed"
+    )
+    customer_id = await signup(stack)
+    handle = journey(stack, "welcome", customer_id)
+    state = await run_to_end(temporal_env, handle)  # the welcome walks to its end, days skipped
+    assert state.status == "completed"
+
+    async def completed() -> list[dict[str, Any]]:
+        return [d for d in of(receiver, customer_id) if d["type"] == "journey.completed"]
+
+    ended = await eventually(completed, timeout=60)
+    assert len(ended) == 1, receiver.received
+    run = await handle.describe()
+    data = ended[0]["data"]
+    assert ended[0]["id"] == f"journey.completed:{run.run_id}"
+    assert (data["journey"], data["customer_id"], data["run_id"], data["outcome"]) == (
+        "welcome",
+        customer_id,
+        run.run_id,
+        "completed",
+    )
+    assert data["started_at"] < data["completed_at"]
+    # After the run's messages (every one it sent)...
+    sent = await sent_messages(stack, customer_id)
+    types = [d["type"] for d in of(receiver, customer_id)]
+    assert sent and types == ["journey.started", *["message.sent"] * len(sent), "journey.completed"]
+    # ...and once: the run read again by a later collection is the same event.
+    overlap = timedelta(minutes=stack.settings.webhooks.overlap_minutes)
+    await collect_events(stack.sessions, datetime.now(UTC), overlap, closed_journeys(stack.client))
+
+    async def caught_up() -> bool:
+        async with stack.sessions() as session:
+            endpoint = await get_endpoint(session, endpoint_id)
+            return endpoint is not None and endpoint.cursor >= await max_seq(session)
+
+    assert await eventually(caught_up, timeout=60)
+    assert [d["type"] for d in of(receiver, customer_id)] == types
+    assert len(receiver.ids()) == len(set(receiver.ids()))
+    await receiver.stop()
