@@ -124,9 +124,10 @@ async def _trail(settings: Settings, message_id: str) -> None:
     )
     for a in attempts:
         ref = f"  ref {a.provider_ref}" if a.provider_ref else ""
-        typer.echo(
-            f"  call     {a.at:%Y-%m-%d %H:%M:%S}  {a.channel:7} {a.outcome:8} {a.reason}{ref}"
-        )
+        # "-": no provider was called (no address, no consent), or a row from before 0018.
+        by = a.provider or "-"
+        call = f"{a.channel:7} {by:9} {a.outcome:8} {a.reason}{ref}"
+        typer.echo(f"  call     {a.at:%Y-%m-%d %H:%M:%S}  {call}")
     for r in receipts:
         typer.echo(f"  receipt  {r.occurred_at:%Y-%m-%d %H:%M:%S}  {r.provider:8} {r.type}")
 

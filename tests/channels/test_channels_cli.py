@@ -88,8 +88,8 @@ async def test_trail_shows_the_calls_and_receipts_of_a_message(sqlite_url: str) 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split()[-3:] == ["push", "sent", "(delivered_after_failover)"]
-    assert lines[1].split()[3:] == ["sms", "failed", "invalid_number"]
-    assert lines[2].split()[3:] == ["push", "sent", "accepted", "ref", "p-1"]
+    assert lines[1].split()[3:] == ["sms", "gateway", "failed", "invalid_number"]
+    assert lines[2].split()[3:] == ["push", "fcm", "sent", "accepted", "ref", "p-1"]
     assert lines[3].split()[3:] == ["push", "delivered"]
     missing = await asyncio.to_thread(
         runner.invoke, app, ["channels", "trail", "m_nope"], env={"DATABASE_URL": sqlite_url}
