@@ -1,6 +1,5 @@
 """Which workflows and activities a worker runs, with which clients."""
 
-import httpx
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -58,10 +57,8 @@ def build_worker(
     sending = SendActivities(path)
     experiments = ExperimentActivities(sessions, settings.experiments.probability_best_draws)
     profile = ProfileActivities(sessions, SegmentStarter(sessions, client, settings.task_queue))
-    # One HTTP client for the worker's life: its connections are reused across passes.
-    webhooks = WebhookActivities(
-        WebhookSender(sessions, httpx.AsyncClient(follow_redirects=False), settings.webhooks)
-    )
+    # One HTTP client for the worker's life, made at the first delivery (webhooks/delivery.py).
+    webhooks = WebhookActivities(WebhookSender(sessions, None, settings.webhooks))
     alerts = AlertActivities(
         sessions, settings.alerts, SmtpSender(settings) if settings.smtp_host else None
     )
