@@ -16,9 +16,15 @@ Fitting the parameters (lab/dormancy/fitting.py) needs scipy, the optional [ml] 
 here does not.
 """
 
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field
+
+# numpy is imported by the functions that use it: the settings import this module for
+# MbgNbdParams, and a worker starts without numpy (bench/cold_start.py).
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike, NDArray
 
 
 class MbgNbdParams(BaseModel):
@@ -34,14 +40,18 @@ class MbgNbdParams(BaseModel):
     )
 
 
-def as_arrays(*values: ArrayLike) -> list[NDArray[np.float64]]:
+def as_arrays(*values: "ArrayLike") -> list["NDArray[np.float64]"]:
+    import numpy as np
+
     return [np.asarray(v, dtype=np.float64) for v in values]
 
 
 def probability_alive(
-    params: MbgNbdParams, frequency: ArrayLike, recency: ArrayLike, age: ArrayLike
-) -> NDArray[np.float64]:
+    params: MbgNbdParams, frequency: "ArrayLike", recency: "ArrayLike", age: "ArrayLike"
+) -> "NDArray[np.float64]":
     """P(still active at age T | x, t_x)."""
+    import numpy as np
+
     x, t_x, big_t = as_arrays(frequency, recency, age)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     odds_dead = (a / (b + x)) * np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x)))
@@ -50,16 +60,18 @@ def probability_alive(
 
 def probability_purchase_within(
     params: MbgNbdParams,
-    frequency: ArrayLike,
-    recency: ArrayLike,
-    age: ArrayLike,
+    frequency: "ArrayLike",
+    recency: "ArrayLike",
+    age: "ArrayLike",
     horizon_days: float,
-) -> NDArray[np.float64]:
+) -> "NDArray[np.float64]":
     """P(at least one purchase in the next horizon_days | x, t_x, T).
 
     Given alive, the posterior rate is Gamma(r + x, alpha + T); no dropout can happen before the
     next purchase, so P(no purchase | alive) = ((alpha + T) / (alpha + T + h)) ** (r + x).
     """
+    import numpy as np
+
     x, _, big_t = as_arrays(frequency, recency, age)
     alive = probability_alive(params, frequency, recency, age)
     none_if_alive = np.exp(

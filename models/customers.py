@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from models.channels import Channel
 from models.limits import PropertyBag, Text128, Text512
@@ -23,6 +23,10 @@ Timezone = Annotated[str, Field(max_length=64), AfterValidator(_iana_timezone)]
 
 class CustomerProfile(BaseModel):
     """A customer's profile; every field may be left out."""
+
+    # Validators built at the first use, not at import: EmailStr loads email_validator, which a
+    # starting worker need not wait for (bench/cold_start.py; subclasses inherit it).
+    model_config = ConfigDict(defer_build=True)
 
     timezone: Timezone = "UTC"
     locale: str = Field("en", max_length=16, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")

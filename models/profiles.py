@@ -25,7 +25,8 @@ class EventIdentity(BaseModel):
     Never stored as given and never passed on: only the keyed hashes of these values are kept
     (storage/identity.py), and the event is routed to journeys without them."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Built at the first use (EmailStr loads email_validator): the API's input, not the worker's.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     device_id: Identifier | None = Field(None, description="an anonymous device or cookie id")
     email: EmailStr | None = None
@@ -52,6 +53,8 @@ class EventIdentity(BaseModel):
 
 class IncomingEvent(Event):
     """What `POST /v1/events` accepts: an event whose customer may be named by identity alone."""
+
+    model_config = ConfigDict(defer_build=True)  # as EventIdentity's, which it holds
 
     customer_id: Identifier | None = None  # type: ignore[assignment]  # optional here: an event may name its customer by identity alone
     identity: EventIdentity | None = Field(

@@ -10,11 +10,15 @@ over 20 random 70/30 splits (seeds 0-19) the logistic T-learner's Qini was above
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
+
+# numpy is imported by the methods that predict: the worker loads the model as it starts, and
+# starts without numpy (bench/cold_start.py).
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 # The model's inputs, in order: Hillstrom's fields as lab/offers/hillstrom.py encodes them.
 FEATURES = (
@@ -38,7 +42,9 @@ class LogisticArm(BaseModel):
     intercept: float
     coefficients: tuple[float, ...]
 
-    def probability(self, features: NDArray[np.float64]) -> NDArray[np.float64]:
+    def probability(self, features: "NDArray[np.float64]") -> "NDArray[np.float64]":
+        import numpy as np
+
         return 1.0 / (1.0 + np.exp(-(features @ np.asarray(self.coefficients) + self.intercept)))
 
 
@@ -54,8 +60,8 @@ class UpliftModel(BaseModel):
     data_source: str
 
     def predict(
-        self, features: NDArray[np.float64]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        self, features: "NDArray[np.float64]"
+    ) -> tuple["NDArray[np.float64]", "NDArray[np.float64]"]:
         """(P(outcome | control), uplift) per row of the encoded feature matrix."""
         baseline = self.control.probability(features)
         return baseline, self.treated.probability(features) - baseline
@@ -76,7 +82,9 @@ class UpliftFeatures(BaseModel):
     area: Literal["urban", "suburban", "rural"]
     channel: Literal["web", "phone", "multichannel"]
 
-    def encoded(self) -> NDArray[np.float64]:
+    def encoded(self) -> "NDArray[np.float64]":
+        import numpy as np
+
         row = {
             "recency": self.recency_months,
             "log_history": np.log1p(self.history_spend),

@@ -29,7 +29,8 @@ DAYPARTS = ((6, "morning"), (12, "afternoon"), (18, "evening"), (23, "night"))
 
 
 class ProfileInputs(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Built at the first refresh: Customer's is deferred (models/customers.py) and this holds it.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     customer_id: str
     customer: Customer | None

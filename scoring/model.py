@@ -1,26 +1,28 @@
 """The trained intent model: XGBoost's trees, read from the booster's JSON model and evaluated
-with numpy, and the metadata written beside them.
+with numpy (scoring/forest.py), and the metadata written beside them.
 
 The worker and the API score without the xgboost package: it imports scikit-learn, scipy and
 pandas whenever they are installed, a second of a worker's start-up and a hundred MB for nothing
 scoring uses. Training writes the booster in XGBoost's own JSON model format
-(`Booster.save_model("<version>.json")`) and this module evaluates it as XGBoost does: a numeric
-split sends a value below its condition left (compared in float32), a missing value the way
-`default_left` says; the margin is logit(base_score) plus the leaves reached, and
-`binary:logistic` gives its sigmoid. tests/scoring/test_scoring_model.py holds every prediction
-to xgboost's own on the hold-out sessions.
+(`Booster.save_model("<version>.json")`); tests/scoring/test_scoring_model.py holds every
+prediction to xgboost's own on the hold-out sessions. Loading checks the files (a process with
+a wrong model fails as it starts); the trees become numpy arrays at the first prediction, so a
+worker starts without importing numpy (bench/cold_start.py).
 """
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from scoring.features import CATEGORICAL_CODES, FEATURES
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from scoring.forest import Forest
 
 
 def metadata_path(model_path: Path) -> Path:
@@ -29,73 +31,23 @@ def metadata_path(model_path: Path) -> Path:
     return model_path.with_suffix(".meta.json")
 
 
-@dataclass(frozen=True)
-class Forest:
-    """Every tree's nodes in flat arrays (node ids global across trees); `roots` per tree."""
-
-    roots: np.ndarray
-    left: np.ndarray
-    right: np.ndarray
-    feature: np.ndarray
-    condition: np.ndarray  # float32 split conditions; the leaf's value at a leaf
-    default_left: np.ndarray
-    depth: int
-    base_margin: float
-
-    @classmethod
-    def from_xgboost(cls, model: Mapping[str, Any]) -> "Forest":
-        """From XGBoost's JSON model (a binary:logistic gbtree with numeric splits only)."""
-        learner = model["learner"]
-        objective = learner["objective"]["name"]
-        booster = learner["gradient_booster"]
-        if objective != "binary:logistic" or booster["name"] != "gbtree":
-            raise ValueError(f"unsupported model: {objective} {booster['name']}")
-        trees = booster["model"]["trees"]
-        if any(any(t["split_type"]) for t in trees):
-            raise ValueError("unsupported model: categorical splits")
-        offsets = np.cumsum([0, *(len(t["left_children"]) for t in trees)])
-        starts = offsets[:-1]
-        left = np.concatenate(
-            [_global(t["left_children"], o) for t, o in zip(trees, starts, strict=True)]
-        )
-        right = np.concatenate(
-            [_global(t["right_children"], o) for t, o in zip(trees, starts, strict=True)]
-        )
-        is_leaf = left < 0
-        nodes = np.arange(len(left))
-        base_score = float(str(learner["learner_model_param"]["base_score"]).strip("[]"))
-        return cls(
-            roots=starts.astype(np.int64),
-            # A leaf points at itself: evaluation stops moving there.
-            left=np.where(is_leaf, nodes, left),
-            right=np.where(is_leaf, nodes, right),
-            feature=np.concatenate([t["split_indices"] for t in trees]).astype(np.int64),
-            condition=np.concatenate([t["split_conditions"] for t in trees]).astype(np.float32),
-            default_left=np.concatenate([t["default_left"] for t in trees]).astype(bool),
-            depth=max(_depth(t["left_children"], t["right_children"]) for t in trees),
-            base_margin=math.log(base_score / (1.0 - base_score)),
-        )
-
-    def probabilities(self, matrix: np.ndarray) -> np.ndarray:
-        """P(label) per row of the encoded matrix (rows x features; NaN is missing)."""
-        x = np.asarray(matrix, dtype=np.float32)
-        rows = np.arange(len(x))[:, None]
-        nodes = np.broadcast_to(self.roots, (len(x), len(self.roots)))
-        for _ in range(self.depth):
-            values = x[rows, self.feature[nodes]]
-            with np.errstate(invalid="ignore"):
-                below = values < self.condition[nodes]
-            go_left = np.where(np.isnan(values), self.default_left[nodes], below)
-            nodes = np.where(go_left, self.left[nodes], self.right[nodes])
-        margin = self.condition[nodes].sum(axis=1, dtype=np.float32) + np.float32(self.base_margin)
-        return 1.0 / (1.0 + np.exp(-margin.astype(np.float64)))
+def check_supported(model: Mapping[str, Any]) -> None:
+    """ValueError unless XGBoost's JSON model is a binary:logistic gbtree with numeric splits
+    only, the kind scoring/forest.py evaluates."""
+    learner = model["learner"]
+    objective = learner["objective"]["name"]
+    booster = learner["gradient_booster"]
+    if objective != "binary:logistic" or booster["name"] != "gbtree":
+        raise ValueError(f"unsupported model: {objective} {booster['name']}")
+    if any(any(t["split_type"]) for t in booster["model"]["trees"]):
+        raise ValueError("unsupported model: categorical splits")
 
 
 @dataclass(frozen=True)
 class IntentModel:
     """Load once (an activity keeps it in memory) and score many; predictions are pure."""
 
-    forest: Forest
+    booster: Mapping[str, Any]  # XGBoost's JSON model, checked by check_supported
     metadata: dict[str, Any]
 
     @classmethod
@@ -109,33 +61,25 @@ class IntentModel:
             )
         if metadata["categorical_encodings"] != CATEGORICAL_CODES:
             raise ValueError(f"{path} was trained with other categorical encodings")
-        return cls(forest=Forest.from_xgboost(json.loads(path.read_text())), metadata=metadata)
+        booster = json.loads(path.read_text())
+        check_supported(booster)
+        return cls(booster=booster, metadata=metadata)
+
+    @cached_property
+    def forest(self) -> "Forest":
+        from scoring.forest import Forest  # numpy with it: at the first prediction, not at start
+
+        return Forest.from_xgboost(self.booster)
 
     @property
     def version(self) -> str:
         return str(self.metadata["version"])
 
-    def predict_matrix(self, matrix: np.ndarray) -> np.ndarray:
+    def predict_matrix(self, matrix: "np.ndarray") -> "np.ndarray":
         """Purchase probabilities for an encoded matrix (rows x FEATURES)."""
         return self.forest.probabilities(matrix)
 
     def predict_features(self, features: Mapping[str, float]) -> float:
         """Purchase probability of one session given as already-encoded feature values."""
-        row = np.array([[features[name] for name in FEATURES]], dtype=np.float32)
+        row = [[features[name] for name in FEATURES]]
         return float(self.forest.probabilities(row)[0])
-
-
-def _global(children: list[int], offset: int) -> np.ndarray:
-    local = np.asarray(children, dtype=np.int64)
-    return np.where(local < 0, -1, local + offset)
-
-
-def _depth(left: list[int], right: list[int]) -> int:
-    deepest, frontier = 0, [(0, 0)]
-    while frontier:
-        node, depth = frontier.pop()
-        if left[node] < 0:
-            deepest = max(deepest, depth)
-        else:
-            frontier += [(left[node], depth + 1), (right[node], depth + 1)]
-    return deepest

@@ -7,7 +7,6 @@ delivery's own transaction, is counted but has no span of its own.
 """
 
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -72,7 +71,7 @@ class CountedTransactionalSender:
 
 
 def instrument_senders(
-    senders: dict[Channel, Sender], provider: TracerProvider | None = None
+    senders: dict[Channel, Sender], provider: trace.TracerProvider | None = None
 ) -> dict[Channel, Sender]:
     """Wrap every sender; spans go to `provider`, or to the global one when None."""
     tracer = (provider or trace.get_tracer_provider()).get_tracer(TRACER_NAME)

@@ -9,38 +9,42 @@ instrumentations); other sends get a span from telemetry.senders.
 """
 
 import sys
+from typing import TYPE_CHECKING
 
 from opentelemetry import trace
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import (
-    BatchSpanProcessor,
-    ConsoleSpanExporter,
-    SimpleSpanProcessor,
-)
 from temporalio.client import Client
-from temporalio.contrib.opentelemetry import TracingInterceptor
 
 from telemetry.settings import TelemetrySettings
+
+# The SDK and the Temporal interceptor are imported when tracing is on: a process without
+# tracing starts without them (bench/cold_start.py).
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 
 TRACER_NAME = "journeys"
 
 
-def _one_line(span: ReadableSpan) -> str:
+def _one_line(span: "ReadableSpan") -> str:
     return span.to_json(indent=None) + "\n"
 
 
-def build_tracer_provider(settings: TelemetrySettings, component: str) -> TracerProvider | None:
+def build_tracer_provider(settings: TelemetrySettings, component: str) -> "TracerProvider | None":
     """A provider exporting to OTLP and/or the console, or None when tracing is off."""
     if not settings.tracing_enabled:
         return None
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import (
+        BatchSpanProcessor,
+        ConsoleSpanExporter,
+        SimpleSpanProcessor,
+    )
+
     # Resource.create adds OTEL_RESOURCE_ATTRIBUTES; OTEL_SERVICE_NAME, when set, names us.
     name = settings.otel_service_name or f"{settings.service_name}-{component}"
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
     if settings.traces_endpoint:
         # Headers, timeout, compression and certificates: the OTEL_EXPORTER_OTLP_* variables.
-        # The exporter and the instrumentations are imported only when tracing is on: a
-        # process without tracing starts without them.
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         exporter = OTLPSpanExporter(endpoint=settings.traces_endpoint)
@@ -51,7 +55,7 @@ def build_tracer_provider(settings: TelemetrySettings, component: str) -> Tracer
     return provider
 
 
-def configure_tracing(settings: TelemetrySettings, component: str) -> TracerProvider | None:
+def configure_tracing(settings: TelemetrySettings, component: str) -> "TracerProvider | None":
     """Process-wide set-up for the API and the worker: global provider, httpx and SQLAlchemy
     instrumented (before the engines are created)."""
     provider = build_tracer_provider(settings, component)
@@ -62,7 +66,7 @@ def configure_tracing(settings: TelemetrySettings, component: str) -> TracerProv
     return provider
 
 
-def instrument_httpx(provider: TracerProvider) -> None:
+def instrument_httpx(provider: "TracerProvider") -> None:
     """Every httpx client in the process (LLM, providers) gets client spans and propagation."""
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
@@ -75,7 +79,7 @@ def uninstrument_httpx() -> None:
     HTTPXClientInstrumentor().uninstrument()
 
 
-def instrument_sqlalchemy(provider: TracerProvider) -> None:
+def instrument_sqlalchemy(provider: "TracerProvider") -> None:
     """Every engine created from now on (storage.database.create_engine) gives a client span per
     statement: db.system, db.statement with its placeholders (never the values bound to them)."""
     # The instrumentation (0.66b2) declares SQLAlchemy < 2.1; it works on 2.1, whose event API it
@@ -93,12 +97,14 @@ def uninstrument_sqlalchemy() -> None:
     SQLAlchemyInstrumentor().uninstrument()
 
 
-def traced_client(client: Client, provider: TracerProvider) -> Client:
+def traced_client(client: Client, provider: "TracerProvider") -> Client:
     """The same connection with the SDK's TracingInterceptor added.
 
     Workers built from this client inherit the interceptor, so it must not be given to the
     Worker as well (spans would be doubled).
     """
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
     config = client.config()
     interceptor = TracingInterceptor(provider.get_tracer(TRACER_NAME))
     config["interceptors"] = [*config["interceptors"], interceptor]

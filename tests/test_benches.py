@@ -44,3 +44,12 @@ def test_the_send_bench_sends_every_message_and_prints_the_ratio() -> None:
     out = run_bench("bench.send_bench", "--rounds", "1", "--messages", "5")
     assert "ledger {'sent': 5}" in out, out
     assert "ratio ours/bare: " in out and "warning" not in out, out
+
+
+def test_the_cold_start_bench_times_every_side_in_wall_and_cpu_time() -> None:
+    # Compared with this very checkout: the side runs, whatever it measures.
+    out = run_bench("bench.cold_start", "--runs", "1", "--compare", str(ROOT))
+    for side in ("ours", "compared", "bare"):
+        assert f"run 1 {side}: " in out and " s of CPU), RSS " in out, out
+    for name in ("journeyctl worker", f"{ROOT}'s", "bare worker"):
+        assert f"  {name}: " in out and "x), CPU " in out, out

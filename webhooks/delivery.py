@@ -50,10 +50,13 @@ class WebhookSender:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        http: httpx.AsyncClient,
+        http: httpx.AsyncClient | None,
         settings: WebhookSettings,
         closed: ClosedJourneys,
     ) -> None:
+        """`http` None: the sender makes its client at its first delivery and keeps it, so its
+        connections are reused across passes. Making one loads httpx's transport and the CA
+        certificates, which a starting worker need not wait for (bench/cold_start.py)."""
         self._sessions = sessions
         self._closed = closed
         self._http = http
@@ -117,13 +120,18 @@ class WebhookSender:
             delivered=delivered, wait_seconds=0 if full else self._settings.poll_seconds
         )
 
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(follow_redirects=False)
+        return self._http
+
     async def _post(self, endpoint: Endpoint, event: WebhookEvent) -> str | None:
         """Send one event; None if the endpoint took it (2xx), else why not."""
         body = json.dumps(payload(event), separators=(",", ":"), default=str)
         # The attempt's own time: receivers check it against their clocks.
         headers = signed_headers(endpoint.secret, event.event_id, datetime.now(UTC), body)
         try:
-            response = await self._http.post(
+            response = await self._client().post(
                 endpoint.url,
                 content=body.encode(),
                 headers=headers,

@@ -1,7 +1,6 @@
 """Which workflows and activities a worker runs, with which clients."""
 
-import httpx
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
@@ -59,14 +58,9 @@ def build_worker(
     sending = SendActivities(path)
     experiments = ExperimentActivities(sessions, settings.experiments.probability_best_draws)
     profile = ProfileActivities(sessions, SegmentStarter(sessions, client, settings.task_queue))
-    # One HTTP client for the worker's life: its connections are reused across passes.
+    # One HTTP client for the worker's life, made at the first delivery (webhooks/delivery.py).
     webhooks = WebhookActivities(
-        WebhookSender(
-            sessions,
-            httpx.AsyncClient(follow_redirects=False),
-            settings.webhooks,
-            closed_journeys(client),
-        )
+        WebhookSender(sessions, None, settings.webhooks, closed_journeys(client))
     )
     alerts = AlertActivities(
         sessions, settings.alerts, SmtpSender(settings) if settings.smtp_host else None
