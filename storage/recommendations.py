@@ -229,12 +229,19 @@ async def lookup_state(
 
 
 async def record_recommended(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Record a message's picks; a retried send writes nothing twice (keyed by message, item)."""
+    """Record a message's picks; a retried send writes nothing twice (keyed by message, item).
+    One statement built once per dialect, the rows as its parameter sets (SQLAlchemy sends them
+    as one multi-row INSERT): an INSERT built around its values was compiled afresh each time."""
     if rows:
-        insert = _insert(session, table(RecommendedItemRow)).values(list(rows))
-        await session.execute(
-            insert.on_conflict_do_nothing(index_elements=["message_id", "product_id"])
-        )
+        await session.execute(_RECORD[session.get_bind().dialect.name], list(rows))
+
+
+_RECORD = {
+    name: dialect.insert(table(RecommendedItemRow)).on_conflict_do_nothing(
+        index_elements=["message_id", "product_id"]
+    )
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 async def recommended_in_message(
