@@ -88,7 +88,10 @@ PLACES = (
     ("driver (asyncpg/aiosqlite)", "sqlite3"),
     ("pydantic", "/pydantic"),
     ("logging (structlog)", "/structlog/"),
-    ("HTTP client (httpx)", "/httpx"),
+    ("HTTP client (httpx and below)", "/httpx/"),
+    ("HTTP client (httpx and below)", "/httpcore/"),
+    ("HTTP client (httpx and below)", "/anyio/"),
+    ("HTTP client (httpx and below)", "/h11/"),
     ("asyncio", "/asyncio/"),
 )
 
