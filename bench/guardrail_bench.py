@@ -3,10 +3,14 @@ latency open-loop at 50 % and 80 % of the saturation rate.
 
 Each call is the real send path (sending/), on PostgreSQL by default: `decide` (the lock with the
 customer's row, the contact history, the guardrails, the ledger row) and `send` (the decision,
-the copy from templates, the delivery to the dev outbox: the whole activity). Every call is for a
-customer of its own (a customer already messaged would be capped, a cheaper decision). The bare
-yardstick, measured in the same run: a one-statement transaction (`UPDATE` of a customer row) on
-the same engine, so the ratios say what a decision costs beyond one round trip.
+the welcome's recommendation picks from the shipped model, re-checked against the demo catalog
+served by `journeyctl catalog demo` in a process of its own, the copy from templates, the
+delivery to the dev outbox: the whole activity). Every call is for a customer of its own (a
+customer already messaged would be capped, a cheaper decision); a `send`'s customer viewed one
+of the model's products, so its picks are personal. Requests carry the segment and the send
+window as a journey's facts bring them. The bare yardstick, measured in the same run: a
+one-statement transaction (`UPDATE` of a customer row) on the same engine, so the ratios say
+what a decision costs beyond one round trip.
 
 1. Saturation: `--callers` concurrent callers, each deciding again as soon as its call returns,
    for `--seconds`: the rate is the saturation rate, and the process's CPU time over the calls
@@ -24,20 +28,27 @@ the same engine, so the ratios say what a decision costs beyond one round trip.
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
+import itertools
 import pstats
+import subprocess
+import sys
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from bench.harness import percentiles
+from bench.harness import free_port, percentiles
+from catalog import CatalogSettings
+from catalog.demo import load_demo_catalogue
 from channels.setup import build_channels
 from content import InMemoryCopyCache
 from journeys.runs import PrepareMessage
@@ -46,8 +57,11 @@ from journeys.welcome import WELCOME
 from logging_setup import configure_logging
 from models.customers import CustomerProfile
 from models.events import Event, EventType
-from models.tables import CustomerRow
+from models.tables import CustomerRow, EventRow
+from recommendations.model import load_model
+from recommendations.tables import load_model_tables
 from scoring.model import IntentModel
+from scoring.send_time import SendWindow, default_window
 from scoring.settings import repo_path
 from sending import SendPath
 from sending.setup import build_send_path
@@ -56,6 +70,7 @@ from storage.customers import upsert_customer
 from storage.database import create_engine, migrate, session_factory
 
 SHARES = (0.5, 0.8)
+VIEWED = 100
 STEP = next(s for s in WELCOME.steps if isinstance(s, Send))
 # Where profiled time goes, by the file a function is defined in (first match wins).
 PLACES = (
@@ -64,6 +79,8 @@ PLACES = (
     ("content (copy)", "/content/"),
     ("channels (compose)", "/channels/"),
     ("sending (ours)", "/sending/"),
+    ("recommendations (ours)", "/recommendations/"),
+    ("catalog client (ours)", "/catalog/"),
     ("storage (ours)", "/storage/"),
     ("SQLAlchemy", "/sqlalchemy/"),
     ("driver (asyncpg/aiosqlite)", "/asyncpg/"),
@@ -71,13 +88,17 @@ PLACES = (
     ("driver (asyncpg/aiosqlite)", "sqlite3"),
     ("pydantic", "/pydantic"),
     ("logging (structlog)", "/structlog/"),
+    ("HTTP client (httpx and below)", "/httpx/"),
+    ("HTTP client (httpx and below)", "/httpcore/"),
+    ("HTTP client (httpx and below)", "/anyio/"),
+    ("HTTP client (httpx and below)", "/h11/"),
     ("asyncio", "/asyncio/"),
 )
 
 Call = Callable[[str], Awaitable[object]]
 
 
-def request(customer_id: str, now: datetime) -> PrepareMessage:
+def request(customer_id: str, now: datetime, window: SendWindow) -> PrepareMessage:
     event = Event(
         event_id=uuid.uuid4().hex,
         customer_id=customer_id,
@@ -95,6 +116,7 @@ def request(customer_id: str, now: datetime) -> PrepareMessage:
         trigger_event=event,
         decided_at=now,
         segment="warm",  # as the journey's facts bring it
+        send_window=window,  # likewise (the default window: the customer has no activity)
     )
 
 
@@ -168,19 +190,64 @@ async def breakdown(call: Call, customers: Iterator[str], count: int) -> list[tu
 
 
 async def new_customers(
-    sessions: async_sessionmaker[AsyncSession], count: int, now: datetime
+    sessions: async_sessionmaker[AsyncSession],
+    count: int,
+    now: datetime,
+    viewed: Sequence[str] = (),
 ) -> Iterator[str]:
+    """`count` fresh customers; with `viewed`, each viewed one of those products an hour ago."""
     ids = [f"bench-{uuid.uuid4().hex[:12]}" for _ in range(count)]
+    views = itertools.cycle(viewed) if viewed else None
     for start in range(0, count, 500):
         async with sessions.begin() as session:
             for customer_id in ids[start : start + 500]:
                 profile = CustomerProfile(consent={"inapp": True, "email": True})
                 await upsert_customer(session, customer_id, profile, now)
+                if views is not None:
+                    session.add(view(customer_id, next(views), now - timedelta(hours=1)))
     return iter(ids)
 
 
+def view(customer_id: str, sku: str, at: datetime) -> EventRow:
+    return EventRow(
+        event_id=uuid.uuid4().hex,
+        customer_id=customer_id,
+        type=EventType.PRODUCT_VIEWED.value,
+        occurred_at=at,
+        received_at=at,
+        properties={"sku": sku},
+        routed_at=at,
+    )
+
+
+@contextlib.asynccontextmanager
+async def demo_catalog() -> AsyncIterator[str]:
+    """The demo catalogue served as the live catalog by a process of its own (its CPU is not the
+    bench's, as the database server's is not); yields its base URL."""
+    port = free_port()
+    journeyctl = Path(sys.executable).parent / "journeyctl"
+    process = subprocess.Popen(
+        [str(journeyctl), "catalog", "demo", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):
+                try:
+                    await http.get(f"{base_url}/products/none")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait()
+
+
 def calls(
-    path: SendPath, sessions: async_sessionmaker[AsyncSession], now: datetime
+    path: SendPath, sessions: async_sessionmaker[AsyncSession], now: datetime, window: SendWindow
 ) -> dict[str, Call]:
     async def bare(customer_id: str) -> None:
         async with sessions.begin() as session:
@@ -191,12 +258,79 @@ def calls(
             )
 
     async def decide(customer_id: str) -> None:
-        await path.decisions.decide(request(customer_id, now))
+        await path.decisions.decide(request(customer_id, now, window))
 
     async def send(customer_id: str) -> None:
-        await path.send(request(customer_id, now))
+        await path.send(request(customer_id, now, window))
 
     return {"bare": bare, "decide": decide, "send": send}
+
+
+async def measure(
+    database: str, catalog_url: str, seconds: float, callers: int, profiled: int, what: list[str]
+) -> None:
+    await migrate(database)
+    settings = Settings(
+        database_url=database,
+        data_dir=Path("/tmp"),
+        log_level="warning",
+        catalog=CatalogSettings(base_url=catalog_url),
+    )
+    configure_logging(settings)
+    engine = create_engine(database)
+    sessions = session_factory(engine)
+    model = IntentModel.load(repo_path(settings.scoring.model_path))
+    path = build_send_path(
+        settings, sessions, model, build_channels(settings, sessions), InMemoryCopyCache()
+    )
+    now = datetime.now(UTC).replace(hour=12)
+    recommendations = load_model()
+    await load_model_tables(sessions, recommendations, now)
+    # Products both the model and the demo catalogue know, for the customers' views; few enough
+    # for the warm-up to see each once, as a worker that has run a while has (the worker keeps
+    # a product's neighbour lists decoded: a first sight of one is dearer).
+    viewed = sorted(set(recommendations.items) & set(load_demo_catalogue()))[:VIEWED]
+    window = default_window(settings.scoring.send_time)
+    kinds = calls(path, sessions, now, window)
+    print(f"{engine.dialect.name}: {callers} callers for {seconds:.0f} s to saturate", flush=True)
+    for kind in ("bare", *what):
+        call = kinds[kind]
+        views = viewed if kind == "send" else ()
+        # Enough customers for the closed loop at any plausible rate, then for each share.
+        customers = await new_customers(sessions, int(6000 * seconds / 10) + callers, now, views)
+        for _ in range(max(20, len(views))):  # warm the statement caches, pool, lists
+            await call(next(customers))
+        measured = await saturate(call, customers, callers, seconds)
+        print(
+            f"\n{kind}: saturation {measured.rate:.0f}/s, "
+            f"CPU {measured.cpu_ms:.2f} ms per call ({measured.calls} calls)",
+            flush=True,
+        )
+        if kind == "bare":
+            bare = measured
+            continue
+        print(
+            f"  vs bare one-statement transaction: "
+            f"{measured.cpu_ms / bare.cpu_ms:.2f}x the CPU, "
+            f"{measured.rate / bare.rate:.2f}x the rate"
+        )
+        for share in SHARES:
+            rate = measured.rate * share
+            customers = await new_customers(sessions, int(rate * seconds) + 1, now, views)
+            latencies, cpu_ms = await open_loop(call, customers, rate, seconds)
+            p50, p99 = percentiles(latencies)
+            print(
+                f"  open loop {share:.0%} ({rate:.0f}/s, {len(latencies)} calls): "
+                f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(latencies):.1f} ms, "
+                f"CPU {cpu_ms:.2f} ms per call",
+                flush=True,
+            )
+        if profiled:
+            customers = await new_customers(sessions, profiled, now, views)
+            print(f"  where one {kind}'s CPU goes ({profiled} calls one by one, cProfile):")
+            for place, share in await breakdown(call, customers, profiled):
+                print(f"    {place:<28} {share:6.1%}")
+    await engine.dispose()
 
 
 async def run(url: str, seconds: float, callers: int, profiled: int, what: list[str]) -> None:
@@ -210,57 +344,8 @@ async def run(url: str, seconds: float, callers: int, profiled: int, what: list[
         scratch = url.rsplit("/", 1)[0] + f"/{name}"
     database = scratch or url
     try:
-        await migrate(database)
-        settings = Settings(database_url=database, data_dir=Path("/tmp"), log_level="warning")
-        configure_logging(settings)
-        engine = create_engine(database)
-        sessions = session_factory(engine)
-        model = IntentModel.load(repo_path(settings.scoring.model_path))
-        path = build_send_path(
-            settings, sessions, model, build_channels(settings, sessions), InMemoryCopyCache()
-        )
-        now = datetime.now(UTC).replace(hour=12)
-        kinds = calls(path, sessions, now)
-        print(
-            f"{engine.dialect.name}: {callers} callers for {seconds:.0f} s to saturate", flush=True
-        )
-        for kind in ("bare", *what):
-            call = kinds[kind]
-            # Enough customers for the closed loop at any plausible rate, then for each share.
-            customers = await new_customers(sessions, int(6000 * seconds / 10) + callers, now)
-            for _ in range(20):  # warm the statement caches and the pool
-                await call(next(customers))
-            measured = await saturate(call, customers, callers, seconds)
-            print(
-                f"\n{kind}: saturation {measured.rate:.0f}/s, "
-                f"CPU {measured.cpu_ms:.2f} ms per call ({measured.calls} calls)",
-                flush=True,
-            )
-            if kind == "bare":
-                bare = measured
-                continue
-            print(
-                f"  vs bare one-statement transaction: "
-                f"{measured.cpu_ms / bare.cpu_ms:.1f}x the CPU, "
-                f"{measured.rate / bare.rate:.2f}x the rate"
-            )
-            for share in SHARES:
-                rate = measured.rate * share
-                customers = await new_customers(sessions, int(rate * seconds) + 1, now)
-                latencies, cpu_ms = await open_loop(call, customers, rate, seconds)
-                p50, p99 = percentiles(latencies)
-                print(
-                    f"  open loop {share:.0%} ({rate:.0f}/s, {len(latencies)} calls): "
-                    f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(latencies):.1f} ms, "
-                    f"CPU {cpu_ms:.2f} ms per call",
-                    flush=True,
-                )
-            if profiled:
-                customers = await new_customers(sessions, profiled, now)
-                print(f"  where one {kind}'s CPU goes ({profiled} calls one by one, cProfile):")
-                for place, share in await breakdown(call, customers, profiled):
-                    print(f"    {place:<28} {share:6.1%}")
-        await engine.dispose()
+        async with demo_catalog() as catalog_url:
+            await measure(database, catalog_url, seconds, callers, profiled, what)
     finally:
         if admin is not None and scratch is not None:
             async with admin.connect() as conn:

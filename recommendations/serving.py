@@ -2,12 +2,14 @@
 the journey's objective, re-checked against the live catalog, and recorded per message so that
 no item reaches the same customer twice within 48 hours on any channel.
 
-The send path calls `picks_for` inside its decision transaction and `record_picks` with the
-message id once the message is decided; the API calls `picks_for` to preview (nothing recorded).
+The send path calls `picks_for` right after its decision transaction and `record_picks` with the
+message id; the API calls `picks_for` to preview (nothing recorded). Without a history of its
+own, `picks_for` reads the customer's product events in its one lookup round trip.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -21,7 +23,7 @@ from recommendations.history import Purchase
 from recommendations.model import BUNDLE_PREFIX, POPULAR, ItemInfo, ModelSlice, bundle_source
 from recommendations.picks import DEFAULT_RULES, Objective, Pick, PickRules, choose_picks
 from recommendations.ranker import Candidate, Kind, Reason, score_new_items
-from recommendations.signals import BUNDLE_OFFER_PREFIX
+from recommendations.signals import BUNDLE_OFFER_PREFIX, HISTORY, PRODUCT_EVENTS, skus_in
 from recommendations.tables import DecodedLists, read_slice
 from storage import recommendations as store
 
@@ -65,13 +67,16 @@ class LiveFacts(Protocol):
 @dataclass(frozen=True)
 class PickRequest:
     customer_id: str
-    history: Sequence[Purchase]  # categories may be blank: the model's own rows fill them
+    # Categories may be blank: the model's own rows fill them. None: the customer's product
+    # events, read with the lookup.
+    history: Sequence[Purchase] | None
     seed: str  # the message id: a retried send picks the same items
     now: datetime
     objective: Objective = Objective.ADD_TO_CART
     k: int = 4
     exclude: frozenset[str] = frozenset()  # e.g. the items the message is already about
     bundle_offer: Offer | None = None  # the offer that prices a bundle; None: no bundle
+    message_id: str = ""  # its own earlier record (a retried send) is no repeat
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,9 @@ class Picks:
     model_version: str | None  # None: no model loaded, no picks
     personalised: bool
     picks: list[ServedPick]
+    # The live catalog's snapshots the check read (the picks, bundles' main items): the copy
+    # takes names and currencies from them without asking the catalog again.
+    facts: Mapping[str, ProductSnapshot] = field(default_factory=dict)
 
 
 async def picks_for(
@@ -97,10 +105,25 @@ async def picks_for(
     decoded: DecodedLists | None = None,
 ) -> Picks:
     """Up to `k` picks with kind and reason; none is out of stock, recent or in `exclude`."""
-    personalised, recent, active = await store.lookup_state(
-        session, request.customer_id, request.now - NO_REPEAT
+    state = await store.lookup_state(
+        session,
+        request.customer_id,
+        request.now - NO_REPEAT,
+        request.message_id,
+        events=(request.now - HISTORY, PRODUCT_EVENTS) if request.history is None else None,
     )
-    history = list(request.history) if personalised else []
+    personalised, recent, active = state.personalised, state.recent, state.active
+    if not personalised:
+        history = []
+    elif request.history is None:
+        # The lookup's event rows: the properties as JSON text, the time (state.events).
+        history = [
+            Purchase(sku, "", "", row.loaded_at)
+            for row in state.events
+            for sku in skus_in(json.loads(row.version))
+        ]
+    else:
+        history = list(request.history)
     bought = list(dict.fromkeys(p.product_id for p in history))
     bundles = [bundle_source(pid) for pid in bought] if request.bundle_offer else []
     model = await read_slice(session, active, bought, [POPULAR, *bundles], decoded)
@@ -123,8 +146,8 @@ async def picks_for(
         rules=rules,
     )
     picks = [bundle, *chosen] if bundle else chosen
-    served = await _live_check(picks, candidates, exclude, live, request.bundle_offer)
-    return Picks(model.version, personalised, served)
+    served, facts = await _live_check(picks, candidates, exclude, live, request.bundle_offer)
+    return Picks(model.version, personalised, served, facts)
 
 
 async def record_picks(
@@ -133,8 +156,14 @@ async def record_picks(
     customer_id: str,
     picks: Picks,
     now: datetime,
+    *,
+    replacing: bool = False,
 ) -> None:
-    """Remember what `message_id` recommended (the 48-hour rule reads it); idempotent."""
+    """Remember what `message_id` recommended (the 48-hour rule reads it); idempotent.
+    `replacing`: an earlier attempt of the message may have recorded other picks, forgotten
+    first (in the caller's transaction)."""
+    if replacing:
+        await store.forget_message_picks(session, message_id)
     await store.record_recommended(
         session,
         [
@@ -231,11 +260,12 @@ async def _live_check(
     exclude: set[str],
     live: LiveFacts | None,
     offer: Offer | None,
-) -> list[ServedPick]:
+) -> tuple[list[ServedPick], dict[str, ProductSnapshot]]:
     """Live price and stock for every pick; an out-of-stock pick gives way to an in-stock item
-    of its family (else its category), never shown itself. Without a catalog, no figures."""
+    of its family (else its category), never shown itself. Without a catalog, no figures.
+    Also the snapshots read, by SKU."""
     if live is None:
-        return [ServedPick(p, None, Availability.UNKNOWN) for p in _renumber(picks)]
+        return [ServedPick(p, None, Availability.UNKNOWN) for p in _renumber(picks)], {}
     bundle_mains = [str(p.figures["anchor"]) for p in picks if p.kind is Kind.BUNDLE]
     facts = await live.get_many([p.product_id for p in picks] + bundle_mains, fresh=True)
     taken = {p.product_id for p in picks} | exclude
@@ -248,6 +278,7 @@ async def _live_check(
                 continue
             pick, snapshot = found
             taken.add(pick.product_id)
+            facts[pick.product_id] = snapshot
         kept.append((pick, snapshot))
     served = []
     for pick, snapshot in kept:
@@ -256,7 +287,7 @@ async def _live_check(
             bundle_price = _bundle_price(facts[str(pick.figures["anchor"])], snapshot, offer)
         served.append(ServedPick(pick, snapshot.price, snapshot.availability, bundle_price))
     renumbered = _renumber([s.pick for s in served])
-    return [replace(s, pick=p) for s, p in zip(served, renumbered, strict=True)]
+    return [replace(s, pick=p) for s, p in zip(served, renumbered, strict=True)], facts
 
 
 async def _substitute(

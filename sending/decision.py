@@ -66,10 +66,12 @@ PAUSED_RECHECK = timedelta(minutes=5)
 @dataclass(frozen=True)
 class Decided:
     """A recorded decision, and the customer as the decision read them under the lock (None for
-    an unknown customer): delivery needs no second read of the profile."""
+    an unknown customer): delivery needs no second read of the profile. `fresh`: recorded by
+    this very call, so nothing else (picks, copy) is recorded for the message yet."""
 
     decision: MessageDecision
     customer: Customer | None
+    fresh: bool = False
 
 
 @dataclass
@@ -201,7 +203,7 @@ class DecisionPoint:
         metrics.messages_decided.labels(decision.status, decision.reason).inc()
         if decision.status == MessageStatus.DEFERRED:
             metrics.guardrail_deferrals.labels(decision.reason).inc()
-        return Decided(decision, customer)
+        return Decided(decision, customer, fresh=True)
 
     async def _segment(
         self, request: PrepareMessage, customer: Customer | None, events: _Behaviour

@@ -3,9 +3,9 @@ recommendations), then the copy, then the channel.
 
 A send costs two commits in the common case: the decision (lock, history, ledger row), then the
 delivery, which writes the copy with it (for the dev outbox, the outbox row, the copy, the
-settled row and the attempt in one transaction). A message with picks adds one transaction
-between them (sending/picks.py). A retry finds the recorded decision and resumes the delivery
-from the ledger row, so nothing reaches a customer twice.
+settled row and the attempt in one transaction). A message with picks adds a read and one
+transaction between them (sending/picks.py). A retry finds the recorded decision and resumes
+the delivery from the ledger row, so nothing reaches a customer twice.
 """
 
 from functools import partial
@@ -75,15 +75,20 @@ class SendPath:
                     customer = await get_customer(session, decision.customer_id)
             if customer is not None:
                 # Right after the decision, outside its lock: the picks call the live catalog.
-                copy = await self._write(request, decision, customer)
+                copy = await self._write(request, decision, customer, first=decided.fresh)
         rewrite = partial(self._rewrite, request, decision)
         return Parcel(decision, copy, customer, request.coupon_id, rewrite=rewrite)
 
     async def _write(
-        self, request: PrepareMessage, decision: MessageDecision, customer: Customer
+        self,
+        request: PrepareMessage,
+        decision: MessageDecision,
+        customer: Customer,
+        first: bool = False,
     ) -> StoredCopy:
-        """The copy, with the message's picks when its step carries them."""
-        picks = await self.picks.choose(request, decision)
+        """The copy, with the message's picks when its step carries them (`first`: the message
+        was decided by this attempt, no picks are recorded for it yet)."""
+        picks = await self.picks.choose(request, decision, first=first)
         shown, personalised = await self.picks.for_copy(picks)
         return await self.copywriter.write(request, decision, customer, shown, personalised)
 

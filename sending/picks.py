@@ -2,13 +2,13 @@
 decided message, recording them, and handing them to the copy with their live facts.
 
 It runs right after the decision transaction, for a pending message whose copy is still to
-write: reads (what this message recorded already, the customer's events, then `picks_for`: the
-opt-out and the last 48 hours' picks in one read, the neighbour lists in another, then the live
-catalog), and one short transaction that records the picks (`record_picks`). The catalog is
-called outside the decision's customer lock and outside any write. A retried send first forgets
-what an earlier attempt of the same message recorded, then picks again with the same seed (the
-message id), so the record is the message's and the 48-hour rule does not hide the message's
-own picks from itself.
+write: `picks_for` reads the opt-out, the last 48 hours' picks, the active model and the
+customer's product events in one round trip and the neighbour lists the worker has not decoded
+yet in another, then calls the live catalog; one short transaction records the picks
+(`record_picks`). The catalog is called outside the decision's customer lock and outside any
+write. A retried send picks again with the same seed (the message id), its own earlier record
+not counting as a repeat, and its record replaces that one in the same transaction; a message
+decided in this very attempt has no record yet and skips that DELETE.
 """
 
 from dataclasses import replace
@@ -29,9 +29,8 @@ from recommendations.serving import (
     picks_for,
     record_picks,
 )
-from recommendations.signals import customer_history, skus_in
+from recommendations.signals import skus_in
 from recommendations.tables import DecodedLists
-from storage.recommendations import forget_message_picks, recommended_in_message
 
 # The messages that carry picks (PRODUCT.md): browse abandonment, post-support with product
 # retargeting, cross-sell and welcome. Not the cold customers' support guidance, which comes
@@ -58,25 +57,22 @@ class PickStep:
         self._offers = offers
         self._decoded = DecodedLists()  # one per worker: a list is decoded once per version
 
-    async def choose(self, request: PrepareMessage, decision: MessageDecision) -> Picks | None:
-        """The message's picks, recorded under its id; None for a message without picks."""
+    async def choose(
+        self, request: PrepareMessage, decision: MessageDecision, *, first: bool = False
+    ) -> Picks | None:
+        """The message's picks, recorded under its id; None for a message without picks.
+        `first`: the message was decided in this attempt, so nothing is recorded for it yet."""
         if not carries_picks(request):
             return None
         now, journey = request.decided_at, request.journey
         # Reads only until the record: on SQLite a write would hold the database's write lock
         # through the catalog calls.
         async with self._sessions() as session:
-            retried = await recommended_in_message(session, decision.message_id)
-        if retried:
-            async with self._sessions.begin() as session:
-                await forget_message_picks(session, decision.message_id)
-        async with self._sessions() as session:
-            history = await customer_history(session, request.customer_id, now)
             picks = await picks_for(
                 session,
                 PickRequest(
                     request.customer_id,
-                    history,
+                    None,  # the customer's events, read with the lookup
                     seed=decision.message_id,
                     now=now,
                     objective=objective_for(journey),
@@ -84,24 +80,37 @@ class PickStep:
                     # the products the message is already about (the item viewed, the cart's)
                     exclude=frozenset(skus_in(request.trigger_event.properties)),
                     bundle_offer=bundle_offer_for(self._offers, journey, now),
+                    message_id=decision.message_id,
                 ),
                 live=self._catalog,
                 decoded=self._decoded,
             )
         if len(picks.picks) < MIN_PICKS:
-            return replace(picks, picks=[])
-        async with self._sessions.begin() as session:
-            await record_picks(session, decision.message_id, request.customer_id, picks, now)
+            picks = replace(picks, picks=[])
+        if picks.picks or not first:
+            async with self._sessions.begin() as session:
+                await record_picks(
+                    session,
+                    decision.message_id,
+                    request.customer_id,
+                    picks,
+                    now,
+                    replacing=not first,
+                )
         return picks
 
     async def for_copy(self, picks: Picks | None) -> tuple[list[RecommendedPick], bool]:
         """The picks as the copy shows them: names and currency from the live catalog (the
-        model's product type when it does not know one), and whether they are personal."""
+        model's product type when it does not know one), and whether they are personal. The
+        picks' own snapshots come from their live check; only the items a reason names (its
+        anchor) are asked for."""
         if picks is None or not picks.picks:
             return [], picks.personalised if picks else True
         anchors = [str(s.pick.figures["anchor"]) for s in picks.picks if "anchor" in s.pick.figures]
-        skus = [s.pick.product_id for s in picks.picks]
-        facts = await self._catalog.get_many([*skus, *anchors]) if self._catalog else {}
+        facts = dict(picks.facts)
+        missing = [sku for sku in anchors if sku not in facts]
+        if missing and self._catalog is not None:
+            facts |= await self._catalog.get_many(missing)
         shown = []
         for served in picks.picks:
             pick = served.pick

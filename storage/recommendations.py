@@ -6,14 +6,26 @@ Rows go in and out as plain mappings and rows; recommendations/ turns them into 
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, bindparam, cast, delete, literal, null, select, union_all, update
+from sqlalchemy import (
+    Row,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from models.tables import (
+    EventRow,
     RecommendationModelRow,
     RecommendationNeighboursRow,
     RecommendationPreferenceRow,
@@ -123,9 +135,18 @@ async def read_neighbours(
     return list((await session.execute(statement)).all())
 
 
-def _lookup_state_query() -> Any:
-    """Built once: a lookup only binds the customer and the time (statement construction cost
-    more CPU than running it)."""
+class LookupState(NamedTuple):
+    personalised: bool  # on unless the customer turned it off
+    recent: set[str]  # products recommended to them since `since`, by other messages
+    active: Row[Any] | None  # the active model (version, loaded_at, weights); None: none loaded
+    # Their events, oldest first, in the union's columns: `kind` the type, `version` the
+    # properties as JSON text, `loaded_at` when it occurred.
+    events: list[Row[Any]]
+
+
+def _lookup_state_query(with_events: bool) -> Any:
+    """Built once: a lookup only binds the customer, the times and the message (statement
+    construction cost more CPU than running it)."""
     model = RecommendationModelRow
     none_at = cast(null(), model.loaded_at.type)
     none_weight = cast(null(), model.neighbour_weight.type)
@@ -139,6 +160,8 @@ def _lookup_state_query() -> Any:
     ).where(
         RecommendedItemRow.customer_id == bindparam("customer_id"),
         RecommendedItemRow.recommended_at >= bindparam("since", type_=model.loaded_at.type),
+        # A retried send's own earlier record is not a repeat: it picks the same items again.
+        RecommendedItemRow.message_id != bindparam("message_id"),
     )
     opted_out = select(literal("opted_out"), literal(""), none_at, none_weight, none_weight).where(
         RecommendationPreferenceRow.customer_id == bindparam("customer_id"),
@@ -151,37 +174,74 @@ def _lookup_state_query() -> Any:
         model.neighbour_weight,
         model.category_weight,
     ).where(model.active.is_(True))
-    return union_all(picks, opted_out, active)
+    if not with_events:
+        return union_all(picks, opted_out, active)
+    # The events ride in the same columns: the type in `kind` (no kind above is an event type),
+    # the properties as JSON text in `version`, the time in `loaded_at`.
+    events = select(
+        EventRow.type,
+        cast(EventRow.properties, Text),
+        EventRow.occurred_at,
+        none_weight,
+        none_weight,
+    ).where(
+        EventRow.customer_id == bindparam("customer_id"),
+        EventRow.occurred_at >= bindparam("events_since", type_=model.loaded_at.type),
+        EventRow.type.in_(bindparam("event_types", expanding=True)),
+    )
+    return union_all(picks, opted_out, active, events)
 
 
-_LOOKUP_STATE = _lookup_state_query()
+_LOOKUP_STATE = _lookup_state_query(with_events=False)
+_LOOKUP_STATE_WITH_EVENTS = _lookup_state_query(with_events=True)
+_STATE_KINDS = frozenset({"pick", "opted_out", "model"})
 
 
 async def lookup_state(
-    session: AsyncSession, customer_id: str, since: datetime
-) -> tuple[bool, set[str], Row[Any] | None]:
-    """In one round trip: whether the customer wants personalised picks (on unless they turned
-    it off), the products recommended to them since `since` by any message on any channel, and
-    the active model version (version, loaded_at, ranking weights; None when none is loaded)."""
+    session: AsyncSession,
+    customer_id: str,
+    since: datetime,
+    message_id: str = "",
+    events: tuple[datetime, Sequence[str]] | None = None,
+) -> LookupState:
+    """In one round trip: whether the customer wants personalised picks, the products
+    recommended to them since `since` by any message but `message_id` on any channel, the
+    active model version and, with `events` (since, types), the customer's events of those
+    types since then."""
     connection = await session.connection()  # Core: no ORM layer for a read of plain rows
-    rows = (
-        await connection.execute(_LOOKUP_STATE, {"customer_id": customer_id, "since": since})
-    ).all()
+    parameters: dict[str, Any] = {
+        "customer_id": customer_id,
+        "since": since,
+        "message_id": message_id,
+    }
+    statement = _LOOKUP_STATE
+    if events is not None:
+        statement = _LOOKUP_STATE_WITH_EVENTS
+        parameters |= {"events_since": events[0], "event_types": list(events[1])}
+    rows = (await connection.execute(statement, parameters)).all()
     found = [row for row in rows if row.kind == "model"]
-    return (
+    return LookupState(
         all(row.kind != "opted_out" for row in rows),
         {row.version for row in rows if row.kind == "pick"},
         found[0] if found else None,
+        sorted((row for row in rows if row.kind not in _STATE_KINDS), key=lambda r: r.loaded_at),
     )
 
 
 async def record_recommended(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Record a message's picks; a retried send writes nothing twice (keyed by message, item)."""
+    """Record a message's picks; a retried send writes nothing twice (keyed by message, item).
+    One statement built once per dialect, the rows as its parameter sets (SQLAlchemy sends them
+    as one multi-row INSERT): an INSERT built around its values was compiled afresh each time."""
     if rows:
-        insert = _insert(session, table(RecommendedItemRow)).values(list(rows))
-        await session.execute(
-            insert.on_conflict_do_nothing(index_elements=["message_id", "product_id"])
-        )
+        await session.execute(_RECORD[session.get_bind().dialect.name], list(rows))
+
+
+_RECORD = {
+    name: dialect.insert(table(RecommendedItemRow)).on_conflict_do_nothing(
+        index_elements=["message_id", "product_id"]
+    )
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 async def recommended_in_message(

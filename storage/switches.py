@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BindParameter, Label, func, literal, or_, select
+from sqlalchemy import BindParameter, Label, func, literal, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -64,12 +65,17 @@ async def list_switches(executor: Executor) -> list[Switch]:
     ]
 
 
+_COMMA: Any = literal_column("','")  # typed as the str the function's signature names
+
+
 def paused_switches(journey: BindParameter[str]) -> Label[str | None]:
     """The paused switches a send of `journey` may meet (its journey's, every channel's), as one
     comma-separated string: a scalar subquery the decision's lock returns beside the customer's
     row, so the check costs the send no statement of its own."""
     return (
-        select(func.aggregate_strings(SWITCHES.c.switch_id, ","))
+        # The separator as SQL text: a string separator is a literal-execute parameter,
+        # rendered into the statement at each execution (0.2 ms of CPU per decision).
+        select(func.aggregate_strings(SWITCHES.c.switch_id, _COMMA))
         .where(
             SWITCHES.c.paused.is_(True),
             or_(
