@@ -261,9 +261,9 @@ async def _live_check(
     live: LiveFacts | None,
     offer: Offer | None,
 ) -> tuple[list[ServedPick], dict[str, ProductSnapshot]]:
-    """Live price and stock for every pick; an out-of-stock pick gives way to an in-stock item
-    of its family (else its category), never shown itself. Without a catalog, no figures.
-    Also the snapshots read, by SKU."""
+    """Live price and stock for every pick; an out-of-stock (or free) pick gives way to an
+    in-stock item of its family (else its category), never shown itself. Without a catalog, no
+    figures. Also the snapshots read, by SKU."""
     if live is None:
         return [ServedPick(p, None, Availability.UNKNOWN) for p in _renumber(picks)], {}
     bundle_mains = [str(p.figures["anchor"]) for p in picks if p.kind is Kind.BUNDLE]
@@ -272,7 +272,7 @@ async def _live_check(
     kept: list[tuple[Pick, ProductSnapshot]] = []
     for pick in picks:
         snapshot = facts[pick.product_id]
-        if snapshot.availability is Availability.OUT_OF_STOCK:
+        if not _for_sale(snapshot):
             found = await _substitute(pick, candidates, taken, live)
             if found is None:
                 continue
@@ -299,9 +299,17 @@ async def _substitute(
         if option.product_id in taken:
             continue
         snapshot = (await live.get_many([option.product_id], fresh=True))[option.product_id]
-        if snapshot.availability in (Availability.IN_STOCK, Availability.LOW_STOCK):
+        in_stock = snapshot.availability in (Availability.IN_STOCK, Availability.LOW_STOCK)
+        if in_stock and _for_sale(snapshot):
             return _as_substitute(pick, option.info), snapshot
     return None
+
+
+def _for_sale(snapshot: ProductSnapshot) -> bool:
+    """Out of stock, or priced at nothing (a giveaway or a catalog error; the demo catalogue
+    has products only ever given away): not a pick to show."""
+    free = snapshot.price is not None and snapshot.price <= 0
+    return snapshot.availability is not Availability.OUT_OF_STOCK and not free
 
 
 def _as_substitute(original: Pick, info: ItemInfo) -> Pick:

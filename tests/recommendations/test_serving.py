@@ -144,9 +144,12 @@ async def test_a_consumable_comes_back_when_its_repurchase_cycle_is_due(
     assert restock.figures == {"days_since": 10, "cycle_days": 7}
 
 
-def demo_catalog(stock: dict[str, int]) -> CatalogClient:
+def demo_catalog(stock: dict[str, int], prices: dict[str, str] | None = None) -> CatalogClient:
+    price = {pid: Decimal(str(facts[3])) for pid, facts in ITEMS.items()} | {
+        pid: Decimal(value) for pid, value in (prices or {}).items()
+    }
     products = {
-        pid: DemoProduct(pid, facts[1], facts[2], Decimal(str(facts[3])), stock.get(pid, 50))
+        pid: DemoProduct(pid, facts[1], facts[2], price[pid], stock.get(pid, 50))
         for pid, facts in ITEMS.items()
     }
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=demo_catalog_app(products)))
@@ -168,6 +171,18 @@ async def test_out_of_stock_picks_give_way_to_in_stock_substitutes(
     )
     assert oat.price == Decimal("2.50") and oat.availability == "in_stock"
     assert all(s.price is not None for s in result.picks)
+
+
+async def test_a_pick_priced_at_nothing_is_never_shown(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # Milk in stock but at 0.00 (the demo catalogue has products only ever given away).
+    async with demo_catalog({}, prices={"milk": "0.00"}) as live:
+        result = await pick(sessions, unique("c"), viewed("cereal"), live=live)
+    shown = {s.pick.product_id: s for s in result.picks}
+    assert "milk" not in shown
+    assert shown["oatmilk"].pick.figures == {"replaces": "milk"}
+    assert all(s.price is not None and s.price > 0 for s in result.picks)
 
 
 async def test_a_bundle_is_priced_by_the_offer_from_live_prices(
