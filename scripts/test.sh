@@ -19,5 +19,8 @@ echo "==> import-linter (the layers: docs/architecture.md)"
 .venv/bin/lint-imports
 echo "==> mypy"
 .venv/bin/mypy
-echo "==> pytest"
-exec .venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist), each with its own Temporal server, SQLite file, PostgreSQL
+# database and SMTP server: most of a test's time is waiting on them, so two halve the suite's
+# wall time even on two cores. TEST_WORKERS=0 runs it in one process; a later `-n` wins.
+echo "==> pytest (${TEST_WORKERS:-2} workers)"
+exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" --dist worksteal "$@"

@@ -31,7 +31,10 @@ OVER_AN_HOUR = 11
 async def hooks_stack(
     temporal_env: WorkflowEnvironment, sqlite_url: str, smtp: SmtpSink, tmp_path: Path
 ) -> AsyncIterator[Stack]:
-    settings = mail_settings(sqlite_url, tmp_path, smtp, webhooks=WebhookSettings(retry_hours=24))
+    # Backoff capped at 6 h rather than 30 min: a day of failures is ~17 tries, not ~56, each a
+    # real HTTP attempt and timer skip (the cap itself is still reached before the dead letter).
+    webhooks = WebhookSettings(retry_hours=24, max_backoff_seconds=6 * 3600)
+    settings = mail_settings(sqlite_url, tmp_path, smtp, webhooks=webhooks)
     async with worker_stack(temporal_env, settings) as stack:
         yield stack
         async with stack.sessions() as session:
