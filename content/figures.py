@@ -132,8 +132,10 @@ def check_figures(
             failures.append(_misstated(figure, "minimum spend", minimums, offer))
         elif figure.kind == "money" and figure.role == "discount" and figure.value not in discounts:
             failures.append(_misstated(figure, "discount", discounts, offer))
-        elif figure.kind == "money" and figure.role == "price" and figure.value not in (
-            prices | discounts
+        elif (
+            figure.kind == "money"
+            and figure.role == "price"
+            and figure.value not in (prices | discounts)
         ):
             # A bare minimum spend is no price, nor what the coupon is worth ("你还有199元").
             reason = Reason.PRICE_UNVERIFIABLE if any_unknown else Reason.PRICE_MISMATCH
