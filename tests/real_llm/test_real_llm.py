@@ -41,6 +41,7 @@ from content import (
 from content.copy_text import Copy
 from content.example import COPY_THRESHOLD, example_copy, overlap
 from tests.conftest import mail_settings, worker_stack
+from tests.content.test_output_schema import fits
 from tests.fakes.catalog_server import FakeCatalog
 from tests.journey_helpers import abandon_a_cart
 from tests.real_llm.conftest import RealLLM
@@ -139,6 +140,26 @@ def case_request(index: int, case: tuple[str, str, str, str | None, str | None])
     )
 
 
+def answered_objects(records: list[dict[str, Any]]) -> list[tuple[dict[str, Any], Any]]:
+    """Each streamed answer that holds a whole JSON object, with the schema its request sent."""
+    found = []
+    for record in records:
+        schema = (json.loads(record["body"]).get("response_format") or {}).get("schema")
+        pieces = []
+        for line in record.get("answer", "").splitlines():
+            data = line.removeprefix("data:").strip()
+            if line.startswith("data:") and data != "[DONE]":
+                for choice in json.loads(data).get("choices") or []:
+                    pieces.append((choice.get("delta") or {}).get("content") or "")
+        text = "".join(pieces)
+        try:
+            answer, _ = json.JSONDecoder().raw_decode(text[text.index("{") :])
+        except ValueError:
+            continue  # cut short by the deadline or max_tokens
+        found.append((schema, answer))
+    return found
+
+
 def percentile(values: list[float], share: float) -> float:
     """Nearest rank: with fewer than 100 values, p99 is the largest."""
     ordered = sorted(values)
@@ -211,6 +232,7 @@ async def test_copy_from_the_real_model_is_checked_or_falls_back(
         print(f"  {request.template_id} {request.channel.value} {request.locale}: {result.path}")
         for attempt in result.attempts:
             print(f"    {attempt.path}: {[f.reason.value for f in attempt.failures]}")
+            print(f"      {[f.detail[:110] for f in attempt.failures]}")
         if result.path != "template":
             print(f"    {result.content.model_dump_json()}")
 
@@ -218,6 +240,19 @@ async def test_copy_from_the_real_model_is_checked_or_falls_back(
     assert negotiated in ("json_schema", "json_object")
     first = formats.index(negotiated)
     assert formats[first:] == [negotiated] * (len(formats) - first)
+    # The server decoded by the message's schema (llama-cpp-python falls back to any JSON when
+    # it cannot turn a schema into a grammar): every whole answer is within it.
+    whole = answered_objects(
+        [c for c in answered if json.loads(c["body"])["response_format"]["type"] == negotiated]
+    )
+    outside = [
+        answer
+        for schema, answer in whole
+        if set(answer) != set(schema["properties"])
+        or not all(fits(schema, field, value) for field, value in answer.items())
+    ]
+    print(f"answers within the message's schema: {len(whole) - len(outside)} of {len(whole)}")
+    assert whole and not outside, outside
     assert not any(Reason.LLM_HTTP_ERROR in r.reasons for r in results)
     assert ended_by_deadline(answered, settings.llm.timeout_seconds)
     unsound = [r.model_dump() for r in results if not sound(r)]
