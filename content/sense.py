@@ -72,7 +72,10 @@ def check_sense(
 
 
 def check_language(draft: Copy, request: ContentRequest) -> list[CheckFailure]:
-    prose = _prose(draft.full_text(), [item.name for item in request.recent_items])
+    # The copy's own words: the disclaimers may be the channel's fixed lines (content.output_schema
+    # makes them so), whose Chinese made an English title and body count as Chinese.
+    own = "\n".join([draft.title, draft.body, draft.cta])
+    prose = _prose(own, [item.name for item in request.recent_items])
     if _UNREADABLE in prose:
         # A character a model's tokens cut in two reaches the reader as "�" in any language.
         return [CheckFailure(reason=Reason.WRONG_LANGUAGE, detail="copy has unreadable characters")]
