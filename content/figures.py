@@ -18,13 +18,16 @@ from content.request import OfferTerms
 from models.benefits import BenefitKind
 
 FigureKind = Literal["money", "percent", "stock"]
+# What a money figure claims to be, read from the words around it: a coupon's minimum spend
+# ("over ¥199", "满199"), its discount ("¥20 off", "减20", "20元优惠券"), or a price.
+MoneyRole = Literal["minimum", "discount", "price"]
 
 _NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 # Codes copy may write an amount with (slots use a symbol for CNY/USD/EUR/GBP, the code otherwise).
 _CODES = r"(?:CNY|RMB|USD|EUR|GBP|HKD|MOP|TWD|JPY|KRW|SGD|AUD|CAD|CHF|NZD)"
 _PATTERNS: list[tuple[FigureKind, re.Pattern[str]]] = [
     ("money", re.compile(rf"(?:[¥￥$€£]|\b{_CODES})\s*{_NUM}")),
-    ("money", re.compile(rf"{_NUM}\s*(?:元|块|(?:yuan|{_CODES}|dollars?)\b)", re.IGNORECASE)),
+    ("money", re.compile(rf"{_NUM}\s*-?\s*(?:元|块|(?:yuan|{_CODES}|dollars?)\b)", re.IGNORECASE)),
     ("money", re.compile(rf"满\s*{_NUM}(?![\d.]|\s*件)")),  # 满199减20 but not 满2件
     ("percent", re.compile(rf"{_NUM}\s*(?:%|％|percent\b)", re.IGNORECASE)),
     ("stock", re.compile(r"(?:only|just)\s+(\d+)\s+(?:left|remaining|in stock)", re.IGNORECASE)),
@@ -39,6 +42,25 @@ _PATTERNS: list[tuple[FigureKind, re.Pattern[str]]] = [
     ("stock", re.compile(r"(?:仅剩|只剩|还剩|剩余|仅余|库存)\s*(\d+)")),
 ]
 # 折 states the share paid: 8折 / 8.5折 / 85折 / 八五折.
+_UNIT = rf"(?:[¥￥$€£]|{_CODES}|元|块|yuan|dollars?)"
+_MINIMUM_BEFORE = re.compile(
+    r"(?:\b(?:over|above|exceeding|at least|min(?:imum)?(?:\s+spend)?(?:\s+of)?|"
+    r"spend(?:ing)?(?:\s+of)?|(?:orders?|purchases?)\s+of)|满)\s*"
+    rf"{_UNIT}?\s*$",
+    re.IGNORECASE,
+)
+_MINIMUM_AFTER = re.compile(
+    rf"^\s*{_UNIT}?\s*(?:\+|or more\b|and (?:above|up|over)\b|以上|及以上)", re.IGNORECASE
+)
+_DISCOUNT_BEFORE = re.compile(
+    r"(?:\b(?:save|saving|(?:coupon|voucher)s?\s+(?:worth|of|for))|立减|减|省)\s*"
+    rf"{_UNIT}?\s*$",
+    re.IGNORECASE,
+)
+_DISCOUNT_AFTER = re.compile(
+    rf"^\s*{_UNIT}?\s*(?:\boff\b|discount|coupon|voucher|savings?\b|的?(?:优惠券|代金券|券|红包|优惠(?!价)))",
+    re.IGNORECASE,
+)
 _ZHE_DIGITS = re.compile(r"(\d+(?:\.\d+)?)\s*折")
 _ZHE_CHINESE = re.compile(r"([一二两三四五六七八九])([一二三四五六七八九])?折")
 _CHINESE_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
@@ -49,6 +71,7 @@ class Figure:
     kind: FigureKind
     value: Decimal  # money amount, percent off, or units in stock
     text: str
+    role: MoneyRole = "price"  # for money: what the words around it make it
 
 
 def extract_figures(text: str) -> list[Figure]:
@@ -63,7 +86,8 @@ def extract_figures(text: str) -> list[Figure]:
         for match in pattern.finditer(text):
             value = _decimal(match.group(1))
             if value is not None:
-                add(match.start(), match.end(), Figure(kind, value, match.group(0)))
+                role = _money_role(text, match) if kind == "money" else "price"
+                add(match.start(), match.end(), Figure(kind, value, match.group(0), role))
     for match in _ZHE_DIGITS.finditer(text):
         paid = _decimal(match.group(1))
         if paid is not None:
@@ -90,20 +114,30 @@ def check_figures(
     prices |= {p.bundle_price for p in picks if p.bundle_price is not None}
     stocks = {Decimal(item.stock) for item in items if item.stock is not None}
     any_unknown = any(not item.known for item in items)
-    offer_amounts: set[Decimal] = set()
+    minimums: set[Decimal] = set()
+    discounts: set[Decimal] = set()
     percents: set[Decimal] = set()
     if offer is not None:
         if offer.min_spend is not None:
-            offer_amounts.add(offer.min_spend)
+            minimums.add(offer.min_spend)
         if offer.kind is BenefitKind.AMOUNT_OFF and offer.value is not None:
-            offer_amounts.add(offer.value)
+            discounts.add(offer.value)
         if offer.kind is BenefitKind.PERCENT_OFF and offer.value is not None:
             percents.add(offer.value)
     percents |= {p.share_percent for p in picks if p.share_percent is not None}
 
     failures: list[CheckFailure] = []
     for figure in extract_figures(text):
-        if figure.kind == "money" and figure.value not in prices | offer_amounts:
+        if figure.kind == "money" and figure.role == "minimum" and figure.value not in minimums:
+            failures.append(_misstated(figure, "minimum spend", minimums, offer))
+        elif figure.kind == "money" and figure.role == "discount" and figure.value not in discounts:
+            failures.append(_misstated(figure, "discount", discounts, offer))
+        elif (
+            figure.kind == "money"
+            and figure.role == "price"
+            and figure.value not in (prices | discounts)
+        ):
+            # A bare minimum spend is no price, nor what the coupon is worth ("你还有199元").
             reason = Reason.PRICE_UNVERIFIABLE if any_unknown else Reason.PRICE_MISMATCH
             failures.append(CheckFailure(reason=reason, detail=_detail(figure, prices)))
         elif figure.kind == "percent" and figure.value not in percents:
@@ -114,6 +148,37 @@ def check_figures(
             reason = Reason.STOCK_UNVERIFIABLE if any_unknown else Reason.STOCK_MISMATCH
             failures.append(CheckFailure(reason=reason, detail=_detail(figure, stocks)))
     return failures
+
+
+def _money_role(text: str, match: re.Match[str]) -> MoneyRole:
+    """What the words just before and after an amount make it. 满 before it is a minimum even
+    inside the match ("满199")."""
+    before = text[max(0, match.start(1) - 30) : match.start(1)]
+    after = text[match.end(1) : match.end(1) + 16]
+    if _MINIMUM_BEFORE.search(before) or _MINIMUM_AFTER.search(after):
+        return "minimum"
+    if _DISCOUNT_BEFORE.search(before) or _DISCOUNT_AFTER.search(after):
+        return "discount"
+    return "price"
+
+
+def _misstated(
+    figure: Figure, term: str, allowed: set[Decimal], offer: OfferTerms | None
+) -> CheckFailure:
+    """An amount stated as the offer's `term` that is not that term (the coupon's minimum spend
+    written as its value, a price written as the minimum): the customer would misread the
+    offer."""
+    truth = ", ".join(sorted(f"{v.normalize():f}" for v in allowed)) or "none"
+    minimum = offer.min_spend if offer is not None else None
+    hint = (
+        f"; {minimum.normalize():f} is the minimum spend, state it as such (over / 满)"
+        if minimum is not None and figure.value == minimum
+        else ""
+    )
+    return CheckFailure(
+        reason=Reason.DISCOUNT_MISMATCH,
+        detail=f"{figure.text!r} is stated as the offer's {term}, which is {truth}{hint}",
+    )
 
 
 def _detail(figure: Figure, allowed: set[Decimal]) -> str:

@@ -88,14 +88,22 @@ class LLMClient:
         """The structured-output mode currently used (after any step down)."""
         return self._mode
 
-    async def complete(self, messages: list[dict[str, str]], *, max_tokens: int) -> str:
-        """The assistant's text for `messages`; raises LLMError with a reason code."""
+    async def complete(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        schema: dict[str, Any] | None = None,
+    ) -> str:
+        """The assistant's text for `messages`; raises LLMError with a reason code. `schema`,
+        the answer's JSON schema (content.output_schema; COPY_SCHEMA by default), rides along
+        in the structured-output modes."""
         if not self._settings.base_url:
             raise LLMError(Reason.LLM_NOT_CONFIGURED, "no LLM base_url configured")
         while True:
             mode = self._mode
             try:
-                return await self._measured(messages, max_tokens, mode)
+                return await self._measured(messages, max_tokens, mode, schema or COPY_SCHEMA)
             except _FormatRejected as rejected:
                 lower = _MODES[_MODES.index(mode) + 1]
                 # Calls in flight may each learn it: never step back up.
@@ -122,11 +130,13 @@ class LLMClient:
     ) -> None:
         await self.aclose()
 
-    async def _measured(self, messages: list[dict[str, str]], max_tokens: int, mode: Mode) -> str:
+    async def _measured(
+        self, messages: list[dict[str, str]], max_tokens: int, mode: Mode, schema: dict[str, Any]
+    ) -> str:
         started = time.monotonic()
         outcome = "ok"
         try:
-            return await self._call(messages, max_tokens, mode)
+            return await self._call(messages, max_tokens, mode, schema)
         except _FormatRejected:
             outcome = "format_rejected"
             raise
@@ -136,13 +146,15 @@ class LLMClient:
         finally:
             metrics.llm_requests.labels(outcome).observe(time.monotonic() - started)
 
-    async def _call(self, messages: list[dict[str, str]], max_tokens: int, mode: Mode) -> str:
+    async def _call(
+        self, messages: list[dict[str, str]], max_tokens: int, mode: Mode, schema: dict[str, Any]
+    ) -> str:
         settings = self._settings
         url = f"{(settings.base_url or '').rstrip('/')}/chat/completions"
         headers = {}
         if settings.api_key is not None:
             headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
-        payload = self._payload(messages, max_tokens, mode)
+        payload = self._payload(messages, max_tokens, mode, schema)
         try:
             # One deadline for the whole call (httpx's timeouts are per read, so a server
             # trickling tokens could hold a journey's send much longer); leaving the `stream`
@@ -173,7 +185,7 @@ class LLMClient:
             raise LLMError(Reason.LLM_UNAVAILABLE, type(exc).__name__) from exc
 
     def _payload(
-        self, messages: list[dict[str, str]], max_tokens: int, mode: Mode
+        self, messages: list[dict[str, str]], max_tokens: int, mode: Mode, schema: dict[str, Any]
     ) -> dict[str, Any]:
         settings = self._settings
         payload: dict[str, Any] = {
@@ -189,12 +201,12 @@ class LLMClient:
         if mode == "json_schema":
             payload["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": "message_copy", "strict": True, "schema": COPY_SCHEMA},
+                "json_schema": {"name": "message_copy", "strict": True, "schema": schema},
             }
         elif mode == "json_object":
             # `schema` is llama-cpp-python's extension (it constrains decoding to the schema);
             # servers without it ignore the key.
-            payload["response_format"] = {"type": "json_object", "schema": COPY_SCHEMA}
+            payload["response_format"] = {"type": "json_object", "schema": schema}
         return payload
 
 

@@ -29,6 +29,7 @@ from content.slots import slot_values
 from models.channels import Channel
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_UNREADABLE = "\ufffd"
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -71,7 +72,13 @@ def check_sense(
 
 
 def check_language(draft: Copy, request: ContentRequest) -> list[CheckFailure]:
-    prose = _prose(draft.full_text(), [item.name for item in request.recent_items])
+    # The copy's own words: the disclaimers may be the channel's fixed lines (content.output_schema
+    # makes them so), whose Chinese made an English title and body count as Chinese.
+    own = "\n".join([draft.title, draft.body, draft.cta])
+    prose = _prose(own, [item.name for item in request.recent_items])
+    if _UNREADABLE in prose:
+        # A character a model's tokens cut in two reaches the reader as "�" in any language.
+        return [CheckFailure(reason=Reason.WRONG_LANGUAGE, detail="copy has unreadable characters")]
     cjk = len(_CJK.findall(prose))
     words = [word.lower() for word in _LATIN_WORD.findall(prose)]
     other = sum(1 for c in prose if c.isalpha() and not c.isascii() and not _CJK.match(c))

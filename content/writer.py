@@ -17,6 +17,7 @@ from content.copy_text import Attempt, Copy, CopyPath, CopyResult
 from content.fallback import fallback_version, render_fallback
 from content.figures import check_figures
 from content.llm import LLMClient, LLMError
+from content.output_schema import copy_schema
 from content.placeholders import PERSONAL_PLACEHOLDERS, placeholders_in
 from content.prompts import build_messages, prompt_version, retry_messages
 from content.reasons import CheckFailure, CheckResult, Reason
@@ -126,10 +127,11 @@ async def _generate(
     else:
         messages = build_messages(request, settings)
         max_tokens = settings.llm.max_tokens.for_channel(request.channel)
+        schema = copy_schema(request, settings)
         path: CopyPath
         for path in ("llm", "llm_retry"):
             try:
-                answer = await llm.complete(messages, max_tokens=max_tokens)
+                answer = await llm.complete(messages, max_tokens=max_tokens, schema=schema)
             except LLMError as exc:
                 attempts.append(Attempt(path=path, failures=[exc.failure]))
                 break

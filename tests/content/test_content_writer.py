@@ -224,7 +224,7 @@ async def test_offer_changed_since_generation_fails_the_recheck(
     result = await write(make_request("inapp"), fake_llm, catalog)
     assert "¥20 off orders over ¥199" in result.content.body
     smaller = OFFER.model_copy(update={"value": Decimal(10)})
-    assert (await recheck_at_send(result, catalog, smaller)).reasons == [Reason.PRICE_MISMATCH]
+    assert (await recheck_at_send(result, catalog, smaller)).reasons == [Reason.DISCOUNT_MISMATCH]
 
 
 async def test_catalog_down_gives_degraded_wording_and_blocks_stale_figures(

