@@ -125,9 +125,11 @@ def check_figures(
         if offer.kind is BenefitKind.PERCENT_OFF and offer.value is not None:
             percents.add(offer.value)
     percents |= {p.share_percent for p in picks if p.share_percent is not None}
+    names = [item.name for item in items] + [p.name for p in picks]
+    names += [p.anchor_name for p in picks if p.anchor_name]
 
     failures: list[CheckFailure] = []
-    for figure in extract_figures(text):
+    for figure in extract_figures(_without_names(text, names)):
         if figure.kind == "money" and figure.role == "minimum" and figure.value not in minimums:
             failures.append(_misstated(figure, "minimum spend", minimums, offer))
         elif figure.kind == "money" and figure.role == "discount" and figure.value not in discounts:
@@ -148,6 +150,15 @@ def check_figures(
             reason = Reason.STOCK_UNVERIFIABLE if any_unknown else Reason.STOCK_MISMATCH
             failures.append(CheckFailure(reason=reason, detail=_detail(figure, stocks)))
     return failures
+
+
+def _without_names(text: str, names: Sequence[str]) -> str:
+    """The text with the catalog's product names blanked: a name is the catalog's words, not a
+    claim of ours ("JUICE (100% JUICE)" states no discount). Longest first, so a name inside
+    another is not blanked alone; a name needs a letter, so no name can hide a bare figure."""
+    for name in sorted({n for n in names if any(c.isalpha() for c in n)}, key=len, reverse=True):
+        text = text.replace(name, " " * len(name))
+    return text
 
 
 def _money_role(text: str, match: re.Match[str]) -> MoneyRole:

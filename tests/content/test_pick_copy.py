@@ -160,3 +160,37 @@ def test_cross_sell_words_claim_no_pairing_for_a_customer_who_opted_out(
     words = f"{copy.title} {copy.body} {copy.cta}".lower()
     for claim in ("go well", "goes with", "goes well", "complete the look", "搭配", "相配", "造型"):
         assert claim not in words, (claim, words)
+
+
+NAMED_WITH_FIGURES = [
+    RecommendedPick(
+        product_id=sku,
+        name=name,
+        price=Decimal("2.49"),
+        currency="USD",
+        kind="popular",
+        reason_code="popular",
+        figures={"buyers": 120},
+    )
+    # Product types of the demo catalogue (the Complete Journey baskets), figures in the name.
+    for sku, name in (("1", "JUICE (100% JUICE)"), ("2", "SOFT DRINKS 20PK&24PK CAN $3 OFF"))
+]
+
+
+@pytest.mark.parametrize("template", ["welcome", "cross_sell", "browse_abandonment"])
+def test_figures_in_a_product_name_are_the_catalog_words_not_our_claim(template: str) -> None:
+    ask = ContentRequest(
+        journey=template,
+        stage="1",
+        channel=Channel.EMAIL,
+        template_id=template,
+        locale="en-GB",
+        picks=NAMED_WITH_FIGURES,
+    )
+    copy, checks = check_copy(render_fallback(ask, SETTINGS), ask, SETTINGS)
+    assert checks.ok, checks.failures
+    assert "JUICE (100% JUICE): $2.49" in copy.body
+    # The same figure stated as ours still fails.
+    claim = Copy(title="For you", body="{{pick1_name}}, now 100% off and $3 off.", cta="Go")
+    _, checks = check_copy(claim, ask, SETTINGS)
+    assert {r.value for r in checks.reasons} >= {"discount_mismatch"}, checks.failures
