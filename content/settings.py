@@ -21,6 +21,14 @@ DEFAULT_BANNED_TERMS: dict[str, list[str]] = {
         "#1",
         "world's best",
         "no.1",
+        # The superlatives 最 bans in Chinese, and a small model's favourites ("The best shoes",
+        # "the Ultimate Digital Camera" for a tote bag: SmolLM2-135M under the schema).
+        "best",
+        "ultimate",
+        "greatest",
+        "finest",
+        "perfect",
+        "luxury",
     ],
     "zh": [
         "最",

@@ -153,6 +153,9 @@ def test_figures_for_an_item_the_catalog_could_not_confirm_are_unverifiable() ->
         "行业第一",
         "绝对正品",
         "国家级品质",
+        "The best shoes for your trip",
+        "Buy the Ultimate Digital Camera",
+        "the perfect gift",
     ],
 )
 def test_banned_and_exaggerated_terms_fail(text: str) -> None:
