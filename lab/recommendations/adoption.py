@@ -42,6 +42,7 @@ from lab.recommendations.evaluation import (
     time_split,
 )
 from lab.recommendations.fitting import FitSettings
+from lab.recommendations.rerank import log
 
 SELECTION_TRAIN = (
     ("2017-03-01", "2017-05-01"),
@@ -89,10 +90,6 @@ HISTORY_WEEKS = 12
 POPULAR, BY_TRANSITIONS, PER_FAMILY = 300, 200, 10
 
 app = typer.Typer(help=__doc__.splitlines()[0])
-
-
-def log(started: float, message: str) -> None:
-    typer.echo(f"[{time.perf_counter() - started:5.0f} s] {message}")
 
 
 @app.command()

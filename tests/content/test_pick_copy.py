@@ -123,18 +123,20 @@ def test_llm_copy_of_a_message_with_picks_must_name_one() -> None:
     assert "names_nothing_given" not in [r.value for r in named_checks.reasons]
 
 
-POPULAR = [
-    RecommendedPick(
-        product_id=sku,
-        name=name,
-        price=Decimal("1.35"),
-        currency="USD",
-        kind="popular",
-        reason_code="popular",
-        figures={"buyers": 100},
-    )
-    for sku, name in (("milk", "Whole milk"), ("bananas", "Bananas"))
-]
+def popular(*names: str) -> list[RecommendedPick]:
+    """Popular picks (what an opted-out customer gets), one per name."""
+    return [
+        RecommendedPick(
+            product_id=f"p{n}",
+            name=name,
+            price=Decimal("2.49"),
+            currency="USD",
+            kind="popular",
+            reason_code="popular",
+            figures={"buyers": 100},
+        )
+        for n, name in enumerate(names)
+    ]
 
 
 @pytest.mark.parametrize("locale", ["en-GB", "zh-CN"])
@@ -152,7 +154,7 @@ def test_cross_sell_words_claim_no_pairing_for_a_customer_who_opted_out(
         template_id="cross_sell",
         variant=variant,
         locale=locale,
-        picks=POPULAR,
+        picks=popular("Whole milk", "Bananas"),
         picks_personalised=False,
     )
     copy, checks = check_copy(render_fallback(ask, SETTINGS), ask, SETTINGS)
@@ -162,19 +164,8 @@ def test_cross_sell_words_claim_no_pairing_for_a_customer_who_opted_out(
         assert claim not in words, (claim, words)
 
 
-NAMED_WITH_FIGURES = [
-    RecommendedPick(
-        product_id=sku,
-        name=name,
-        price=Decimal("2.49"),
-        currency="USD",
-        kind="popular",
-        reason_code="popular",
-        figures={"buyers": 120},
-    )
-    # Product types of the demo catalogue (the Complete Journey baskets), figures in the name.
-    for sku, name in (("1", "JUICE (100% JUICE)"), ("2", "SOFT DRINKS 20PK&24PK CAN $3 OFF"))
-]
+# Product types of the demo catalogue (the Complete Journey baskets): figures in the name.
+NAMED_WITH_FIGURES = popular("JUICE (100% JUICE)", "SOFT DRINKS 20PK&24PK CAN $3 OFF")
 
 
 @pytest.mark.parametrize("template", ["welcome", "cross_sell", "browse_abandonment"])
