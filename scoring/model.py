@@ -39,8 +39,29 @@ def check_supported(model: Mapping[str, Any]) -> None:
     booster = learner["gradient_booster"]
     if objective != "binary:logistic" or booster["name"] != "gbtree":
         raise ValueError(f"unsupported model: {objective} {booster['name']}")
-    if any(any(t["split_type"]) for t in booster["model"]["trees"]):
+    trees = booster["model"]["trees"]
+    if any(any(t["split_type"]) for t in trees):
         raise ValueError("unsupported model: categorical splits")
+    # The trees become arrays at the first prediction (numpy loads then, not at start): their
+    # shape is checked here, so a damaged file still stops the worker at start.
+    for number, tree in enumerate(trees):
+        columns = [tree[key] for key in _TREE_COLUMNS]
+        nodes = len(columns[0])
+        if nodes == 0 or any(len(column) != nodes for column in columns):
+            raise ValueError(f"damaged model: tree {number} has columns of unequal length")
+        children = [c for c in tree["left_children"] + tree["right_children"] if c != -1]
+        if any(not 0 < c < nodes for c in children):
+            raise ValueError(f"damaged model: tree {number} points outside itself")
+    float(str(learner["learner_model_param"]["base_score"]).strip("[]"))
+
+
+_TREE_COLUMNS = (
+    "left_children",
+    "right_children",
+    "split_indices",
+    "split_conditions",
+    "default_left",
+)
 
 
 @dataclass(frozen=True)

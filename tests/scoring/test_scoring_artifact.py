@@ -4,6 +4,7 @@ import hashlib
 import json
 
 import pandas as pd
+import pytest
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
@@ -70,3 +71,19 @@ def test_train_names_a_missing_label(sessions: pd.DataFrame, tmp_path) -> None:
     result = runner.invoke(app, ["train", "--data", str(data), "--output-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "missing column(s): Revenue" in result.output
+
+
+def test_a_damaged_model_stops_the_worker_at_load_not_at_the_first_score(
+    settings: ScoringSettings, tmp_path
+) -> None:
+    # The trees become arrays only at the first prediction; loading still refuses a damaged file.
+    source = repo_path(settings.model_path)
+    booster = json.loads(source.read_text())
+    tree = booster["learner"]["gradient_booster"]["model"]["trees"][3]
+    tree["split_conditions"] = tree["split_conditions"][:-1]
+    path = tmp_path / "intent-v1.json"
+    path.write_text(json.dumps(booster))
+    metadata_path(path).write_text(metadata_path(source).read_text())
+    with pytest.raises(ValueError, match="tree 3"):
+        IntentModel.load(path)
+    assert IntentModel.load(source).predict_features(dict.fromkeys(FEATURES, 0.0)) >= 0
