@@ -319,6 +319,14 @@ async def test_a_wedged_journey_raises_the_alert_shows_in_the_operator_views_and
         await post_event(stack, customer_id, "cart_updated", cart())
         workflow_id = f"cart_abandonment:{customer_id}"
         handle = stack.client.get_workflow_handle(workflow_id)
+
+        async def started() -> bool:
+            done = HistoryEventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+            return done in await history_types(handle)
+
+        # The run has done its first task, so a repair has a point to reset to (a signal in the
+        # first task, which a loaded worker may pick up with the start, leaves none).
+        assert await eventually(started, timeout=30)
         # An event no worker can read, as one sent by an older API or another client would be.
         await handle.signal("order_paid", {"event_id": 7, "properties": "garbage"})
 
