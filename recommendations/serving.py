@@ -23,7 +23,7 @@ from recommendations.history import Purchase
 from recommendations.model import BUNDLE_PREFIX, POPULAR, ItemInfo, ModelSlice, bundle_source
 from recommendations.picks import DEFAULT_RULES, Objective, Pick, PickRules, choose_picks
 from recommendations.ranker import Candidate, Kind, Reason, score_new_items
-from recommendations.signals import BUNDLE_OFFER_PREFIX, HISTORY, PRODUCT_EVENTS, skus_in
+from recommendations.signals import BUNDLE_OFFER_PREFIX, HISTORY, PRODUCT_EVENTS, history_from
 from recommendations.tables import DecodedLists, read_slice
 from storage import recommendations as store
 
@@ -117,11 +117,7 @@ async def picks_for(
         history = []
     elif request.history is None:
         # The lookup's event rows: the properties as JSON text, the time (state.events).
-        history = [
-            Purchase(sku, "", "", row.loaded_at)
-            for row in state.events
-            for sku in skus_in(json.loads(row.version))
-        ]
+        history = history_from((json.loads(row.version), row.loaded_at) for row in state.events)
     else:
         history = list(request.history)
     bought = list(dict.fromkeys(p.product_id for p in history))

@@ -29,12 +29,16 @@ def skus_in(properties: Mapping[str, Any]) -> list[str]:
 
 
 def history_from_events(events: Iterable[EventRow]) -> list[Purchase]:
-    return [
-        Purchase(sku, "", "", event.occurred_at)
+    return history_from(
+        (event.properties or {}, event.occurred_at)
         for event in events
         if event.type in PRODUCT_EVENTS
-        for sku in skus_in(event.properties or {})
-    ]
+    )
+
+
+def history_from(events: Iterable[tuple[Mapping[str, Any], datetime]]) -> list[Purchase]:
+    """Product events' (properties, time) as the ranker's history: one purchase per SKU named."""
+    return [Purchase(sku, "", "", at) for properties, at in events for sku in skus_in(properties)]
 
 
 async def customer_history(
