@@ -1,6 +1,7 @@
 """Run a journey worker until interrupted."""
 
 import asyncio
+import gc
 import signal
 from datetime import timedelta
 
@@ -24,6 +25,16 @@ from workers.schedules import (
 )
 
 log = structlog.get_logger()
+
+
+def settle_heap() -> None:
+    """Move what start-up built (modules, the ORM's mappings, the SDK, the settings) out of the
+    collector's sight. A full (generation 2) collection walks every long-lived object: the
+    worker's imports alone leave 155,000, one walk of them takes 65 ms of a quiet core, and every
+    activity in flight waits behind it (the decisions' open-loop p99, docs/benchmarks.md).
+    Frozen objects are never walked again; what the worker builds later is collected as before."""
+    gc.collect()
+    gc.freeze()
 
 
 async def run_worker(settings: Settings) -> None:
@@ -71,6 +82,7 @@ async def run_worker(settings: Settings) -> None:
             await ensure_alerts_workflow(client, settings.task_queue, settings.alerts)
             if await ensure_retrain_schedule(client, settings.task_queue, settings.recommendations):
                 log.info("recommendation retraining scheduled (monthly)")
+            settle_heap()
             await stop.wait()
             log.info("worker stopping")
     finally:
