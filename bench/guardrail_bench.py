@@ -51,16 +51,14 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from bench.harness import free_port, percentiles
+from bench.one_send import welcome_request
 from catalog import CatalogSettings
 from catalog.demo import load_demo_catalogue
 from channels.setup import build_channels
 from content import InMemoryCopyCache
-from journeys.runs import PrepareMessage
-from journeys.spec import Send
-from journeys.welcome import WELCOME
 from logging_setup import configure_logging
 from models.customers import CustomerProfile
-from models.events import Event, EventType
+from models.events import EventType
 from models.tables import CustomerRow, EventRow
 from recommendations.model import load_model
 from recommendations.tables import load_model_tables
@@ -77,7 +75,6 @@ from workers.main import settle_heap
 SHARES = (0.5, 0.8)
 OVERLOAD = 1.5  # past capacity, to find the open-loop saturation rate
 VIEWED = 100
-STEP = next(s for s in WELCOME.steps if isinstance(s, Send))
 # Where profiled time goes, by the file a function is defined in (first match wins).
 PLACES = (
     ("guardrails", "/guardrails/"),
@@ -102,28 +99,6 @@ PLACES = (
 )
 
 Call = Callable[[str], Awaitable[object]]
-
-
-def request(customer_id: str, now: datetime, window: SendWindow) -> PrepareMessage:
-    event = Event(
-        event_id=uuid.uuid4().hex,
-        customer_id=customer_id,
-        type=EventType.SIGNUP,
-        occurred_at=now,
-        properties={},
-    )
-    workflow_id = f"welcome:{customer_id}"
-    return PrepareMessage(
-        idempotency_key=f"{workflow_id}:{event.event_id}:{STEP.id}",
-        customer_id=customer_id,
-        journey="welcome",
-        workflow_id=workflow_id,
-        step=STEP,
-        trigger_event=event,
-        decided_at=now,
-        segment="warm",  # as the journey's facts bring it
-        send_window=window,  # likewise (the default window: the customer has no activity)
-    )
 
 
 @dataclass
@@ -297,10 +272,10 @@ def calls(
             )
 
     async def decide(customer_id: str) -> None:
-        await path.decisions.decide(request(customer_id, now, window))
+        await path.decisions.decide(welcome_request(customer_id, now, window))
 
     async def send(customer_id: str) -> None:
-        await path.send(request(customer_id, now, window))
+        await path.send(welcome_request(customer_id, now, window))
 
     return {"bare": bare, "decide": decide, "send": send}
 
