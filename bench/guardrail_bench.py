@@ -32,25 +32,21 @@ what a decision costs beyond one round trip.
 
 import argparse
 import asyncio
-import contextlib
 import cProfile
 import itertools
 import pstats
-import subprocess
-import sys
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from bench.harness import free_port, percentiles
+from bench.harness import demo_catalog, percentiles
 from bench.one_send import welcome_request
 from catalog import CatalogSettings
 from catalog.demo import load_demo_catalogue
@@ -219,32 +215,6 @@ def view(customer_id: str, sku: str, at: datetime) -> EventRow:
         properties={"sku": sku},
         routed_at=at,
     )
-
-
-@contextlib.asynccontextmanager
-async def demo_catalog() -> AsyncIterator[str]:
-    """The demo catalogue served as the live catalog by a process of its own (its CPU is not the
-    bench's, as the database server's is not); yields its base URL."""
-    port = free_port()
-    journeyctl = Path(sys.executable).parent / "journeyctl"
-    process = subprocess.Popen(
-        [str(journeyctl), "catalog", "demo", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as http:
-            for _ in range(300):
-                try:
-                    await http.get(f"{base_url}/products/none")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait()
 
 
 async def load_recommendations(

@@ -197,3 +197,29 @@ def chdir(path: Path) -> Iterator[None]:
 
 async def client_for(address: str) -> Client:
     return await connect_temporal(Settings(temporal_address=address))
+
+
+@contextlib.asynccontextmanager
+async def demo_catalog() -> AsyncIterator[str]:
+    """The demo catalogue served as the live catalog by a process of its own (its CPU is not the
+    bench's, as the database server's is not); yields its base URL."""
+    port = free_port()
+    journeyctl = Path(sys.executable).parent / "journeyctl"
+    process = subprocess.Popen(
+        [str(journeyctl), "catalog", "demo", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):
+                try:
+                    await http.get(f"{base_url}/products/none")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait()

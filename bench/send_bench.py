@@ -9,20 +9,23 @@ about. Welcome: N welcome journeys started the way the API starts them (signal-w
 `signup`), whose first step sends at once; the figure is N over the time from the first start to
 the N-th message settled in the ledger: the journey around the send too (its entry and facts
 reads with the intent scored by the XGBoost model, its visibility updates, its next timer). Each
-send is the real thing: the decision (guardrails, ledger row), the welcome's picks, the copy
-from templates, delivery to the dev outbox and the ledger update. Every side's worker runs its
-workflows as `journeyctl worker` does (unsandboxed) and is the process's only worker, on its own
-task queue, with the same poller counts.
+send is the real thing: the decision (guardrails, ledger row), the welcome's picks step, the
+copy from templates, delivery to the dev outbox and the ledger update. Without --picks no
+recommendation model is loaded and the picks step finds none; with it, the shipped model is
+loaded and the demo catalog serves the live check from a process of its own. Every side's
+worker runs its workflows as `journeyctl worker` does (unsandboxed) and is the process's only
+worker, on its own task queue, with the same poller counts.
 Figures on this shared machine drift from minute to minute, so the sides take turns, round after
 round, and the ratio is of the medians. With --server-core the dev server runs on CPU 0 alone
 and this process (its worker included) on the others, as on hosts of their own.
 
     .venv/bin/python -m bench.send_bench [--rounds 3] [--messages 600] [--database-url ...]
-        [--server-core]
+        [--server-core] [--picks]
 """
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import tempfile
 import time
@@ -40,11 +43,13 @@ from bench.harness import (
     SERVER_CORE_HELP,
     bench_settings,
     client_for,
+    demo_catalog,
     dev_server,
     keep_core_for_server,
     midday_timezone,
 )
 from bench.one_send import OneSend, welcome_request
+from catalog import CatalogSettings
 from channels.setup import build_channels
 from content.database_cache import DatabaseCopyCache
 from journeys.welcome import WELCOME
@@ -53,6 +58,8 @@ from models.customers import CustomerProfile
 from models.events import Event, EventType
 from models.messages import MessageStatus
 from models.tables import MessageRow
+from recommendations.model import load_model
+from recommendations.tables import load_model_tables
 from routing import start_journey
 from scoring.model import IntentModel
 from scoring.send_time import default_window
@@ -123,11 +130,13 @@ async def new_customers(
     return customers
 
 
-async def one_send(address: str, count: int, database_url: str, scratch: Path) -> float:
+async def one_send(
+    address: str, count: int, database_url: str, scratch: Path, **overrides: object
+) -> float:
     """N `OneSend` workflows: the send path's activity, as `build_worker` builds it, in a
     workflow of its own, run as the worker runs journeys; the figure is N over the time to the
     last one's completion."""
-    settings = bench_settings(address, database_url, scratch, "bench-one-send")
+    settings = bench_settings(address, database_url, scratch, "bench-one-send", **overrides)
     configure_logging(settings)
     await migrate(settings.resolved_database_url)
     engine = create_engine(settings.resolved_database_url, settings.keyring())
@@ -168,8 +177,10 @@ async def one_send(address: str, count: int, database_url: str, scratch: Path) -
     return rate
 
 
-async def ours(address: str, count: int, database_url: str, scratch: Path) -> tuple[float, dict]:
-    settings = bench_settings(address, database_url, scratch, "bench-send")
+async def ours(
+    address: str, count: int, database_url: str, scratch: Path, **overrides: object
+) -> tuple[float, dict]:
+    settings = bench_settings(address, database_url, scratch, "bench-send", **overrides)
     configure_logging(settings)
     await migrate(settings.resolved_database_url)
     engine = create_engine(settings.resolved_database_url, settings.keyring())
@@ -221,8 +232,34 @@ async def ours(address: str, count: int, database_url: str, scratch: Path) -> tu
     return rate, counts
 
 
-async def main(rounds: int, count: int, database_url: str, server_core: bool) -> None:
+async def load_shipped_model(database_url: str, scratch: Path) -> None:
+    """The shipped recommendation model in the bench's database, as `journeyctl up` loads it."""
+    url = bench_settings("", database_url, scratch, "").resolved_database_url
+    await migrate(url)
+    engine = create_engine(url)
+    await load_model_tables(session_factory(engine), load_model(), datetime.now(UTC))
+    await engine.dispose()
+
+
+async def main(rounds: int, count: int, database_url: str, server_core: bool, picks: bool) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench-send-"))
+    async with contextlib.AsyncExitStack() as stack:
+        overrides: dict[str, object] = {}
+        if picks:
+            await load_shipped_model(database_url, scratch)
+            catalog_url = await stack.enter_async_context(demo_catalog())
+            overrides["catalog"] = CatalogSettings(base_url=catalog_url)
+        await compare(rounds, count, database_url, scratch, server_core, overrides)
+
+
+async def compare(
+    rounds: int,
+    count: int,
+    database_url: str,
+    scratch: Path,
+    server_core: bool,
+    overrides: dict[str, object],
+) -> None:
     server_cpus = keep_core_for_server() if server_core else None
     bare_rates: list[float] = []
     one_send_rates: list[float] = []
@@ -231,12 +268,19 @@ async def main(rounds: int, count: int, database_url: str, server_core: bool) ->
     async with dev_server(cpus=server_cpus) as (address, _server):
         print(
             f"send throughput, {count} workflows each side per round, {rounds} rounds, "
-            "one worker process, one dev server"
+            "one worker process, one dev server; "
+            + (
+                "picks from the shipped model, checked against the demo catalog"
+                if overrides
+                else "no recommendation model loaded (the picks step finds none)"
+            )
         )
         for n in range(1, rounds + 1):
             bare_rates.append(await bare(address, count))
-            one_send_rates.append(await one_send(address, count, database_url, scratch))
-            our_rate, counts = await ours(address, count, database_url, scratch)
+            one_send_rates.append(
+                await one_send(address, count, database_url, scratch, **overrides)
+            )
+            our_rate, counts = await ours(address, count, database_url, scratch, **overrides)
             our_rates.append(our_rate)
             unsent += count - counts.get(MessageStatus.SENT, 0)
             print(
@@ -268,5 +312,11 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=600, help="per side and round")
     parser.add_argument("--database-url", default="", help="default: a scratch SQLite file")
     parser.add_argument("--server-core", action="store_true", help=SERVER_CORE_HELP)
+    parser.add_argument(
+        "--picks",
+        action="store_true",
+        help="load the shipped recommendation model and serve the demo catalog (its own "
+        "process), so each welcome carries picks checked live",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.messages, args.database_url, args.server_core))
+    asyncio.run(main(args.rounds, args.messages, args.database_url, args.server_core, args.picks))

@@ -41,7 +41,8 @@ def test_the_ingest_bench_runs_every_side_and_prints_the_ratios() -> None:
 
 
 def test_the_send_bench_sends_every_message_and_prints_the_ratios() -> None:
-    out = run_bench("bench.send_bench", "--rounds", "1", "--messages", "5")
+    out = run_bench("bench.send_bench", "--rounds", "1", "--messages", "5", "--picks")
+    assert "picks from the shipped model, checked against the demo catalog" in out, out
     assert "ledger {'sent': 5}" in out and "warning" not in out, out
     for side in ("one-send workflows completed", "welcome messages decided and delivered"):
         rate, ratio = out.split(f"\n{side} ")[1].split("\n")[0].split()
