@@ -2,19 +2,18 @@
 one-activity workflows completed per second, side by side on one dev server.
 
 Bare: N workflows, each running one activity that does nothing, started at once; the figure is N
-over the time from the first start to the last completion. One send: N workflows, each running
-the send step's `send_message` (workflows/sending.py: one `decide_and_deliver` activity) for a
-welcome with the facts a journey brings, and nothing else: the send path this issue's goal is
-about. Welcome: N welcome journeys started the way the API starts them (signal-with-start of
-`signup`), whose first step sends at once; the figure is N over the time from the first start to
-the N-th message settled in the ledger: the journey around the send too (its entry and facts
-reads with the intent scored by the XGBoost model, its visibility updates, its next timer). Each
-send is the real thing: the decision (guardrails, ledger row), the welcome's picks step, the
-copy from templates, delivery to the dev outbox and the ledger update. Without --picks no
-recommendation model is loaded and the picks step finds none; with it, the shipped model is
-loaded and the demo catalog serves the live check from a process of its own. Every side's
-worker runs its workflows as `journeyctl worker` does (unsandboxed) and is the process's only
-worker, on its own task queue, with the same poller counts.
+over the time from the first start to the last completion. One send: N workflows, each running the
+send step's `send_message` (workflows/sending.py: one `decide_and_deliver` activity) for a welcome
+with the facts a journey brings, and nothing else: the send path on its own. Welcome: N welcome
+journeys started the way the API starts them (signal-with-start of `signup`), whose first step sends
+at once; the figure is N over the time from the first start to the N-th message settled in the
+ledger: the journey around the send too (its entry and facts reads with the intent scored by the
+XGBoost model, its visibility updates, its next timer). Each send is the real thing: the decision
+(guardrails, ledger row), the welcome's picks step, the copy from templates, delivery to the dev
+outbox and the ledger update. Without --picks no recommendation model is loaded and the picks step
+finds none; with it, the shipped model is loaded and the demo catalog serves the live check from a
+process of its own. Every side's worker runs its workflows as `journeyctl worker` does (unsandboxed)
+and is the process's only worker, on its own task queue, with the same poller counts.
 Figures on this shared machine drift from minute to minute, so the sides take turns, round after
 round, and the ratio is of the medians. With --server-core the dev server runs on CPU 0 alone
 and this process (its worker included) on the others, as on hosts of their own.
