@@ -22,7 +22,7 @@ from storage.switches import list_switches
 from storage.webhooks import Endpoint, add_endpoint, list_dead_letters, max_seq
 from tests.conftest import Stack, unique
 from tests.console.browser import chromium, screenshot, served, sign_in
-from tests.journey_helpers import abandon_a_cart
+from tests.journey_helpers import abandon_a_cart, midday_timezone
 from tests.ops.broken_journey import BrokenCartAbandonment
 from tests.ops.helpers import start_cart_journey
 from tests.reports import seed
@@ -92,9 +92,17 @@ async def test_a_preview_shows_what_would_be_sent_and_what_consent_stops(stack: 
         page = await browser.new_page(viewport={"width": 1280, "height": 900})
         await sign_in(page, base_url, "/console/preview")
         # The example: a cart paid 2 h after it was left; the customer consents to every channel.
+        # The simulation starts now: in the example's own zone (Asia/Shanghai) the 30-minute
+        # reminder falls in quiet hours whenever the test runs after 13:30 UTC, and waits past
+        # the payment. A zone where it is about noon keeps the run independent of the hour.
+        zone = midday_timezone()
+        profile = await page.input_value("textarea[name=profile]")
+        assert '"timezone": "Asia/Shanghai"' in profile
+        await page.fill("textarea[name=profile]", profile.replace("Asia/Shanghai", zone))
         await page.click("form.preview button[type=submit]")
         await page.wait_for_selector("#job.running")  # the page polls while it runs
         await page.wait_for_selector("#job.done", timeout=200_000)
+        assert f"time zone {zone}" in await page.locator("#job").inner_text()
         sent = page.locator("tr.sent")
         assert await sent.count() == 1
         row = await sent.inner_text()
