@@ -49,27 +49,27 @@ from bench.harness import (
 )
 from bench.one_send import OneSend, welcome_request
 from catalog import CatalogSettings
-from channels.setup import build_channels
-from content.database_cache import DatabaseCopyCache
 from journeys.welcome import WELCOME
 from logging_setup import configure_logging
 from models.customers import CustomerProfile
 from models.events import Event, EventType
 from models.messages import MessageStatus
 from models.tables import MessageRow
-from recommendations.model import load_model
-from recommendations.tables import load_model_tables
+from recommendations.tables import ensure_recommendations
 from routing import start_journey
 from scoring.model import IntentModel
 from scoring.send_time import default_window
 from scoring.settings import repo_path
-from sending.setup import build_send_path
 from storage.customers import upsert_customer
 from storage.database import create_engine, migrate, read_engine, session_factory
-from workers.build import build_worker, workflow_runner
+from workers.build import build_worker, worker_send_path, workflow_runner
 
 SETTLED = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.SUPPRESSED)
 POLLERS = 20  # as workers/build.py
+BARE = "bare one-activity workflows completed"
+ONE_SEND = "one-send workflows completed"
+WELCOME_SENDS = "welcome messages decided and delivered"
+SIDES = (BARE, ONE_SEND, WELCOME_SENDS)
 
 
 async def start_all(starts: list, concurrency: int = 32) -> None:
@@ -132,7 +132,7 @@ async def new_customers(
 async def one_send(
     address: str, count: int, database_url: str, scratch: Path, **overrides: object
 ) -> float:
-    """N `OneSend` workflows: the send path's activity, as `build_worker` builds it, in a
+    """N `OneSend` workflows: the send path's activity, as the worker builds it, in a
     workflow of its own, run as the worker runs journeys; the figure is N over the time to the
     last one's completion."""
     settings = bench_settings(address, database_url, scratch, "bench-one-send", **overrides)
@@ -142,9 +142,7 @@ async def one_send(
     sessions = session_factory(engine)
     customers = await new_customers(sessions, uuid.uuid4().hex[:6], count)
     model = IntentModel.load(repo_path(settings.scoring.model_path))
-    path = build_send_path(
-        settings, sessions, model, build_channels(settings, sessions), DatabaseCopyCache(sessions)
-    )
+    path = worker_send_path(settings, sessions, model)
     window = default_window(settings.scoring.send_time)
     client = await client_for(address)
     async with Worker(
@@ -231,75 +229,49 @@ async def ours(
     return rate, counts
 
 
-async def load_shipped_model(database_url: str, scratch: Path) -> None:
-    """The shipped recommendation model in the bench's database, as `journeyctl up` loads it."""
-    url = bench_settings("", database_url, scratch, "").resolved_database_url
-    await migrate(url)
-    engine = create_engine(url)
-    await load_model_tables(session_factory(engine), load_model(), datetime.now(UTC))
-    await engine.dispose()
-
-
 async def main(rounds: int, count: int, database_url: str, server_core: bool, picks: bool) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench-send-"))
+    server_cpus = keep_core_for_server() if server_core else None
+    rates: dict[str, list[float]] = {side: [] for side in SIDES}
+    unsent = 0
     async with contextlib.AsyncExitStack() as stack:
+        address, _server = await stack.enter_async_context(dev_server(cpus=server_cpus))
         overrides: dict[str, object] = {}
         if picks:
-            await load_shipped_model(database_url, scratch)
-            catalog_url = await stack.enter_async_context(demo_catalog())
-            overrides["catalog"] = CatalogSettings(base_url=catalog_url)
-        await compare(rounds, count, database_url, scratch, server_core, overrides)
-
-
-async def compare(
-    rounds: int,
-    count: int,
-    database_url: str,
-    scratch: Path,
-    server_core: bool,
-    overrides: dict[str, object],
-) -> None:
-    server_cpus = keep_core_for_server() if server_core else None
-    bare_rates: list[float] = []
-    one_send_rates: list[float] = []
-    our_rates: list[float] = []
-    unsent = 0
-    async with dev_server(cpus=server_cpus) as (address, _server):
+            settings = bench_settings(address, database_url, scratch, "bench-send")
+            await migrate(settings.resolved_database_url)
+            await ensure_recommendations(settings)  # as `journeyctl up` does
+            overrides["catalog"] = CatalogSettings(
+                base_url=await stack.enter_async_context(demo_catalog())
+            )
         print(
             f"send throughput, {count} workflows each side per round, {rounds} rounds, "
             "one worker process, one dev server; "
             + (
                 "picks from the shipped model, checked against the demo catalog"
-                if overrides
+                if picks
                 else "no recommendation model loaded (the picks step finds none)"
             )
         )
         for n in range(1, rounds + 1):
-            bare_rates.append(await bare(address, count))
-            one_send_rates.append(
+            rates[BARE].append(await bare(address, count))
+            rates[ONE_SEND].append(
                 await one_send(address, count, database_url, scratch, **overrides)
             )
             our_rate, counts = await ours(address, count, database_url, scratch, **overrides)
-            our_rates.append(our_rate)
+            rates[WELCOME_SENDS].append(our_rate)
             unsent += count - counts.get(MessageStatus.SENT, 0)
             print(
-                f"  round {n}: bare {bare_rates[-1]:.1f} workflows/s, "
-                f"one send {one_send_rates[-1]:.1f} workflows/s, "
+                f"  round {n}: bare {rates[BARE][-1]:.1f} workflows/s, "
+                f"one send {rates[ONE_SEND][-1]:.1f} workflows/s, "
                 f"welcome {our_rate:.1f} messages/s, ledger {counts}",
                 flush=True,
             )
-    bare_rate = statistics.median(bare_rates)
-    one_send_rate, our_rate = statistics.median(one_send_rates), statistics.median(our_rates)
+    bare_rate = statistics.median(rates[BARE])
     print(f"{'side (median of rounds)':<40} {'per s':>8} {'/ bare':>7}")
-    print(f"{'bare one-activity workflows completed':<40} {bare_rate:>8.1f} {1:>7.2f}")
-    print(
-        f"{'one-send workflows completed':<40} {one_send_rate:>8.1f} "
-        f"{one_send_rate / bare_rate:>7.2f}"
-    )
-    print(
-        f"{'welcome messages decided and delivered':<40} {our_rate:>8.1f} "
-        f"{our_rate / bare_rate:>7.2f}"
-    )
+    for side, side_rates in rates.items():
+        rate = statistics.median(side_rates)
+        print(f"{side:<40} {rate:>8.1f} {rate / bare_rate:>7.2f}")
     print("goal: one send >= 0.80 of bare")
     if unsent:
         print(f"warning: {unsent} of {rounds * count} messages were not sent")

@@ -19,6 +19,7 @@ from content.database_cache import DatabaseCopyCache
 from profiles.segment_starts import SegmentStarter
 from scoring.model import IntentModel
 from scoring.settings import repo_path
+from sending import SendPath
 from sending.setup import build_send_path
 from settings import Settings
 from storage.database import autocommit
@@ -48,14 +49,10 @@ def build_worker(
     without transactions)."""
     install_workflow_task_alert()
     intent_model = IntentModel.load(repo_path(settings.scoring.model_path))
-    # Providers by settings (channels/setup.py): HTTP providers, SMTP, else the dev outbox.
-    channels = build_channels(settings, sessions)
-    channels.senders = instrument_senders(channels.senders, tracer_provider)
-    path = build_send_path(settings, sessions, intent_model, channels, DatabaseCopyCache(sessions))
     facts = JourneyFactsActivities(
         sessions, reads or autocommit(sessions), intent_model, settings.scoring, settings.dormancy
     )
-    sending = SendActivities(path)
+    sending = SendActivities(worker_send_path(settings, sessions, intent_model, tracer_provider))
     experiments = ExperimentActivities(sessions, settings.experiments.probability_best_draws)
     profile = ProfileActivities(sessions, SegmentStarter(sessions, client, settings.task_queue))
     # One HTTP client for the worker's life, made at the first delivery (webhooks/delivery.py).
@@ -103,6 +100,19 @@ def build_worker(
         max_concurrent_workflow_task_polls=20,
         max_concurrent_activity_task_polls=20,
     )
+
+
+def worker_send_path(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    intent_model: IntentModel,
+    tracer_provider: TracerProvider | None = None,
+) -> SendPath:
+    """The send path as the worker runs it: providers by settings (channels/setup.py: HTTP
+    providers, SMTP, else the dev outbox), each send traced, copy cached in the database."""
+    channels = build_channels(settings, sessions)
+    channels.senders = instrument_senders(channels.senders, tracer_provider)
+    return build_send_path(settings, sessions, intent_model, channels, DatabaseCopyCache(sessions))
 
 
 def workflow_runner(strict: bool) -> WorkflowRunner:
