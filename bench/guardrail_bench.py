@@ -134,7 +134,7 @@ async def saturate(call: Call, customers: Iterator[str], callers: int, seconds: 
 @dataclass
 class Arrivals:
     latencies: list[float]  # ms, from each call's scheduled arrival
-    served: int  # calls finished before the last arrival was due
+    served: int  # calls finished while calls were still arriving
     seconds: float
     cpu_ms: float
 
