@@ -4,7 +4,8 @@ and the exclusions (recent picks, items already in the message).
 Exploration: each slot explores with probability `explore_rate` (15 %: the plan's 10-20 % of
 slots), drawn from a generator seeded by the message id, so a retried send picks the same items.
 An exploring slot takes an item the ranker is unsure of: one ranked just below the exploited
-picks whose strongest link rests on few co-buyers.
+picks whose strongest link rests on few co-buyers, and never one that would push an exploited
+pick out (its family, or its category's last place).
 """
 
 import hashlib
@@ -100,9 +101,18 @@ def choose_picks(
             break
         explored = False
         if explore:
-            # Below the picks still to exploit: the next `explore_pool` eligible candidates.
-            skip = k - len(chosen) - 1
-            below = list(itertools.islice(eligible, skip, skip + rules.explore_pool))
+            # Below the picks still to exploit (this one and the next slots'): the next
+            # `explore_pool` eligible candidates that take none of their places, so exploring
+            # costs this slot alone (not a family or a category's last place of a better pick).
+            still = k - len(chosen) - 1
+            ahead = [pick, *itertools.islice(eligible, max(still - 1, 0))][:still]
+            taken = {c.info.family for c in ahead}
+            kept = per_category + Counter(c.info.category for c in ahead)
+            below = [
+                c
+                for c in itertools.islice(eligible, rules.explore_pool)
+                if c.info.family not in taken and kept[c.info.category] < rules.per_category
+            ]
             unsure = [c for c in below if c.support < rules.unsure_below] or below
             if unsure:
                 pick, explored = rng.choice(unsure), True

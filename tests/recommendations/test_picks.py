@@ -56,3 +56,15 @@ def test_the_objective_reorders_the_picks() -> None:
     assert cart[0].product_id == "milk"
     assert margin[0].product_id != "milk"  # dearer items win on expected sales value
     assert cross[0].category not in {"CEREAL", "MILK"}  # a category new to the customer
+
+
+def test_an_exploring_slot_never_pushes_out_a_pick_still_to_exploit() -> None:
+    # Exploration spends its own slot only: an explored item of the family (or the last place in
+    # the category) of a better pick would cost that pick too. Oat milk explored in the first
+    # slot used to push whole milk out of a message of popular items.
+    for pool in (candidates(), candidates("cereal")):
+        best = [p.product_id for p in choose_picks(pool, 4, seed="x", rules=NO_EXPLORATION)]
+        for n in range(400):
+            picks = choose_picks(pool, 4, seed=f"m_{n}")
+            exploited = [p.product_id for p in picks if not p.explored]
+            assert exploited == best[: len(exploited)], (n, picks)
