@@ -146,7 +146,7 @@ def fast_forward_command(
 
     from models.durations import parse_duration
     from ops.audit import audited_command
-    from ops.time_travel import fast_forward
+    from ops.time_travel import FastForwardFailed, fast_forward
     from temporal_client import run_with_client
 
     try:
@@ -161,5 +161,9 @@ def fast_forward_command(
             audit.detail = {"by": duration}
             return await fast_forward(client, workflow_id, delta)
 
-    reached = run_with_client(settings, forward)
+    try:
+        reached = run_with_client(settings, forward)
+    except FastForwardFailed as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from err
     typer.echo(f"{workflow_id}: clock now {reached.isoformat()}")

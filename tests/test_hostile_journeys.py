@@ -26,7 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from channels.signing import SIGNATURE_HEADER, signature_header
 from models.tables import AuditRow, EventRow, MessageRow, RefusedReceiptRow
-from ops.time_travel import fast_forward
+from ops.time_travel import FastForwardFailed, fast_forward
 from ops.wedged import find_wedged
 from tests.conftest import Stack, eventually, make_settings, unique
 from tests.journey_helpers import cart, event_body, midday_timezone, post_event, put_customer
@@ -385,14 +385,19 @@ async def test_fast_forward_exits_cleanly(stack: Stack, temporal_env: WorkflowEn
     """`journeyctl fast-forward` used to abort at exit, now and then, with `Fatal Python error:
     PyGILState_Release` after doing its work (3 of 20 runs by hand on an idle machine; the
     abort is a race at interpreter exit, rarer under load). Each run must exit 0, say where the
-    clock got to, and print no such line."""
-    customer_id = unique("c")
-    await put_customer(stack, customer_id, consent={"inapp": True}, timezone=midday_timezone())
-    with temporal_env.with_time_skipping_disabled():
-        await post_event(stack, customer_id, "cart_updated", cart())
-    workflow_id = f"cart_abandonment:{customer_id}"
+    clock got to, and print no such line; a journey that does not exist is an error of one line.
+    (Each run has a journey of its own: two fast-forwards of one journey at once make the later
+    replace the earlier, which then fails, see the next test.)"""
+    workflow_ids = []
+    for _ in range(3):
+        customer_id = unique("c")
+        await put_customer(stack, customer_id, consent={"inapp": True}, timezone=midday_timezone())
+        with temporal_env.with_time_skipping_disabled():
+            await post_event(stack, customer_id, "cart_updated", cart())
+        workflow_ids.append(f"cart_abandonment:{customer_id}")
     journeyctl_path = str(Path(sys.executable).parent / "journeyctl")
     env = {**os.environ, **cli_env(stack.client, stack.settings)}
+    missing = f"cart_abandonment:{unique('c')}"
     runs = [
         await asyncio.create_subprocess_exec(
             journeyctl_path,
@@ -403,11 +408,40 @@ async def test_fast_forward_exits_cleanly(stack: Stack, temporal_env: WorkflowEn
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        for _ in range(3)
+        for workflow_id in [*workflow_ids, missing]
     ]
-    for run in runs:
-        out, err = await asyncio.wait_for(run.communicate(), timeout=120)
+    outcomes = [await asyncio.wait_for(run.communicate(), timeout=120) for run in runs]
+    for run, (out, err) in zip(runs[:3], outcomes, strict=False):
         assert run.returncode == 0, err.decode()[-2000:]
         assert b"Fatal Python error" not in err
         assert b"clock now" in out
-    await stack.client.get_workflow_handle(workflow_id).terminate("test done")
+    out, err = outcomes[3]
+    assert runs[3].returncode == 1, err.decode()[-2000:]
+    assert err.decode() == f"error: {missing}: no such journey\n"
+    for workflow_id in workflow_ids:
+        await stack.client.get_workflow_handle(workflow_id).terminate("test done")
+
+
+async def test_fast_forward_says_when_its_clock_did_not_get_there(
+    stack: Stack, temporal_env: WorkflowEnvironment
+) -> None:
+    """A fast-forward past the journey's end, and two at once on one journey: the SDK answers
+    the first with False and the second (for the earlier one) with a bare RuntimeError; the
+    operator reads what happened instead of a clock that was never reached or a traceback."""
+    customer_id = unique("c")
+    await put_customer(stack, customer_id, consent={"inapp": True}, timezone=midday_timezone())
+    with temporal_env.with_time_skipping_disabled():
+        await post_event(stack, customer_id, "cart_updated", cart())
+    workflow_id = f"cart_abandonment:{customer_id}"
+    both = await asyncio.gather(
+        fast_forward(stack.client, workflow_id, timedelta(minutes=5)),
+        fast_forward(stack.client, workflow_id, timedelta(minutes=6)),
+        return_exceptions=True,
+    )
+    # Whichever was issued first may have got there before the other replaced it.
+    assert any(isinstance(outcome, datetime) for outcome in both), both
+    for outcome in both:
+        if isinstance(outcome, BaseException):
+            assert isinstance(outcome, FastForwardFailed) and "replaced this one" in str(outcome)
+    with pytest.raises(FastForwardFailed, match="the journey ended before its clock got there"):
+        await fast_forward(stack.client, workflow_id, timedelta(days=30))
