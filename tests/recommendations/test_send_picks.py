@@ -48,13 +48,15 @@ async def test_browse_reminder_carries_picks_with_live_prices_and_reasons(
     assert "milk" not in shown and "Whole milk" not in body
     assert "cereal" not in shown  # the item the message is about is not a pick
     assert "Picked for you:" in body
-    assert "Bananas: $0.79, bought with Corn flakes by" in body
-    for pick in picks:
-        name, price = PRODUCTS[pick.product_id]
-        if pick.product_id != "bananas":
-            assert f"{name}: ${price}" in body
-    # The reasons quote the model's figures: cereal's link to bananas rests on 20 of 50 buyers.
-    assert "bought with Corn flakes by 40% of its buyers" in body
+    catalog_price = {sku: price for sku, (_, price) in PRODUCTS.items()} | {"bananas": "0.79"}
+    for pick in picks:  # every pick by its live name and price
+        assert f"{PRODUCTS[pick.product_id][0]}: ${catalog_price[pick.product_id]}" in body
+    # Bananas, cereal's strongest complement in stock, is shown unless exploring slots (15 %
+    # each, seeded by the message id) took its place; its reason quotes the model's figures:
+    # cereal's link to bananas rests on 20 of 50 buyers.
+    assert "bananas" in shown or any(p.explored for p in picks), picks
+    if "bananas" in shown:
+        assert "Bananas: $0.79, bought with Corn flakes by 40% of its buyers" in body
 
 
 async def test_no_item_twice_within_48_hours_across_two_journeys_and_two_channels(
@@ -176,9 +178,13 @@ async def test_welcome_email_and_post_support_message_carry_picks(
     assert welcome.messages[0].channel == "email" and 2 <= len(welcome_picks) <= 4
     assert names_in(first_email) == {p.product_id for p in welcome_picks}
     assert "Picked for you:" in first_email
-    assert "Whole milk: $1.35, bought by 100 shoppers lately" in first_email
+    # The most popular product, unless exploring slots took its place (see the first test).
+    assert "milk" in {p.product_id for p in welcome_picks} or any(p.explored for p in welcome_picks)
+    if "milk" in {p.product_id for p in welcome_picks}:
+        assert "Whole milk: $1.35, bought by 100 shoppers lately" in first_email
     assert "/t/c/" in first_email.split("Picked for you:")[1]  # each pick's own tracked link
     assert support.messages[0].step == "guidance_and_picks"
     assert 2 <= len(support_picks) <= 4
     assert names_in(follow_up.body) == {p.product_id for p in support_picks}
-    assert "bought with Corn flakes by" in follow_up.body
+    if not all(p.explored for p in support_picks):
+        assert "bought with Corn flakes by" in follow_up.body
