@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 
 from catalog import CatalogClient
 from content import ContentSettings, LLMClient, LLMError, LLMSettings, Reason, write_copy
-from tests.content.test_content_writer import make_request, settings_for, write
+from tests.content.test_content_writer import TIGHT, make_request, settings_for, write
 from tests.fakes.llm_server import FakeLLM
 
 
@@ -108,7 +108,7 @@ async def test_the_stream_is_closed_as_soon_as_the_object_is_complete(
 ) -> None:
     fake_llm.default = "runaway"  # whitespace after the object, until the client hangs up
     result = await write(make_request("inapp"), fake_llm, catalog)
-    # Read within the 0.5 s timeout, since the client did not wait for the server to end.
+    # Read within the deadline, since the client did not wait for the server to end.
     assert (result.path, result.checks.ok) == ("llm", True)
     assert await ended(fake_llm, 1) == ["disconnected"]
 
@@ -119,7 +119,7 @@ async def test_a_timeout_closes_the_stream_so_the_server_stops(
     fake_llm.default = "stalled"  # generates forever inside the title
     before = calls("llm_timeout")
     started = time.monotonic()
-    result = await write(make_request("push"), fake_llm, catalog)
+    result = await write(make_request("push"), fake_llm, catalog, timeout_seconds=TIGHT)
     assert 0.5 <= time.monotonic() - started < 1.5
     assert (result.path, result.reasons, result.checks.ok) == (
         "template",
@@ -145,7 +145,7 @@ async def test_a_failed_call_falls_back_at_once_with_its_reason(
     fake_llm.default = behaviour
     before = calls(reason.value)
     started = time.monotonic()
-    result = await write(make_request("wechat"), fake_llm, catalog)
+    result = await write(make_request("wechat"), fake_llm, catalog, timeout_seconds=TIGHT)
     assert time.monotonic() - started < 1.5
     assert (result.path, result.reasons, result.checks.ok) == ("template", [reason], True)
     assert detail in result.attempts[0].failures[0].detail
