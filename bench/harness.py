@@ -177,6 +177,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def quiet(pid: int, busy_below: float = 0.05, longest: float = 60.0) -> None:
+    """Wait until the process uses less than `busy_below` of a core over a second (at most
+    `longest` seconds): a dev server goes on working after the last workflow of a side completed
+    (closing, visibility, the timers of terminated journeys), and the next side should not pay
+    for it."""
+    began = asyncio.get_running_loop().time()
+    while asyncio.get_running_loop().time() - began < longest:
+        before = cpu_seconds(pid)
+        await asyncio.sleep(1.0)
+        if cpu_seconds(pid) - before < busy_below:
+            return
+
+
 def percentiles(samples_ms: list[float]) -> tuple[float, float]:
     if len(samples_ms) < 2:
         return (samples_ms or [0.0])[0], (samples_ms or [0.0])[0]

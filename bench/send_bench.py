@@ -15,8 +15,12 @@ finds none; with it, the shipped model is loaded and the demo catalog serves the
 process of its own. Every side's worker runs its workflows as `journeyctl worker` does (unsandboxed)
 and is the process's only worker, on its own task queue, with the same poller counts.
 Figures on this shared machine drift from minute to minute, so the sides take turns, round after
-round, and the ratio is of the medians. With --server-core the dev server runs on CPU 0 alone
-and this process (its worker included) on the others, as on hosts of their own.
+round, each round starting with the next side, each side once the server is quiet (a side right
+after another ran slower, on a server still busy with what that one left behind), and the ratio is
+of the medians. Before each side's run the
+process freezes its heap, as a started worker does (workers/main.py `settle_heap`). With
+--server-core the dev server runs on CPU 0 alone and this process (its worker included) on the
+others, as on hosts of their own.
 
     .venv/bin/python -m bench.send_bench [--rounds 3] [--messages 600] [--database-url ...]
         [--server-core] [--picks]
@@ -46,6 +50,7 @@ from bench.harness import (
     dev_server,
     keep_core_for_server,
     midday_timezone,
+    quiet,
 )
 from bench.one_send import OneSend, welcome_request
 from catalog import CatalogSettings
@@ -63,6 +68,7 @@ from scoring.settings import repo_path
 from storage.customers import upsert_customer
 from storage.database import create_engine, migrate, read_engine, session_factory
 from workers.build import build_worker, worker_send_path, workflow_runner
+from workers.main import settle_heap
 
 SETTLED = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.SUPPRESSED)
 POLLERS = 20  # as workers/build.py
@@ -97,6 +103,7 @@ async def bare(address: str, count: int) -> float:
         max_concurrent_workflow_task_polls=POLLERS,
         max_concurrent_activity_task_polls=POLLERS,
     ):
+        settle_heap()  # as a started worker does (workers/main.py)
         began = time.perf_counter()
         handles = []
 
@@ -154,6 +161,7 @@ async def one_send(
         max_concurrent_workflow_task_polls=POLLERS,
         max_concurrent_activity_task_polls=POLLERS,
     ):
+        settle_heap()  # as a started worker does (workers/main.py)
         began = time.perf_counter()
         handles = []
 
@@ -197,6 +205,7 @@ async def ours(
 
     client = await client_for(address)
     async with build_worker(client, settings, sessions, reads=session_factory(reader)):
+        settle_heap()  # as a started worker does (workers/main.py)
         began = time.perf_counter()
 
         async def start(customer_id: str) -> None:
@@ -235,7 +244,7 @@ async def main(rounds: int, count: int, database_url: str, server_core: bool, pi
     rates: dict[str, list[float]] = {side: [] for side in SIDES}
     unsent = 0
     async with contextlib.AsyncExitStack() as stack:
-        address, _server = await stack.enter_async_context(dev_server(cpus=server_cpus))
+        address, server = await stack.enter_async_context(dev_server(cpus=server_cpus))
         overrides: dict[str, object] = {}
         if picks:
             settings = bench_settings(address, database_url, scratch, "bench-send")
@@ -253,18 +262,26 @@ async def main(rounds: int, count: int, database_url: str, server_core: bool, pi
                 else "no recommendation model loaded (the picks step finds none)"
             )
         )
-        for n in range(1, rounds + 1):
-            rates[BARE].append(await bare(address, count))
-            rates[ONE_SEND].append(
-                await one_send(address, count, database_url, scratch, **overrides)
-            )
-            our_rate, counts = await ours(address, count, database_url, scratch, **overrides)
-            rates[WELCOME_SENDS].append(our_rate)
-            unsent += count - counts.get(MessageStatus.SENT, 0)
+        for n in range(rounds):
+            # Each side on a quiet server, each round starting with the next side: a side
+            # right after another ran slower (the server still at the other's leftovers), and
+            # a fixed order favoured the first.
+            for side in SIDES[n % len(SIDES) :] + SIDES[: n % len(SIDES)]:
+                await quiet(server.pid)
+                if side == BARE:
+                    rates[BARE].append(await bare(address, count))
+                elif side == ONE_SEND:
+                    rates[ONE_SEND].append(
+                        await one_send(address, count, database_url, scratch, **overrides)
+                    )
+                else:
+                    rate, counts = await ours(address, count, database_url, scratch, **overrides)
+                    rates[WELCOME_SENDS].append(rate)
+                    unsent += count - counts.get(MessageStatus.SENT, 0)
             print(
-                f"  round {n}: bare {rates[BARE][-1]:.1f} workflows/s, "
+                f"  round {n + 1}: bare {rates[BARE][-1]:.1f} workflows/s, "
                 f"one send {rates[ONE_SEND][-1]:.1f} workflows/s, "
-                f"welcome {our_rate:.1f} messages/s, ledger {counts}",
+                f"welcome {rates[WELCOME_SENDS][-1]:.1f} messages/s, ledger {counts}",
                 flush=True,
             )
     bare_rate = statistics.median(rates[BARE])
