@@ -10,7 +10,9 @@ product's start, apart from the API's. The bench's process also drives the HTTP 
 keep-alive connection per caller, bench/http_load.py).
 
 Figures on this shared machine drift by ±10 % from minute to minute, so the sides take turns,
-round after round, and the ratios are of the medians. The CPU the dev server and the API used per
+round after round, each round starting with the next side and each side once the server is quiet
+(the server slows as the started journeys pile up: a fixed order favoured the first side), and the
+ratios are of the medians. The CPU the dev server and the API used per
 request shows where the difference goes: on one 2-core box the API's CPU is taken from the server.
 With --server-core the dev server runs on CPU 0 alone and the bench's process and the API on
 the others, as when the API and Temporal run on hosts of their own; both sides still run against
@@ -41,6 +43,7 @@ from bench.harness import (
     dev_server,
     keep_core_for_server,
     percentiles,
+    quiet,
 )
 from bench.http_load import KeepAliveConnection
 from journeys.cart_abandonment import CART_ABANDONMENT
@@ -148,8 +151,13 @@ async def main(
                 f"ingest, {concurrency} concurrent callers, {rounds} rounds of {seconds:.0f} s "
                 "per side, one dev server"
             )
+            order = list(sides.items())
             for n in range(1, rounds + 1):
-                for name, one in sides.items():
+                # Each side on a quiet server, each round starting with the next side: the
+                # server slows as the started journeys pile up, so a fixed order favoured the
+                # first side.
+                for name, one in order[(n - 1) % len(order) :] + order[: (n - 1) % len(order)]:
+                    await quiet(server.pid)
                     server_before, api_before = cpu_seconds(server.pid), cpu_seconds(api_pid)
                     rate, samples = await drive(seconds, concurrency, one)
                     server_cpu[name] += cpu_seconds(server.pid) - server_before
