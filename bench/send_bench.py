@@ -17,10 +17,9 @@ and is the process's only worker, on its own task queue, with the same poller co
 Figures on this shared machine drift from minute to minute, so the sides take turns, round after
 round, each round starting with the next side, each side once the server is quiet (a side right
 after another ran slower, on a server still busy with what that one left behind), and the ratio is
-of the medians. Before each side's run the
-process freezes its heap, as a started worker does (workers/main.py `settle_heap`). With
---server-core the dev server runs on CPU 0 alone and this process (its worker included) on the
-others, as on hosts of their own.
+of the medians. Before each side's run the process freezes its heap, as a started worker does
+(workers/main.py `settle_heap`). With --server-core the dev server runs on CPU 0 alone and this
+process (its worker included) on the others, as on hosts of their own.
 
     .venv/bin/python -m bench.send_bench [--rounds 3] [--messages 600] [--database-url ...]
         [--server-core] [--picks]
