@@ -69,30 +69,57 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+async def start_dev_server(
+    db_file: Path, port: int | None = None, cpus: set[int] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """A Temporal dev server on `port` (None: a free one) keeping its data in `db_file`, on the
+    given CPUs only if any are given (util-linux's taskset, so that every thread it starts
+    inherits them), once it answers; returns the process and its port. A port picked free may be
+    taken by the time the server binds it (another server, on a busy machine): such a server
+    exits at once and is started again on fresh ports, unless `port` was given (a restart, whose
+    clients expect it). Raises, quoting the server's log, when it does not answer in 60 s."""
+    log = db_file.with_suffix(".log")
+    pinned = ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus)))] if cpus else []
+    for _ in range(3 if port is None else 1):
+        chosen = port or free_port()
+        args = dev_server_args(db_file, chosen, free_port())
+        with log.open("ab") as output:
+            process = subprocess.Popen(
+                [*pinned, temporal_binary(), *args], stdout=output, stderr=output
+            )
+        if await _answers(process, f"127.0.0.1:{chosen}"):
+            return process, chosen
+        if process.poll() is None:  # running, yet silent for a minute: no port to blame
+            process.kill()
+            process.wait()
+            break
+    raise RuntimeError(f"the dev server did not start: {log.read_text()[-2000:]}")
+
+
+async def _answers(process: subprocess.Popen[bytes], address: str) -> bool:
+    """Whether the server answers within 60 s (False at once when it exited)."""
+    for _ in range(240):
+        if process.poll() is not None:
+            return False
+        try:
+            client = await Client.connect(address)
+            if await client.service_client.check_health():
+                return True
+        except Exception:
+            await asyncio.sleep(0.25)
+    return False
+
+
 @contextlib.asynccontextmanager
 async def dev_server(
     db_file: Path | None = None, cpus: set[int] | None = None
 ) -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A Temporal dev server on free ports (SQLite file if given, else a scratch one), on the
-    given CPUs only if any are given (util-linux's taskset, so that every thread it starts
-    inherits them)."""
-    port, ui_port = free_port(), free_port()
-    workdir = tempfile.mkdtemp(prefix="bench-temporal-")
-    args = dev_server_args(db_file or Path(workdir) / "temporal.db", port, ui_port)
-    pinned = ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus)))] if cpus else []
-    process = subprocess.Popen(
-        [*pinned, temporal_binary(), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    address = f"127.0.0.1:{port}"
+    """A dev server of the bench's own (`start_dev_server`; SQLite file if given, else a scratch
+    one): its address and process, terminated on exit."""
+    db_file = db_file or Path(tempfile.mkdtemp(prefix="bench-temporal-")) / "temporal.db"
+    process, port = await start_dev_server(db_file, cpus=cpus)
     try:
-        for _ in range(120):
-            try:
-                client = await connect_temporal(Settings(temporal_address=address))
-                if await client.service_client.check_health():
-                    break
-            except Exception:
-                await asyncio.sleep(0.5)
-        yield address, process
+        yield f"127.0.0.1:{port}", process
     finally:
         process.terminate()
         process.wait(timeout=30)

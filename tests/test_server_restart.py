@@ -13,8 +13,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import TimeSkipper
 
-from bench.harness import free_port
-from cli.dev_server import dev_server_args, temporal_binary
+from bench.harness import start_dev_server
 from journeys.runs import JourneyState
 from tests.conftest import DATA_CONVERTER, Stack, make_settings, unique
 from tests.journey_helpers import cart, midday_timezone, post_event, put_customer
@@ -24,48 +23,15 @@ from workers.build import build_worker
 class DevServer:
     def __init__(self, db_file: Path) -> None:
         self.db_file = db_file
-        self.log = db_file.with_suffix(".log")
-        self.port = free_port()
-        self.args = self._args()
+        self.port: int | None = None  # picked at the first start, kept by the restarts
         self.process: subprocess.Popen[bytes] | None = None
-
-    def _args(self) -> list[str]:
-        return [temporal_binary(), *dev_server_args(self.db_file, self.port, free_port())]
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        """Start it and wait until it answers. The first start may find a port that was free
-        when picked taken by then (another test's server, on a busy CI machine): a server that
-        exits at once is started again on fresh ports. A restart keeps its ports, as a real
-        server's clients expect."""
-        first = self.process is None
-        for _ in range(3 if first else 1):
-            with self.log.open("ab") as log:
-                self.process = subprocess.Popen(self.args, stdout=log, stderr=log)
-            if await self._answers():
-                return
-            if not first or self.process.poll() is None:
-                break
-            self.port = free_port()
-            self.args = self._args()
-        raise RuntimeError(f"dev server did not start: {self.log.read_text()[-2000:]}")
-
-    async def _answers(self) -> bool:
-        """Whether it answers within 30 s (False at once when it exited)."""
-        assert self.process is not None
-        for _ in range(120):
-            if self.process.poll() is not None:
-                return False
-            try:
-                client = await Client.connect(self.address)
-                if await client.service_client.check_health():
-                    return True
-            except Exception:
-                await asyncio.sleep(0.25)
-        return False
+        self.process, self.port = await start_dev_server(self.db_file, self.port)
 
     def kill(self) -> None:
         assert self.process is not None
