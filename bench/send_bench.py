@@ -32,11 +32,13 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.sending import SendActivities
@@ -66,11 +68,10 @@ from scoring.send_time import default_window
 from scoring.settings import repo_path
 from storage.customers import upsert_customer
 from storage.database import create_engine, migrate, read_engine, session_factory
-from workers.build import build_worker, worker_send_path, workflow_runner
+from workers.build import POLLERS, build_worker, worker_send_path, workflow_runner
 from workers.main import settle_heap
 
 SETTLED = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.SUPPRESSED)
-POLLERS = 20  # as workers/build.py
 BARE = "bare one-activity workflows completed"
 ONE_SEND = "one-send workflows completed"
 WELCOME_SENDS = "welcome messages decided and delivered"
@@ -89,20 +90,29 @@ async def start_all(starts: list, concurrency: int = 32) -> None:
     await asyncio.gather(*(drain() for _ in range(concurrency)))
 
 
-async def bare(address: str, count: int) -> float:
-    client = await client_for(address)
-    queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
+@contextlib.asynccontextmanager
+async def side_worker(
+    client: Client, task_queue: str, workflows: Sequence[type], activities: Sequence[Callable]
+) -> AsyncIterator[None]:
+    """A side's worker as `journeyctl worker` runs journeys (unsandboxed, the same pollers), the
+    process's heap frozen once it polls, as a started worker's is (workers/main.py)."""
     async with Worker(
         client,
-        task_queue=queue,
-        workflows=[BareOneActivity],
-        activities=[bare_activity],
-        # The runner the journeys have (workers/build.py): the same on every side.
+        task_queue=task_queue,
+        workflows=workflows,
+        activities=activities,
         workflow_runner=workflow_runner(strict=False),
         max_concurrent_workflow_task_polls=POLLERS,
         max_concurrent_activity_task_polls=POLLERS,
     ):
-        settle_heap()  # as a started worker does (workers/main.py)
+        settle_heap()
+        yield
+
+
+async def bare(address: str, count: int) -> float:
+    client = await client_for(address)
+    queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
+    async with side_worker(client, queue, [BareOneActivity], [bare_activity]):
         began = time.perf_counter()
         handles = []
 
@@ -151,16 +161,8 @@ async def one_send(
     path = worker_send_path(settings, sessions, model)
     window = default_window(settings.scoring.send_time)
     client = await client_for(address)
-    async with Worker(
-        client,
-        task_queue=settings.task_queue,
-        workflows=[OneSend],
-        activities=[SendActivities(path).decide_and_deliver],
-        workflow_runner=workflow_runner(strict=settings.strict_workflow_sandbox),
-        max_concurrent_workflow_task_polls=POLLERS,
-        max_concurrent_activity_task_polls=POLLERS,
-    ):
-        settle_heap()  # as a started worker does (workers/main.py)
+    activities = [SendActivities(path).decide_and_deliver]
+    async with side_worker(client, settings.task_queue, [OneSend], activities):
         began = time.perf_counter()
         handles = []
 

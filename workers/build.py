@@ -35,6 +35,9 @@ from workflows.profile_scan import ProfileScanWorkflow
 from workflows.recommendation_retrain import RecommendationRetrainWorkflow
 from workflows.webhook_delivery import WebhookDeliveryWorkflow
 
+# Pollers per task kind: the SDK's default of 5, not the CPU, bounds throughput (CONVENTIONS.md).
+POLLERS = 20
+
 
 def build_worker(
     client: Client,
@@ -96,9 +99,8 @@ def build_worker(
         ],
         workflow_runner=workflow_runner(strict=settings.strict_workflow_sandbox),
         build_id=settings.worker_build_id or source_build_id(),
-        # The SDK's default of 5 pollers, not the CPU, bounds throughput (see CONVENTIONS.md).
-        max_concurrent_workflow_task_polls=20,
-        max_concurrent_activity_task_polls=20,
+        max_concurrent_workflow_task_polls=POLLERS,
+        max_concurrent_activity_task_polls=POLLERS,
     )
 
 
