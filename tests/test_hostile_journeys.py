@@ -411,7 +411,7 @@ async def test_fast_forward_exits_cleanly(stack: Stack, temporal_env: WorkflowEn
         for workflow_id in [*workflow_ids, missing]
     ]
     outcomes = [await asyncio.wait_for(run.communicate(), timeout=120) for run in runs]
-    for run, (out, err) in zip(runs[:3], outcomes, strict=False):
+    for run, (out, err) in zip(runs[:3], outcomes[:3], strict=True):
         assert run.returncode == 0, err.decode()[-2000:]
         assert b"Fatal Python error" not in err
         assert b"clock now" in out
