@@ -1,7 +1,7 @@
 """One loopback HTTP server speaking every provider protocol of channels/, for the tests.
 
     fake = FakeProviders()                       # or `with running_providers() as fake:`
-    settings = fake.channel_settings(timeout_seconds=0.5)
+    settings = fake.channel_settings(timeout_seconds=1.5)
     fake.queue("sms", "500", "429", "timeout")   # next answers on that channel; then "ok"
     ...
     fake.deliveries("sms")                       # distinct messages delivered, by idempotency key
@@ -64,7 +64,7 @@ class FakeProviders:
         self._deliveries: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._calls: list[Call] = []
         self.retry_after = 1
-        self.delay_seconds = 1.5
+        self.delay_seconds = 3.0  # twice the clients' deadline: late even on a loaded machine
         self.wechat_token = "token-1"
         self.token_fetches = 0
         self._loopback = LoopbackServer(self, _Handler)
@@ -72,7 +72,8 @@ class FakeProviders:
 
     def channel_settings(self, signed_webhook: bool = False, **common: Any) -> ChannelSettings:
         """Every HTTP channel pointed here: native protocols, or all as the signed webhook."""
-        options = {"timeout_seconds": 0.5, "webhook_secret": SecretStr(RECEIPT_SECRET), **common}
+        # 1.5 s: an answer on time is not late on a loaded machine; "timeout" answers after 3 s.
+        options = {"timeout_seconds": 1.5, "webhook_secret": SecretStr(RECEIPT_SECRET), **common}
 
         def provider(channel: str, cls: type[HttpProviderSettings] = HttpProviderSettings) -> Any:
             if signed_webhook:
