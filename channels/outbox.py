@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
@@ -43,10 +43,3 @@ class OutboxSender:
                 "created_at": datetime.now(UTC),
             },
         )
-
-
-async def outbox_for_customer(session: AsyncSession, customer_id: str) -> list[OutboxRow]:
-    rows = await session.scalars(
-        select(OutboxRow).where(OutboxRow.customer_id == customer_id).order_by(OutboxRow.id)
-    )
-    return list(rows)

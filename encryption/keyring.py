@@ -105,11 +105,6 @@ class Keyring:
         return hmac.new(self.lookup, normalised.encode(), hashlib.sha256).hexdigest()
 
 
-def sealed_key_id(stored: str) -> str:
-    """The id of the key a sealed column value was encrypted with."""
-    return _split_sealed(stored)[0]
-
-
 def _split_sealed(stored: str) -> tuple[str, bytes]:
     prefix, _, rest = stored.partition(SEALED_PREFIX)
     key_id, _, body = rest.partition(":")
