@@ -3,9 +3,9 @@ and what is popular now, blended as the lab tuned it; every candidate carries it
 
     score(i) = popularity(i) * (1 + w_n * neighbours(i) / max neighbours + w_c * sqrt(share(c(i))))
 
-`popularity` is the recency-weighted count of buyers (half-life 14 days at the end of training),
-`neighbours(i)` the sum of the links from the customer's items to i, `share(c)` the share of the
-customer's purchases in category c. Popularity alone is the cold-start fallback.
+`popularity` is the recency-weighted count of buyers (with the half-life the lab chose: 7 days in
+recs-v1), `neighbours(i)` the sum of the links from the customer's items to i, `share(c)` the
+share of the customer's purchases in category c. Popularity alone is the cold-start fallback.
 """
 
 import heapq
