@@ -22,7 +22,7 @@ from api.errors import ApiError
 from journeys.registry import journey_by_kind
 from journeys.runs import EndJourney, JourneyState
 from models.events import Event, EventType
-from models.profiles import IncomingEvent
+from models.inputs import IncomingEvent
 from models.tables import EventRow
 from profiles.identity import resolve_identity
 from routing import route_event

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from models.channels import Channel
-from models.limits import PropertyBag, Text128, Text512
 
 
 def _iana_timezone(name: str) -> str:
@@ -50,16 +49,6 @@ class CustomerProfile(BaseModel):
                 return self.wechat_openid
             case Channel.INAPP:
                 return "inbox"
-
-
-class ProfileInput(CustomerProfile):
-    """What `PUT /v1/customers/{id}` accepts: the profile, its free text and attributes within
-    the limits of models/limits.py. Checked when it comes in, not when a journey reads it back
-    (a profile stored before a limit existed still loads)."""
-
-    push_token: Text512 | None = None
-    wechat_openid: Text128 | None = None
-    attributes: PropertyBag = Field(default_factory=dict)
 
 
 class Customer(CustomerProfile):

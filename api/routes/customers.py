@@ -8,8 +8,9 @@ from api.deps import SessionsDep, SettingsDep, utcnow
 from api.errors import ApiError, error_responses
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page
 from models.channels import Channel
-from models.customers import Customer, ProfileInput
+from models.customers import Customer
 from models.events import Identifier
+from models.inputs import ProfileInput
 from models.messages import MessageDecision
 from profiles.identity import link_profile_identifiers
 from storage.consent import set_consent

@@ -12,7 +12,7 @@ from api.errors import ApiError
 from api.identity import resolve_event
 from api.temporal import temporal_unavailable
 from models.events import Event, validate_properties
-from models.profiles import IncomingEvent
+from models.inputs import IncomingEvent
 from routing import JourneyAction, journeys_started_by, route_event
 from storage.events import mark_routed, store_and_claim
 from telemetry import metrics
