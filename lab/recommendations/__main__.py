@@ -20,7 +20,9 @@ from lab.recommendations.evaluation import (
     category_popularity_recommender,
     metrics,
     model_recommender,
+    outcomes,
     popularity_recommender,
+    ratio_interval,
     repeats_within_48h,
     time_split,
 )
@@ -173,12 +175,24 @@ def _evaluate(split: Split, chosen: dict[str, Any]) -> dict[str, object]:
     )
     fitted = fit(split.train, params, "test", FitSettings(half_life_days=chosen["half_life_days"]))
     model = model_from_artifact(fitted)
-    figures = metrics(split, model_recommender(model))
-    baselines = _baselines(split)
+    scored = outcomes(split, model_recommender(model))
+    figures = scored.summary()
+    against = {
+        "popularity": outcomes(split, popularity_recommender(split.train)),
+        "category_popularity": outcomes(split, category_popularity_recommender(split.train)),
+    }
+    baselines = {name: rows.summary() for name, rows in against.items()}
+    by_hits = against[max(baselines, key=lambda name: baselines[name]["hit_rate_at_10"])]
+    by_precision = against[max(baselines, key=lambda name: baselines[name]["precision_at_10"])]
+    intervals = {
+        "hit_rate_at_10": ratio_interval(scored.hit10, by_hits.hit10),
+        "precision_at_10": ratio_interval(scored.precision, by_precision.precision),
+    }
     repeated, shown = repeats_within_48h(model, split)
     return {
         "model": figures,
         "baselines": baselines,
+        "ratio_intervals": intervals,
         "coverage": figures["items_shown"] / len(model.items),
         "catalogue_items": len(model.items),
         "repeats_within_48h": repeated / shown if shown else 0.0,
@@ -195,11 +209,17 @@ def _print_report(report: dict[str, object]) -> None:
             f"      {name:<26}  {figures['hit_rate_at_5']:.3f}   {figures['hit_rate_at_10']:.3f}"
             f"   {figures['precision_at_10']:.4f}   {figures['ndcg_at_10']:.4f}"
         )
+    intervals: dict[str, tuple[float, float]] = report["ratio_intervals"]  # type: ignore[assignment]  # the report is a JSON object of mixed values
     for key, label in [("hit_rate_at_10", "HR@10"), ("precision_at_10", "P@10")]:
         better = max(b[key] for b in baselines.values())
         ratio = model[key] / better
         verdict = "meets" if ratio >= 1.2 else "MISSES"
-        typer.echo(f"      {label}: {ratio:.2f}x the better baseline ({verdict} the 1.2x goal)")
+        low, high = intervals[key]
+        typer.echo(
+            f"      {label}: {ratio:.2f}x the better baseline ({verdict} the 1.2x goal); 95 % "
+            f"interval {low:.2f}x to {high:.2f}x (paired bootstrap over the {model['customers']} "
+            "customers)"
+        )
     typer.echo(
         f"      coverage: {report['coverage']:.1%} of {report['catalogue_items']:,} items shown; "
         f"repeats within 48 h: {report['repeats_within_48h']:.1%} "

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 
+import numpy as np
 import pandas as pd
 
 from recommendations.history import Purchase
@@ -48,28 +49,57 @@ def purchases_by_customer(frame: pd.DataFrame) -> dict[str, list[Purchase]]:
     return histories
 
 
-def metrics(split: Split, recommend: Recommender, k: int = 10) -> dict[str, float]:
-    """Hit rate@5/@10, precision@10, NDCG@10 over customers with new products in the test."""
-    hit5 = hit10 = precision = ndcg = 0.0
+@dataclass(frozen=True)
+class Outcomes:
+    """What a ranker's top k scored, per customer with new products in the test (split order)."""
+
+    hit5: np.ndarray  # 1.0 when one of the first 5 was bought new
+    hit10: np.ndarray
+    precision: np.ndarray  # hits / k
+    ndcg: np.ndarray
+    shown: frozenset[str]  # every product in some top k
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "customers": len(self.hit10),
+            "hit_rate_at_5": float(self.hit5.mean()),
+            "hit_rate_at_10": float(self.hit10.mean()),
+            "precision_at_10": float(self.precision.mean()),
+            "ndcg_at_10": float(self.ndcg.mean()),
+            "items_shown": len(self.shown),
+        }
+
+
+def outcomes(split: Split, recommend: Recommender, k: int = 10) -> Outcomes:
+    rows = []
     shown: set[str] = set()
     for customer, new in split.targets.items():
         picks = recommend(customer, split.histories[customer], split.bought[customer])[:k]
         shown.update(picks)
         hits = [p in new for p in picks]
-        hit5 += any(hits[:5])
-        hit10 += any(hits)
-        precision += sum(hits) / k
         dcg = sum(1 / math.log2(rank + 2) for rank, hit in enumerate(hits) if hit)
-        ndcg += dcg / sum(1 / math.log2(rank + 2) for rank in range(min(len(new), k)))
-    n = len(split.targets)
-    return {
-        "customers": n,
-        "hit_rate_at_5": hit5 / n,
-        "hit_rate_at_10": hit10 / n,
-        "precision_at_10": precision / n,
-        "ndcg_at_10": ndcg / n,
-        "items_shown": len(shown),
-    }
+        ideal = sum(1 / math.log2(rank + 2) for rank in range(min(len(new), k)))
+        rows.append((any(hits[:5]), any(hits), sum(hits) / k, dcg / ideal))
+    hit5, hit10, precision, ndcg = np.array(rows, dtype=float).reshape(-1, 4).T
+    return Outcomes(hit5, hit10, precision, ndcg, frozenset(shown))
+
+
+def metrics(split: Split, recommend: Recommender, k: int = 10) -> dict[str, float]:
+    """Hit rate@5/@10, precision@10, NDCG@10 over customers with new products in the test."""
+    return outcomes(split, recommend, k).summary()
+
+
+def ratio_interval(
+    model: np.ndarray, baseline: np.ndarray, *, draws: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """95 % interval of mean(model) / mean(baseline) over the customers, by paired bootstrap
+    (each draw resamples customers and scores both rankers on the same ones): how far the ratio
+    could move with another sample of this many customers."""
+    rng = np.random.default_rng(seed)
+    drawn = rng.integers(0, len(model), size=(draws, len(model)))
+    ratios = model[drawn].mean(axis=1) / np.maximum(baseline[drawn].mean(axis=1), 1e-12)
+    low, high = np.percentile(ratios, [2.5, 97.5])
+    return float(low), float(high)
 
 
 def model_recommender(model: ModelSlice) -> Recommender:
