@@ -25,6 +25,13 @@ class CopyVariant(StrEnum):
     EMOTIONAL = "emotional"
 
 
+class PickSource(StrEnum):
+    """Where a message's recommended products come from (docs/recommendations.md)."""
+
+    PERSONAL = "personal"  # the model's picks for this customer: the journey's own choice
+    POPULAR = "popular"  # the popular list, as for a customer who switched personalisation off
+
+
 class Allocation(StrEnum):
     FIXED = "fixed"
     BANDIT = "bandit"
@@ -62,6 +69,8 @@ class Arm(BaseModel):
     offer_level: str | None = None
     channel: Channel | None = None
     send_window: SendWindow | None = None
+    # Popular picks against personal ones measure what personalisation adds, online.
+    picks: PickSource | None = None
 
 
 class Metric(BaseModel):

@@ -77,6 +77,9 @@ class PickRequest:
     exclude: frozenset[str] = frozenset()  # e.g. the items the message is already about
     bundle_offer: Offer | None = None  # the offer that prices a bundle; None: no bundle
     message_id: str = ""  # its own earlier record (a retried send) is no repeat
+    # False: the popular list and nothing personal, whatever the customer's preference (an
+    # experiment's popular arm, measuring what personal picks add).
+    personal: bool = True
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,12 @@ async def picks_for(
         request.customer_id,
         request.now - NO_REPEAT,
         request.message_id,
-        events=(request.now - HISTORY, PRODUCT_EVENTS) if request.history is None else None,
+        events=(request.now - HISTORY, PRODUCT_EVENTS)
+        if request.history is None and request.personal
+        else None,
     )
-    personalised, recent, active = state.personalised, state.recent, state.active
+    personalised = state.personalised and request.personal
+    recent, active = state.recent, state.active
     if not personalised:
         history = []
     elif request.history is None:

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from catalog import CatalogClient
 from catalog.models import ProductSnapshot
 from content import RecommendedPick
+from experiments.assignment import HOLDOUT_ARM
+from experiments.definitions import PickSource
 from journeys.runs import PrepareMessage
 from models.messages import MessageDecision
 from offers.catalogue import OfferCatalogue
@@ -81,6 +83,7 @@ class PickStep:
                     exclude=frozenset(skus_in(request.trigger_event.properties)),
                     bundle_offer=bundle_offer_for(self._offers, journey, now),
                     message_id=decision.message_id,
+                    personal=_personal(request, decision),
                 ),
                 live=self._catalog,
                 decoded=self._decoded,
@@ -129,6 +132,14 @@ class PickStep:
                 )
             )
         return shown, picks.personalised
+
+
+def _personal(request: PrepareMessage, decision: MessageDecision) -> bool:
+    """False when the message's experiment arm shows the popular list instead."""
+    experiment, arm_id = request.step.experiment, decision.arm_id
+    if experiment is None or arm_id is None or arm_id == HOLDOUT_ARM:
+        return True
+    return experiment.arm(arm_id).picks is not PickSource.POPULAR
 
 
 def _name(snapshot: ProductSnapshot | None, otherwise: str) -> str:

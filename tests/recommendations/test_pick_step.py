@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from experiments.definitions import Arm, Experiment, Metric, Outcome, PickSource
 from journeys.browse_abandonment import BROWSE_ABANDONMENT
 from journeys.cart_abandonment import CART_ABANDONMENT
 from journeys.runs import PrepareMessage
@@ -16,12 +17,14 @@ from models.events import Event, EventType
 from models.messages import MessageDecision, MessageStatus
 from offers.catalogue import load_catalogue
 from offers.settings import OfferSettings
+from recommendations.ranker import Reason
 from recommendations.tables import load_model_tables
 from sending.picks import PickStep
 from storage import recommendations as store
 from storage.database import create_engine, session_factory
 from tests.conftest import unique
 from tests.recommendations.model_builder import ITEMS, tiny_model
+from tests.reports.seed import event, seed
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 REMINDER = next(s for s in BROWSE_ABANDONMENT.steps if isinstance(s, Send))
@@ -128,3 +131,41 @@ async def test_a_message_left_with_one_pick_shows_none_and_records_none(
     async with sessions() as session:
         assert await store.recommended_in_message(session, decision.message_id) == []
     assert later is not None and rest[3] in {s.pick.product_id for s in later.picks}
+
+
+async def test_an_experiments_popular_arm_shows_the_popular_list_and_its_personal_arm_the_models(
+    step: tuple[PickStep, async_sessionmaker[AsyncSession]],
+) -> None:
+    """Two customers who both viewed cereal yesterday, one in each arm of an experiment on the
+    reminder: the popular arm's message gets the popular list and nothing personal (its copy is
+    then the opted-out customer's, tests/recommendations/test_send_picks.py); the personal arm's
+    gets picks bought with cereal."""
+    picks, sessions = step
+    experiment = Experiment(
+        id="browse_picks_v1",
+        journey="browse_abandonment",
+        step=REMINDER.id,
+        arms=(Arm(id="personal", picks=PickSource.PERSONAL), Arm(id="popular", picks="popular")),
+        metric=Metric(outcome=Outcome.CLICK, window=timedelta(days=1)),
+    )
+    reminder = REMINDER.model_copy(update={"experiment": experiment})
+    chosen = {}
+    for arm in ("personal", "popular"):
+        customer_id = unique("c")
+        await seed(
+            sessions,
+            event(customer_id, "product_viewed", NOW - timedelta(days=1), {"sku": "cereal"}),
+        )
+        request, decision = ask(customer_id, reminder, NOW)
+        decision = decision.model_copy(update={"experiment_id": experiment.id, "arm_id": arm})
+        chosen[arm] = await picks.choose(request, decision)
+
+    personal, popular = chosen["personal"], chosen["popular"]
+    assert personal is not None and popular is not None
+    assert personal.personalised and not popular.personalised
+    assert {s.pick.reason for s in popular.picks} == {Reason.POPULAR}, popular
+    assert (await picks.for_copy(popular))[1] is False  # the copy says nothing personal
+    assert any(
+        s.pick.reason is Reason.BOUGHT_WITH and s.pick.figures["anchor"] == "cereal"
+        for s in personal.picks
+    ), personal
