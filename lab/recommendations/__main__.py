@@ -18,12 +18,12 @@ from lab.recommendations.baskets import DEFAULT_DATA, load_baskets
 from lab.recommendations.evaluation import (
     Split,
     category_popularity_recommender,
+    message_picks,
     metrics,
     model_recommender,
     outcomes,
     popularity_recommender,
     ratio_interval,
-    repeats_within_48h,
     time_split,
 )
 from lab.recommendations.fitting import FitSettings, fit
@@ -188,15 +188,16 @@ def _evaluate(split: Split, chosen: dict[str, Any]) -> dict[str, object]:
         "hit_rate_at_10": ratio_interval(scored.hit10, by_hits.hit10),
         "precision_at_10": ratio_interval(scored.precision, by_precision.precision),
     }
-    repeated, shown = repeats_within_48h(model, split)
+    messages = message_picks(model, split)
     return {
         "model": figures,
         "baselines": baselines,
         "ratio_intervals": intervals,
         "coverage": figures["items_shown"] / len(model.items),
+        "coverage_in_messages": len(messages.products) / len(model.items),
         "catalogue_items": len(model.items),
-        "repeats_within_48h": repeated / shown if shown else 0.0,
-        "picks_in_repeat_check": shown,
+        "repeats_within_48h": messages.repeated / messages.picks if messages.picks else 0.0,
+        "picks_in_repeat_check": messages.picks,
     }
 
 
@@ -221,9 +222,10 @@ def _print_report(report: dict[str, object]) -> None:
             "customers)"
         )
     typer.echo(
-        f"      coverage: {report['coverage']:.1%} of {report['catalogue_items']:,} items shown; "
-        f"repeats within 48 h: {report['repeats_within_48h']:.1%} "
-        f"of {report['picks_in_repeat_check']:,} picks"
+        f"      coverage: {report['coverage']:.1%} of {report['catalogue_items']:,} items in some "
+        f"top 10, {report['coverage_in_messages']:.1%} in some message (two a day apart per "
+        f"customer, through the serving rules); repeats within 48 h: "
+        f"{report['repeats_within_48h']:.1%} of {report['picks_in_repeat_check']:,} picks"
     )
 
 

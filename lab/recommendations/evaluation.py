@@ -148,15 +148,27 @@ def _first_new(order: Sequence[str], bought: set[str], k: int) -> list[str]:
     return picks
 
 
-def repeats_within_48h(model: ModelSlice, split: Split, k: int = 4) -> tuple[int, int]:
-    """Two messages a day apart per customer through the serving rules: (repeated, picks)."""
+@dataclass(frozen=True)
+class MessagePicks:
+    """Two messages a day apart per customer, picked through the serving rules (diversity,
+    exploration, the 48-hour rule) as the journeys' messages are."""
+
+    repeated: int  # products in both of a customer's messages
+    picks: int
+    products: frozenset[str]  # every product some message showed
+
+
+def message_picks(model: ModelSlice, split: Split, k: int = 4) -> MessagePicks:
     repeated = total = 0
+    products: set[str] = set()
     for customer in split.targets:
         candidates = score_new_items(model, split.histories[customer], limit=200)
         first = choose_picks(candidates, k, seed=f"{customer}:1")
         second = choose_picks(
             candidates, k, seed=f"{customer}:2", exclude={p.product_id for p in first}
         )
-        repeated += len({p.product_id for p in first} & {p.product_id for p in second})
-        total += len(first) + len(second)
-    return repeated, total
+        shown = [p.product_id for p in (*first, *second)]
+        repeated += len(shown) - len(set(shown))
+        total += len(shown)
+        products.update(shown)
+    return MessagePicks(repeated, total, frozenset(products))
