@@ -22,6 +22,7 @@ from recommendations.ranker import Candidate, Kind, Reason
 
 class Objective(StrEnum):
     ADD_TO_CART = "add_to_cart"  # the likeliest purchases
+    RELATED = "related"  # bought with what the message is about first, then the likeliest
     CROSS_PURCHASE = "cross_purchase"  # categories the customer has not bought from
     NOVELTY = "novelty"  # less of what everyone buys
     MARGIN = "margin"  # expected sales value (no cost data: the unit price stands in)
@@ -54,7 +55,7 @@ class Pick:
 
 def objective_score(candidate: Candidate, objective: Objective, categories: set[str]) -> float:
     match objective:
-        case Objective.ADD_TO_CART:
+        case Objective.ADD_TO_CART | Objective.RELATED:
             return candidate.score
         case Objective.CROSS_PURCHASE:
             return candidate.score * (2.0 if candidate.info.category not in categories else 1.0)
@@ -77,9 +78,14 @@ def choose_picks(
     """Up to k picks, no item twice, no two of one family, at most `per_category` per category."""
     known = set(categories)
     excluded = set(exclude)
+    related_first = objective is Objective.RELATED
     ordered = sorted(
         (c for c in candidates if c.product_id not in excluded),
-        key=lambda c: (-objective_score(c, objective, known), c.product_id),
+        key=lambda c: (
+            related_first and not c.about,
+            -objective_score(c, objective, known),
+            c.product_id,
+        ),
     )
     rng = random.Random(hashlib.sha256(seed.encode()).digest())
     chosen: list[tuple[Candidate, bool]] = []

@@ -11,8 +11,8 @@ share of the customer's purchases in category c. Popularity alone is the cold-st
 import heapq
 import math
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from recommendations.history import Purchase
@@ -45,6 +45,7 @@ class Candidate:
     figures: dict[str, str | float | int] = field(compare=False)
     info: ItemInfo = field(compare=False)
     support: int = 0  # co-buyers behind the strongest link: low support, unsure ranking
+    about: bool = False  # bought with an item the message is about (`focus`), which it names
 
 
 def score_new_items(
@@ -53,14 +54,17 @@ def score_new_items(
     *,
     personalised: bool = True,
     limit: int | None = None,
+    focus: Collection[str] = (),
 ) -> list[Candidate]:
     """The best `limit` candidates not in `history` (all when None), best first; ties go to the
     smaller product id, so every run agrees.
 
-    Not `personalised`: the popular list alone, nothing read from the history.
+    `focus`: the items the message is about (a viewed product). The items bought with them come
+    first, each naming its strongest link from them as its reason.
+    Not `personalised`: the popular list alone, nothing read from the history or the focus.
     """
     if not personalised:
-        history = ()
+        history, focus = (), ()
     bought = {p.product_id for p in history}
     per_category = Counter(p.category for p in history)
     total = sum(per_category.values()) or 1
@@ -68,7 +72,7 @@ def score_new_items(
     sums: dict[str, float] = {}
     anchors: dict[str, Link] = {}
     links = model.links
-    for source in sorted(bought):
+    for source in sorted(bought.union(focus)):
         for link in links.get(source, ()):
             target = link.target
             found = sums.get(target)
@@ -79,11 +83,16 @@ def score_new_items(
                 sums[target] = found + link.score
                 if link.score > anchors[target].score:
                     anchors[target] = link
+    about: dict[str, Link] = {}
+    for source in sorted(focus):
+        for link in links.get(source, ()):
+            if link.target not in about or link.score > about[link.target].score:
+                about[link.target] = link
     ids = set(sums)
     for source in (POPULAR, *(category_source(c) for c in per_category)):
         for link in links.get(source, ()):
             ids.add(link.target)
-    ids -= bought
+    ids -= bought.union(focus)
     weight_links = model.params.neighbour_weight / (max(sums.values(), default=0.0) or 1.0)
     # The category term of each category once, not per candidate.
     from_categories = {
@@ -98,13 +107,22 @@ def score_new_items(
         from_links = weight_links * sums.get(product_id, 0.0)
         from_category = from_categories.get(info.category, 0.0)
         score = info.popularity * (1.0 + from_links + from_category)
-        scored.append((-score, product_id, from_links >= from_category, from_category, info))
+        unrelated = product_id not in about  # the related ones first
+        by_links = from_links >= from_category
+        scored.append((unrelated, -score, product_id, by_links, from_category, info))
     best_first = heapq.nsmallest(limit, scored) if limit is not None else sorted(scored)
     families = {p.family for p in history}
     return [
         _explain(model, -neg, info, anchors.get(pid), by_links, by_category, shares, families)
-        for neg, pid, by_links, by_category, info in best_first
+        if unrelated
+        else _related(model, -neg, info, about[pid])
+        for unrelated, neg, pid, by_links, by_category, info in best_first
     ]
+
+
+def _related(model: ModelSlice, score: float, info: ItemInfo, link: Link) -> Candidate:
+    """A candidate bought with an item the message is about, named as its reason."""
+    return replace(_explain(model, score, info, link, True, 0.0, {}, set()), about=True)
 
 
 def _explain(

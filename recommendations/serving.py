@@ -32,7 +32,7 @@ CANDIDATES = 100  # ranked candidates handed to the pick rules
 
 # What each journey's picks are for (PRODUCT.md); any other journey ranks for add-to-cart.
 JOURNEY_OBJECTIVES = {
-    "browse_abandonment": Objective.ADD_TO_CART,
+    "browse_abandonment": Objective.RELATED,  # PRODUCT.md: "related recommendations"
     "post_support": Objective.ADD_TO_CART,
     "welcome": Objective.ADD_TO_CART,
     "cross_sell": Objective.CROSS_PURCHASE,
@@ -128,11 +128,17 @@ async def picks_for(
         history = list(request.history)
     bought = list(dict.fromkeys(p.product_id for p in history))
     bundles = [bundle_source(pid) for pid in bought] if request.bundle_offer else []
-    model = await read_slice(session, active, bought, [POPULAR, *bundles], decoded)
+    # A related pick is bought with an item the message is about (the product viewed).
+    focus = sorted(request.exclude) if request.objective is Objective.RELATED else []
+    model = await read_slice(
+        session, active, list(dict.fromkeys([*bought, *focus])), [POPULAR, *bundles], decoded
+    )
     if model is None:
         return Picks(None, personalised, [])
     history = _with_facts(history, model)
-    candidates = score_new_items(model, history, personalised=personalised, limit=CANDIDATES)
+    candidates = score_new_items(
+        model, history, personalised=personalised, limit=CANDIDATES, focus=focus
+    )
     candidates += _restock(model, history, request.now)
     candidates.sort(key=lambda c: (-c.score, c.product_id))
     exclude = recent | request.exclude

@@ -30,7 +30,7 @@ async def test_picks_follow_what_the_customer_viewed_and_the_opt_out(api: Stack)
     response = await api.http.get(url, params={"journey": "browse_abandonment", "k": 4})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["personalised"] and body["objective"] == "add_to_cart"
+    assert body["personalised"] and body["objective"] == "related"
     # A slot may explore (15 %, seeded by customer and day): the first exploited one is the best
     # of what is left. One product of milk's family is shown (no two of a family): milk itself,
     # unless an exploring slot took the family (oat milk), and then the next link from cereal.
