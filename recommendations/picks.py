@@ -78,14 +78,11 @@ def choose_picks(
     """Up to k picks, no item twice, no two of one family, at most `per_category` per category."""
     known = set(categories)
     excluded = set(exclude)
-    related_first = objective is Objective.RELATED
+    # Candidates bought with what the message is about first (only a related objective's
+    # ranking marks any).
     ordered = sorted(
         (c for c in candidates if c.product_id not in excluded),
-        key=lambda c: (
-            related_first and not c.about,
-            -objective_score(c, objective, known),
-            c.product_id,
-        ),
+        key=lambda c: (not c.about, -objective_score(c, objective, known), c.product_id),
     )
     rng = random.Random(hashlib.sha256(seed.encode()).digest())
     chosen: list[tuple[Candidate, bool]] = []

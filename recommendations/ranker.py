@@ -12,7 +12,7 @@ import heapq
 import math
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from recommendations.history import Purchase
@@ -83,11 +83,15 @@ def score_new_items(
                 sums[target] = found + link.score
                 if link.score > anchors[target].score:
                     anchors[target] = link
-    about: dict[str, Link] = {}
+    # A product bought with an item the message is about names that item as its reason,
+    # whatever else in the history links to it more strongly.
+    related: set[str] = set()
     for source in sorted(focus):
         for link in links.get(source, ()):
-            if link.target not in about or link.score > about[link.target].score:
-                about[link.target] = link
+            target = link.target
+            if target not in related or link.score > anchors[target].score:
+                anchors[target] = link
+                related.add(target)
     ids = set(sums)
     for source in (POPULAR, *(category_source(c) for c in per_category)):
         for link in links.get(source, ()):
@@ -107,22 +111,17 @@ def score_new_items(
         from_links = weight_links * sums.get(product_id, 0.0)
         from_category = from_categories.get(info.category, 0.0)
         score = info.popularity * (1.0 + from_links + from_category)
-        unrelated = product_id not in about  # the related ones first
-        by_links = from_links >= from_category
+        unrelated = product_id not in related  # the related ones first, within the limit
+        by_links = not unrelated or from_links >= from_category
         scored.append((unrelated, -score, product_id, by_links, from_category, info))
     best_first = heapq.nsmallest(limit, scored) if limit is not None else sorted(scored)
     families = {p.family for p in history}
     return [
-        _explain(model, -neg, info, anchors.get(pid), by_links, by_category, shares, families)
-        if unrelated
-        else _related(model, -neg, info, about[pid])
-        for unrelated, neg, pid, by_links, by_category, info in best_first
+        _explain(
+            model, -neg, info, anchors.get(pid), by_links, by_category, shares, families, focus
+        )
+        for _, neg, pid, by_links, by_category, info in best_first
     ]
-
-
-def _related(model: ModelSlice, score: float, info: ItemInfo, link: Link) -> Candidate:
-    """A candidate bought with an item the message is about, named as its reason."""
-    return replace(_explain(model, score, info, link, True, 0.0, {}, set()), about=True)
 
 
 def _explain(
@@ -134,6 +133,7 @@ def _explain(
     by_category: float,
     shares: dict[str, float],
     families: set[str],
+    focus: Collection[str] = (),
 ) -> Candidate:
     """The candidate's kind and reason: its strongest link, else the customer's category, else
     its popularity."""
@@ -148,6 +148,7 @@ def _explain(
             {"anchor": link.source, "share": round(link.share, 3), "buyers": link.source_buyers},
             info,
             link.co_buyers,
+            about=link.source in focus,  # its anchor is the message's item only when related
         )
     if by_category > 0:
         return Candidate(

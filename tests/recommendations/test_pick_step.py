@@ -17,8 +17,7 @@ from models.events import Event, EventType
 from models.messages import MessageDecision, MessageStatus
 from offers.catalogue import load_catalogue
 from offers.settings import OfferSettings
-from recommendations.history import Purchase
-from recommendations.ranker import Reason, score_new_items
+from recommendations.ranker import Reason
 from recommendations.tables import load_model_tables
 from sending.picks import PickStep
 from storage import recommendations as store
@@ -42,20 +41,16 @@ async def step(database_url: str) -> AsyncIterator[tuple[PickStep, async_session
 
 
 def ask(
-    customer_id: str,
-    send: Send,
-    at: datetime,
-    carted: tuple[str, ...] = (),
-    viewed: str = "cereal",
+    customer_id: str, send: Send, at: datetime, carted: tuple[str, ...] = ()
 ) -> tuple[PrepareMessage, MessageDecision]:
-    """A message about a view of `viewed`, or about a cart of `carted` items."""
+    """A message about a view of cereal, or about a cart of `carted` items."""
     items = [{"sku": sku, "quantity": 1} for sku in carted]
     event = Event(
         event_id=unique("e"),
         customer_id=customer_id,
         type=EventType.CART_UPDATED if carted else EventType.PRODUCT_VIEWED,
         occurred_at=at,
-        properties={"cart_id": "c-1", "items": items, "total": 9} if carted else {"sku": viewed},
+        properties={"cart_id": "c-1", "items": items, "total": 9} if carted else {"sku": "cereal"},
     )
     key = f"browse_abandonment:{customer_id}:{event.event_id}:{send.id}"
     request = PrepareMessage(
@@ -174,30 +169,3 @@ async def test_an_experiments_popular_arm_shows_the_popular_list_and_its_persona
         s.pick.reason is Reason.BOUGHT_WITH and s.pick.figures["anchor"] == "cereal"
         for s in personal.picks
     ), personal
-
-
-async def test_a_browse_reminder_leads_with_what_is_bought_with_the_product_viewed(
-    step: tuple[PickStep, async_sessionmaker[AsyncSession]],
-) -> None:
-    """A customer who looked at cereal and milk before, now at potato chips: by score alone
-    bananas and granola (bought with cereal and milk) outrank scented candles, the only product
-    bought with chips; the reminder about chips leads with the candles, naming the chips."""
-    picks, sessions = step
-    customer_id = unique("c")
-    before = NOW - timedelta(days=2)
-    views = [event(customer_id, "product_viewed", before, {"sku": s}) for s in ("cereal", "milk")]
-    await seed(sessions, *views)
-    history = [Purchase(s, "", "", before) for s in ("cereal", "milk")]
-    by_score = [c.product_id for c in score_new_items(tiny_model(), history)]
-    assert by_score.index("bananas") < by_score.index("candles")
-
-    chosen = await picks.choose(*ask(customer_id, REMINDER, NOW, viewed="chips"))
-
-    assert chosen is not None
-    first = next(s.pick for s in chosen.picks if not s.pick.explored)
-    assert (first.product_id, first.reason, first.figures["anchor"]) == (
-        "candles",
-        Reason.BOUGHT_WITH,
-        "chips",
-    ), chosen.picks
-    assert "chips" not in {s.pick.product_id for s in chosen.picks}

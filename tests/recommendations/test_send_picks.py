@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from recommendations.history import Purchase
+from recommendations.ranker import score_new_items
 from tests.conftest import unique
 from tests.journey_helpers import journey, post_event, record_history, refresh_profiles, run_to_end
+from tests.recommendations.model_builder import tiny_model
 from tests.recommendations.send_rig import (
     PRODUCTS,
     names_in,
@@ -57,6 +60,32 @@ async def test_browse_reminder_carries_picks_with_live_prices_and_reasons(
     assert "bananas" in shown or any(p.explored for p in picks), picks
     if "bananas" in shown:
         assert "Bananas: $0.79, bought with Corn flakes by 40% of its buyers" in body
+
+
+async def test_browse_reminder_leads_with_what_is_bought_with_the_product_viewed(
+    temporal_env: WorkflowEnvironment, tmp_path: Path, smtp: SmtpSink
+) -> None:
+    """A customer who looked at cereal and milk two days ago, now at potato chips: by score
+    alone bananas (bought with both) outranks scented candles, the one product bought with
+    chips; the reminder about the chips shows the candles, naming the chips as the reason."""
+    history = [Purchase(sku, "", "", datetime.now(UTC) - 2 * DAY) for sku in ("cereal", "milk")]
+    by_score = [c.product_id for c in score_new_items(tiny_model(), history)]
+    assert by_score.index("bananas") < by_score.index("candles")
+    async with picks_stack(temporal_env, tmp_path, smtp) as (stack, _):
+        customer_id = await shopper(stack, consent={"inapp": True})
+        for sku in ("cereal", "milk"):
+            await record_history(
+                stack, customer_id, "product_viewed", {"sku": sku}, datetime.now(UTC) - 2 * DAY
+            )
+        await post_event(stack, customer_id, "product_viewed", {"sku": "chips"})
+        state = await run_to_end(temporal_env, journey(stack, "browse_abandonment", customer_id))
+        [sent] = await outbox(stack, customer_id)
+        picks = await recorded(stack, state.messages[0].message_id)
+
+    # The first slot not spent on exploration (15 % each, seeded by the message id).
+    first = next(p for p in picks if not p.explored)
+    assert (first.product_id, first.reason_code) == ("candles", "bought_with"), picks
+    assert "Scented candles: $6.10, bought with Potato chips by 5% of its buyers" in sent.body
 
 
 async def test_no_item_twice_within_48_hours_across_two_journeys_and_two_channels(
