@@ -9,10 +9,19 @@ import hashlib
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from experiments.definitions import Allocation, Experiment
+from experiments.definitions import Allocation, Arm, Experiment
 
 # The arm recorded for a customer in an experiment's holdout (their would-be send is suppressed).
 HOLDOUT_ARM = "holdout"
+
+
+def sent_arm(experiment: Experiment | None, arm_id: str | None) -> Arm | None:
+    """The arm a message was decided under (its ledger row's `arm_id`); None outside an
+    experiment and in its holdout, where the journey's own choices stand."""
+    if experiment is None or arm_id is None or arm_id == HOLDOUT_ARM:
+        return None
+    return experiment.arm(arm_id)
+
 
 # 53 bits: the most a float holds exactly, so every bucket is distinct and strictly below 1.
 _BUCKET_BITS = 53

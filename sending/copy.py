@@ -19,7 +19,7 @@ from content import (
 )
 from content.cache import CopyCache
 from content.settings import ContentSettings
-from experiments.assignment import HOLDOUT_ARM
+from experiments.assignment import sent_arm
 from experiments.definitions import Experiment
 from journeys.runs import PrepareMessage
 from models.benefits import BenefitKind
@@ -109,9 +109,8 @@ class Copywriter:
 
 
 def _variant(experiment: Experiment | None, arm_id: str | None) -> str:
-    if experiment is None or arm_id is None or arm_id == HOLDOUT_ARM:
-        return "rational"
-    return experiment.arm(arm_id).copy_variant or "rational"
+    arm = sent_arm(experiment, arm_id)
+    return (arm.copy_variant if arm is not None else None) or "rational"
 
 
 # Runs started before the content package carry the skeleton's template ids in their input.

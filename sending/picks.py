@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from catalog import CatalogClient
 from catalog.models import ProductSnapshot
 from content import RecommendedPick
-from experiments.assignment import HOLDOUT_ARM
+from experiments.assignment import sent_arm
 from experiments.definitions import PickSource
 from journeys.runs import PrepareMessage
 from models.messages import MessageDecision
@@ -136,10 +136,8 @@ class PickStep:
 
 def _personal(request: PrepareMessage, decision: MessageDecision) -> bool:
     """False when the message's experiment arm shows the popular list instead."""
-    experiment, arm_id = request.step.experiment, decision.arm_id
-    if experiment is None or arm_id is None or arm_id == HOLDOUT_ARM:
-        return True
-    return experiment.arm(arm_id).picks is not PickSource.POPULAR
+    arm = sent_arm(request.step.experiment, decision.arm_id)
+    return arm is None or arm.picks is not PickSource.POPULAR
 
 
 def _name(snapshot: ProductSnapshot | None, otherwise: str) -> str:
