@@ -18,12 +18,11 @@ from lab.recommendations.baskets import DEFAULT_DATA, load_baskets
 from lab.recommendations.evaluation import (
     Split,
     category_popularity_recommender,
+    compare,
     message_picks,
     metrics,
     model_recommender,
-    outcomes,
     popularity_recommender,
-    ratio_interval,
     time_split,
 )
 from lab.recommendations.fitting import FitSettings, fit
@@ -175,18 +174,12 @@ def _evaluate(split: Split, chosen: dict[str, Any]) -> dict[str, object]:
     )
     fitted = fit(split.train, params, "test", FitSettings(half_life_days=chosen["half_life_days"]))
     model = model_from_artifact(fitted)
-    scored = outcomes(split, model_recommender(model))
-    figures = scored.summary()
-    against = {
-        "popularity": outcomes(split, popularity_recommender(split.train)),
-        "category_popularity": outcomes(split, category_popularity_recommender(split.train)),
-    }
-    baselines = {name: rows.summary() for name, rows in against.items()}
-    by_hits = against[max(baselines, key=lambda name: baselines[name]["hit_rate_at_10"])]
-    by_precision = against[max(baselines, key=lambda name: baselines[name]["precision_at_10"])]
+    comparison = compare(split, model_recommender(model))
+    figures = comparison["model"]
+    baselines = {name: comparison[name] for name in ("popularity", "category_popularity")}
     intervals = {
-        "hit_rate_at_10": ratio_interval(scored.hit10, by_hits.hit10),
-        "precision_at_10": ratio_interval(scored.precision, by_precision.precision),
+        "hit_rate_at_10": comparison["hit_interval"],
+        "precision_at_10": comparison["precision_interval"],
     }
     messages = message_picks(model, split)
     return {

@@ -36,9 +36,8 @@ import xgboost as xgb
 from lab.recommendations.baskets import DEFAULT_DATA, load_baskets
 from lab.recommendations.evaluation import (
     Split,
-    category_popularity_recommender,
-    metrics,
-    popularity_recommender,
+    compare,
+    describe,
     time_split,
 )
 from lab.recommendations.fitting import FitSettings
@@ -100,7 +99,7 @@ def run() -> None:
     codes = _Codes(frame)
     for cut, end in TEST_TRAIN:  # the three folds `python -m lab.recommendations train` tunes on
         split = time_split(frame, cut, end)
-        log(started, f"oracle, fold {cut}: {report(score_lists(split, oracle_lists(split)))}")
+        log(started, f"oracle, fold {cut}: {describe(score_lists(split, oracle_lists(split)))}")
     built: dict[str, tuple[Split, pd.DataFrame]] = {}
     for cut, end in sorted({*SELECTION_TRAIN, SELECTION, *TEST_TRAIN, TEST}):
         split = time_split(frame, cut, end)
@@ -119,40 +118,17 @@ def run() -> None:
             built[SELECTION[0]][0], top_lists(built[SELECTION[0]][1], ranker, features)
         )
         scores[(name, depth, objective)] = min(figures["hit_ratio"], figures["precision_ratio"])
-        log(started, f"selection, {name}, depth {depth}, {objective}: {report(figures)}")
+        log(started, f"selection, {name}, depth {depth}, {objective}: {describe(figures)}")
     name, depth, objective = max(scores, key=lambda key: scores[key])
     features = FEATURE_SETS[name]
     ranker = train_ranker([built[c][1] for c, _ in TEST_TRAIN], features, depth, objective)
     split, rows = built[TEST[0]]
     log(started, f"test, {name}, depth {depth}, {objective}:")
-    log(started, report(score_lists(split, top_lists(rows, ranker, features))))
-
-
-def report(figures: dict[str, Any]) -> str:
-    model, pop, cat = figures["model"], figures["popularity"], figures["category_popularity"]
-    return (
-        f"HR@5 {model['hit_rate_at_5']:.3f} HR@10 {model['hit_rate_at_10']:.3f} "
-        f"P@10 {model['precision_at_10']:.4f} NDCG@10 {model['ndcg_at_10']:.4f}; popularity "
-        f"{pop['hit_rate_at_10']:.3f} / {pop['precision_at_10']:.4f}; category popularity "
-        f"{cat['hit_rate_at_10']:.3f} / {cat['precision_at_10']:.4f}; "
-        f"{figures['hit_ratio']:.2f}x / {figures['precision_ratio']:.2f}x the better baseline"
-    )
+    log(started, describe(score_lists(split, top_lists(rows, ranker, features))))
 
 
 def score_lists(split: Split, top: dict[str, list[str]]) -> dict[str, Any]:
-    model = metrics(split, lambda customer, _history, _bought: top.get(customer, []))
-    baselines = {
-        "popularity": metrics(split, popularity_recommender(split.train)),
-        "category_popularity": metrics(split, category_popularity_recommender(split.train)),
-    }
-    hit = max(b["hit_rate_at_10"] for b in baselines.values())
-    precision = max(b["precision_at_10"] for b in baselines.values())
-    return {
-        "model": model,
-        **baselines,
-        "hit_ratio": model["hit_rate_at_10"] / hit,
-        "precision_ratio": model["precision_at_10"] / precision,
-    }
+    return compare(split, lambda customer, _history, _bought: top.get(customer, []))
 
 
 def oracle_lists(split: Split) -> dict[str, list[str]]:

@@ -5,6 +5,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -100,6 +101,44 @@ def ratio_interval(
     ratios = model[drawn].mean(axis=1) / np.maximum(baseline[drawn].mean(axis=1), 1e-12)
     low, high = np.percentile(ratios, [2.5, 97.5])
     return float(low), float(high)
+
+
+def compare(split: Split, recommend: Recommender) -> dict[str, Any]:
+    """A ranker's figures beside both baselines' on the same split, its ratios to the better
+    baseline and their 95 % intervals (`ratio_interval`)."""
+    scored = outcomes(split, recommend)
+    against = {
+        "popularity": outcomes(split, popularity_recommender(split.train)),
+        "category_popularity": outcomes(split, category_popularity_recommender(split.train)),
+    }
+    by_hits = max(against.values(), key=lambda rows: rows.hit10.mean())
+    by_precision = max(against.values(), key=lambda rows: rows.precision.mean())
+    return {
+        "model": scored.summary(),
+        **{name: rows.summary() for name, rows in against.items()},
+        "hit_ratio": float(scored.hit10.mean() / by_hits.hit10.mean()),
+        "precision_ratio": float(scored.precision.mean() / by_precision.precision.mean()),
+        "hit_interval": ratio_interval(scored.hit10, by_hits.hit10),
+        "precision_interval": ratio_interval(scored.precision, by_precision.precision),
+    }
+
+
+def describe(figures: dict[str, Any]) -> str:
+    """`compare`'s figures on one line."""
+    model, pop, cat = figures["model"], figures["popularity"], figures["category_popularity"]
+    (hit_low, hit_high), (precision_low, precision_high) = (
+        figures["hit_interval"],
+        figures["precision_interval"],
+    )
+    return (
+        f"HR@5 {model['hit_rate_at_5']:.3f} HR@10 {model['hit_rate_at_10']:.3f} "
+        f"P@10 {model['precision_at_10']:.4f} NDCG@10 {model['ndcg_at_10']:.4f}; popularity "
+        f"{pop['hit_rate_at_10']:.3f} / {pop['precision_at_10']:.4f}; category popularity "
+        f"{cat['hit_rate_at_10']:.3f} / {cat['precision_at_10']:.4f}; "
+        f"{figures['hit_ratio']:.2f}x / {figures['precision_ratio']:.2f}x the better baseline "
+        f"(95 % intervals, paired bootstrap over the customers: {hit_low:.2f}-{hit_high:.2f}x / "
+        f"{precision_low:.2f}-{precision_high:.2f}x)"
+    )
 
 
 def model_recommender(model: ModelSlice) -> Recommender:

@@ -25,10 +25,8 @@ from lab.recommendations.baskets import DEFAULT_DATA, load_baskets
 from lab.recommendations.evaluation import (
     Split,
     by_buyers,
-    category_popularity_recommender,
-    outcomes,
-    popularity_recommender,
-    ratio_interval,
+    compare,
+    describe,
     time_split,
 )
 from lab.recommendations.fitting import FitSettings
@@ -105,20 +103,7 @@ def run() -> None:
 
 
 def report(figures: dict[str, Any]) -> str:
-    model, pop, cat = figures["model"], figures["popularity"], figures["category_popularity"]
-    (hit_low, hit_high), (precision_low, precision_high) = (
-        figures["hit_interval"],
-        figures["precision_interval"],
-    )
-    return (
-        f"re-ranker HR@5 {model['hit_rate_at_5']:.3f} HR@10 {model['hit_rate_at_10']:.3f} "
-        f"P@10 {model['precision_at_10']:.4f} NDCG@10 {model['ndcg_at_10']:.4f}; popularity "
-        f"{pop['hit_rate_at_10']:.3f} / {pop['precision_at_10']:.4f}; category popularity "
-        f"{cat['hit_rate_at_10']:.3f} / {cat['precision_at_10']:.4f}; "
-        f"{figures['hit_ratio']:.2f}x / {figures['precision_ratio']:.2f}x the better baseline "
-        f"(95 % intervals, paired bootstrap over the customers: {hit_low:.2f}-{hit_high:.2f}x / "
-        f"{precision_low:.2f}-{precision_high:.2f}x)"
-    )
+    return f"re-ranker {describe(figures)}"
 
 
 def train_ranker(rows: pd.DataFrame, settings: dict[str, Any]) -> xgb.Booster:
@@ -145,24 +130,7 @@ def score(fold: Fold, ranker: xgb.Booster) -> dict[str, Any]:
         ["customer_id", "score", "product_id"], ascending=[True, False, True]
     )
     top = best.groupby("customer_id")["product_id"].agg(lambda ids: list(ids)[:10]).to_dict()
-    scored = outcomes(fold.split, lambda customer, _history, _bought: top.get(customer, []))
-    against = {
-        "popularity": outcomes(fold.split, popularity_recommender(fold.split.train)),
-        "category_popularity": outcomes(
-            fold.split, category_popularity_recommender(fold.split.train)
-        ),
-    }
-    baselines = {name: rows.summary() for name, rows in against.items()}
-    by_hits = max(against.values(), key=lambda rows: rows.hit10.mean())
-    by_precision = max(against.values(), key=lambda rows: rows.precision.mean())
-    return {
-        "model": scored.summary(),
-        **baselines,
-        "hit_ratio": scored.hit10.mean() / by_hits.hit10.mean(),
-        "precision_ratio": scored.precision.mean() / by_precision.precision.mean(),
-        "hit_interval": ratio_interval(scored.hit10, by_hits.hit10),
-        "precision_interval": ratio_interval(scored.precision, by_precision.precision),
-    }
+    return compare(fold.split, lambda customer, _history, _bought: top.get(customer, []))
 
 
 def candidates(frame: pd.DataFrame, cut: str, end: str) -> Fold:
