@@ -10,9 +10,10 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import uvicorn
@@ -202,6 +203,16 @@ def cpu_seconds(pid: int) -> float:
     """CPU time the process has used so far, user and system."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+Side = TypeVar("Side")
+
+
+def in_turn(sides: Sequence[Side], round_index: int) -> list[Side]:
+    """The sides in their order, round `round_index` (from 0) starting with its own: the server
+    slows as a side's leftovers pile up, so a fixed order favours the first side."""
+    start = round_index % len(sides)
+    return [*sides[start:], *sides[:start]]
 
 
 async def quiet(pid: int, busy_below: float = 0.05, longest: float = 60.0) -> None:

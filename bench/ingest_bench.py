@@ -41,6 +41,7 @@ from bench.harness import (
     client_for,
     cpu_seconds,
     dev_server,
+    in_turn,
     keep_core_for_server,
     percentiles,
     quiet,
@@ -151,13 +152,9 @@ async def main(
                 f"ingest, {concurrency} concurrent callers, {rounds} rounds of {seconds:.0f} s "
                 "per side, one dev server"
             )
-            order = list(sides.items())
             for n in range(1, rounds + 1):
-                # Each side on a quiet server, each round starting with the next side: the
-                # server slows as the started journeys pile up, so a fixed order favoured the
-                # first side.
-                for name, one in order[(n - 1) % len(order) :] + order[: (n - 1) % len(order)]:
-                    await quiet(server.pid)
+                for name, one in in_turn(list(sides.items()), n - 1):
+                    await quiet(server.pid)  # each side on a quiet server
                     server_before, api_before = cpu_seconds(server.pid), cpu_seconds(api_pid)
                     rate, samples = await drive(seconds, concurrency, one)
                     server_cpu[name] += cpu_seconds(server.pid) - server_before

@@ -49,6 +49,7 @@ from bench.harness import (
     client_for,
     demo_catalog,
     dev_server,
+    in_turn,
     keep_core_for_server,
     midday_timezone,
     quiet,
@@ -264,11 +265,8 @@ async def main(rounds: int, count: int, database_url: str, server_core: bool, pi
             )
         )
         for n in range(rounds):
-            # Each side on a quiet server, each round starting with the next side: a side
-            # right after another ran slower (the server still at the other's leftovers), and
-            # a fixed order favoured the first.
-            for side in SIDES[n % len(SIDES) :] + SIDES[: n % len(SIDES)]:
-                await quiet(server.pid)
+            for side in in_turn(SIDES, n):
+                await quiet(server.pid)  # each side on a quiet server
                 if side == BARE:
                     rates[BARE].append(await bare(address, count))
                 elif side == ONE_SEND:
