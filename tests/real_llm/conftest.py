@@ -33,8 +33,11 @@ class RealLLM:
         """Every chat-completions request the server has finished with, in order."""
         if not self.capture.exists():
             return []
-        lines = self.capture.read_text("utf-8").splitlines()
-        records = [json.loads(line) for line in lines if line]
+        text = self.capture.read_text("utf-8")
+        # A record the server is still appending has no newline yet: only whole lines count
+        # (a CI run once read one half-written and failed on it).
+        complete = text[: text.rfind("\n") + 1]
+        records = [json.loads(line) for line in complete.splitlines() if line]
         return [r for r in records if r["path"] == "/v1/chat/completions"]
 
 

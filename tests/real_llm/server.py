@@ -97,8 +97,10 @@ class Capture:
             record["ended"] = time.time()
             record["body"] = body.decode("utf-8", errors="replace")
             record["answer"] = answer.decode("utf-8", errors="replace")
-            with self.path.open("a", encoding="utf-8") as capture:
-                capture.write(json.dumps(record, ensure_ascii=False) + "\n")
+            line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+            # One unbuffered append per record, so records never interleave.
+            with self.path.open("ab", buffering=0) as capture:
+                capture.write(line)
 
 
 def main() -> None:
