@@ -175,6 +175,12 @@ class End(_Step):
 
 OfferRule = Literal["fixed", "trigger_event", "expected_value"]
 
+# The messages that carry picks (PRODUCT.md): browse abandonment, post-support with product
+# retargeting, cross-sell and welcome. Not the cold customers' support guidance, which comes
+# alone, nor early access, which is about new arrivals.
+PICK_TEMPLATES = frozenset({"browse_abandonment", "post_support", "cross_sell", "welcome"})
+NO_PICK_STEPS = frozenset({"guidance", "early_access"})
+
 
 class Send(_Step):
     kind: Literal["send"] = "send"
@@ -213,11 +219,25 @@ class Send(_Step):
             raise ValueError("set deliver_within or deliver_by, not both")
         if len(set(self.channels)) != len(self.channels):
             raise ValueError("channels must not repeat")
-        if self.experiment is not None and self.experiment.step != self.id:
-            raise ValueError(
-                f"experiment {self.experiment.id!r} is for step {self.experiment.step!r}"
-            )
+        if self.experiment is not None:
+            if self.experiment.step != self.id:
+                raise ValueError(
+                    f"experiment {self.experiment.id!r} is for step {self.experiment.step!r}"
+                )
+            setting_picks = [arm.id for arm in self.experiment.arms if arm.picks is not None]
+            if setting_picks and not self.carries_picks:
+                # An arm's picks would be ignored and its results read as if they mattered.
+                raise ValueError(
+                    f"experiment {self.experiment.id!r}: arm {', '.join(setting_picks)} sets "
+                    f"picks, but the message of step {self.id!r} (template {self.template!r}) "
+                    "carries none"
+                )
         return self
+
+    @property
+    def carries_picks(self) -> bool:
+        """Whether this step's message shows recommendations."""
+        return self.template in PICK_TEMPLATES and self.id not in NO_PICK_STEPS
 
 
 Step = Annotated[

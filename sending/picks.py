@@ -34,17 +34,8 @@ from recommendations.serving import (
 from recommendations.signals import skus_in
 from recommendations.tables import DecodedLists
 
-# The messages that carry picks (PRODUCT.md): browse abandonment, post-support with product
-# retargeting, cross-sell and welcome. Not the cold customers' support guidance, which comes
-# alone, nor early access, which is about new arrivals.
-PICK_TEMPLATES = frozenset({"browse_abandonment", "post_support", "cross_sell", "welcome"})
-NO_PICK_STEPS = frozenset({"guidance", "early_access"})
 PICKS_PER_MESSAGE = 4
 MIN_PICKS = 2  # fewer left after the exclusions and the stock check: the message shows none
-
-
-def carries_picks(request: PrepareMessage) -> bool:
-    return request.step.template in PICK_TEMPLATES and request.step.id not in NO_PICK_STEPS
 
 
 class PickStep:
@@ -64,7 +55,7 @@ class PickStep:
     ) -> Picks | None:
         """The message's picks, recorded under its id; None for a message without picks.
         `first`: the message was decided in this attempt, so nothing is recorded for it yet."""
-        if not carries_picks(request):
+        if not request.step.carries_picks:
             return None
         now, journey = request.decided_at, request.journey
         # Reads only until the record: on SQLite a write would hold the database's write lock

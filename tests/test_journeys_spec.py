@@ -47,6 +47,13 @@ def spec(steps: list[dict[str, Any]], **fields: Any) -> JourneySpec:
 
 
 SEND = {"kind": "send", "id": "hello", "stage": 1, "template": "welcome", "channels": ["email"]}
+PICKS_EXPERIMENT = {
+    "id": "picks_v1",
+    "journey": "test_journey",
+    "step": "hello",
+    "arms": [{"id": "personal"}, {"id": "popular", "picks": "popular"}],
+    "metric": {"outcome": "click", "window": "P1D"},
+}
 
 
 def event(type: str, properties: dict[str, Any] | None = None, at: datetime = NOW) -> Event:
@@ -152,6 +159,14 @@ def test_routing_follows_the_definitions() -> None:
         ),
         ([SEND], {"exit_on": ["signup"]}, "trigger cannot also be an exit event"),
         ([{**SEND, "channels": []}], {}, "at least 1 item"),
+        (
+            # The cart reminder shows no recommendations: an arm setting them would measure
+            # nothing.
+            [{**SEND, "template": "cart_abandonment.stage1", "experiment": PICKS_EXPERIMENT}],
+            {},
+            "arm popular sets picks, but the message of step 'hello' (template "
+            "'cart_abandonment.stage1') carries none",
+        ),
         ([{**SEND, "kind": "shout"}], {}, "does not match any of the expected tags"),
     ],
 )
@@ -160,6 +175,11 @@ def test_a_bad_definition_is_refused_with_a_clear_error(
 ) -> None:
     with pytest.raises(ValidationError, match=re.escape(message)):
         spec(steps, **fields)
+
+
+def test_an_arm_may_set_the_picks_of_a_message_that_carries_them() -> None:
+    welcome = spec([{**SEND, "experiment": PICKS_EXPERIMENT}]).steps[0]
+    assert isinstance(welcome, Send) and welcome.carries_picks
 
 
 def test_property_tests() -> None:
