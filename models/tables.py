@@ -42,6 +42,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _written_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def keyring_of(dialect: Dialect) -> Keyring:
     """The keys of the engine the statement runs on (storage.database.create_engine)."""
     keyring = getattr(dialect, "journeys_keyring", None)
@@ -151,6 +155,7 @@ class MessageRow(Base):
         Index("ix_messages_workflow", "workflow_id"),
         Index("ix_messages_trigger", "customer_id", "trigger_event_id"),
         Index("ix_messages_provider_ref", "provider_ref"),
+        Index("ix_messages_changed", "changed_at"),
     )
 
     message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -197,6 +202,11 @@ class MessageRow(Base):
     # and the unsubscribe this message led to.
     bounced_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
+    # When the row was last written (decided, delivered, any feedback), by this machine's clock,
+    # on every INSERT and UPDATE through SQLAlchemy: the webhooks' collector reads the rows
+    # written since its last pass. The feedback columns hold when the customer acted, which a
+    # provider may report hours later.
+    changed_at: Mapped[datetime] = mapped_column(default=_written_now, onupdate=_written_now)
 
 
 class CopyCacheRow(Base):
@@ -250,7 +260,10 @@ class ReceiptRow(Base):
     kept once: a replayed receipt finds its key taken and changes nothing."""
 
     __tablename__ = "message_receipts"
-    __table_args__ = (Index("ix_message_receipts_customer", "customer_id", "type"),)
+    __table_args__ = (
+        Index("ix_message_receipts_customer", "customer_id", "type"),
+        Index("ix_message_receipts_received", "type", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     receipt_key: Mapped[str] = mapped_column(String(300), unique=True)  # <provider>:<receipt id>
@@ -287,14 +300,18 @@ class JourneyEntryRow(Base):
     (keyed by its first run), so a retried or replayed entry check records nothing twice."""
 
     __tablename__ = "journey_entries"
-    __table_args__ = (Index("ix_journey_entries_customer", "customer_id", "journey", "entered_at"),)
+    __table_args__ = (
+        Index("ix_journey_entries_customer", "customer_id", "journey", "entered_at"),
+        Index("ix_journey_entries_recorded", "recorded_at"),
+    )
 
     run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(128))
     journey: Mapped[str] = mapped_column(String(64))
     workflow_id: Mapped[str] = mapped_column(String(256))
     trigger_event_id: Mapped[str] = mapped_column(String(128))
-    entered_at: Mapped[datetime]
+    entered_at: Mapped[datetime]  # when the workflow asked
+    recorded_at: Mapped[datetime] = mapped_column(default=_written_now)  # when written: webhooks
 
 
 class ActiveJourneyRow(Base):
@@ -413,7 +430,10 @@ class TagChangeRow(Base):
     """Every change of a customer's tag: old and new value (None: not held) and its cause."""
 
     __tablename__ = "tag_changes"
-    __table_args__ = (Index("ix_tag_changes_customer", "customer_id", "at"),)
+    __table_args__ = (
+        Index("ix_tag_changes_customer", "customer_id", "at"),
+        Index("ix_tag_changes_recorded", "recorded_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     customer_id: Mapped[str] = mapped_column(String(128))
@@ -422,7 +442,8 @@ class TagChangeRow(Base):
     new: Mapped[Any | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer)
     cause: Mapped[str] = mapped_column(String(160))
-    at: Mapped[datetime]
+    at: Mapped[datetime]  # the refresh's time: a scan's run stamps all its changes with one
+    recorded_at: Mapped[datetime] = mapped_column(default=_written_now)  # when written: webhooks
 
 
 class CustomerScoreRow(Base):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -129,18 +129,8 @@ async def add_events(executor: Executor, events: Sequence[WebhookEvent]) -> int:
 
 
 async def message_rows(executor: Executor, since: datetime) -> list[Any]:
-    """Ledger rows decided or changed (sent, opened, clicked, complained, unsubscribed) since."""
-    columns = (
-        MESSAGES.c.created_at,
-        MESSAGES.c.updated_at,
-        MESSAGES.c.opened_at,
-        MESSAGES.c.clicked_at,
-        MESSAGES.c.complained_at,
-        MESSAGES.c.unsubscribed_at,
-    )
-    rows = await executor.execute(
-        select(MESSAGES).where(or_(*(column >= since for column in columns)))
-    )
+    """Ledger rows written since (decided, delivered, any feedback: MessageRow.changed_at)."""
+    rows = await executor.execute(select(MESSAGES).where(MESSAGES.c.changed_at >= since))
     return list(rows)
 
 
@@ -154,13 +144,15 @@ async def delivered_receipts(executor: Executor, since: datetime) -> list[Any]:
 
 
 async def journey_entries(executor: Executor, since: datetime) -> list[Any]:
+    """Journey entries written since (not entered: the workflow's time may be older)."""
     entries = table(JourneyEntryRow)
-    return list(await executor.execute(select(entries).where(entries.c.entered_at >= since)))
+    return list(await executor.execute(select(entries).where(entries.c.recorded_at >= since)))
 
 
 async def tag_changes(executor: Executor, since: datetime) -> list[Any]:
+    """Tag changes written since (a scan stamps its changes with the time its run began)."""
     changes = table(TagChangeRow)
-    return list(await executor.execute(select(changes).where(changes.c.at >= since)))
+    return list(await executor.execute(select(changes).where(changes.c.recorded_at >= since)))
 
 
 async def max_seq(executor: Executor) -> int:

@@ -1,10 +1,21 @@
 """The migrations build exactly the schema the models describe, on both databases."""
 
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from models.tables import Base
+from models.tables import Base, JourneyEntryRow, MessageRow, UTCDateTime
+from storage.database import alembic_config, session_factory
+from tests.conftest import POSTGRES_ADMIN_URL
 
 
 async def test_migrated_schema_matches_the_models(database_url: str) -> None:
@@ -15,3 +26,80 @@ async def test_migrated_schema_matches_the_models(database_url: str) -> None:
         )
     await engine.dispose()
     assert differences == []
+
+
+async def test_the_written_at_columns_are_filled_from_each_rows_latest_time(
+    tmp_path: Path,
+) -> None:
+    """Upgrading a database with rows in it (0019): a ledger row was last written at its latest
+    timestamp, an entry when it was entered, a tag change at its time; on both databases."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    messages = sa.table(
+        "messages",
+        *(sa.column(name) for name in ("message_id", "idempotency_key", "customer_id")),
+        *(sa.column(name) for name in ("journey", "workflow_id", "step", "trigger_event_id")),
+        *(sa.column(name) for name in ("status", "reason", "importance")),
+        *(sa.column(name, UTCDateTime) for name in ("created_at", "updated_at", "opened_at")),
+    )
+    entries = sa.table(
+        "journey_entries",
+        *(sa.column(name) for name in ("run_id", "customer_id", "journey", "workflow_id")),
+        sa.column("trigger_event_id"),
+        sa.column("entered_at", UTCDateTime),
+    )
+    async with contextlib.AsyncExitStack() as stack:
+        sqlite = f"sqlite+aiosqlite:///{tmp_path / 'upgrade.db'}"
+        for url in (sqlite, await stack.enter_async_context(_bare_postgres_database())):
+            config = alembic_config(url)
+            await asyncio.to_thread(command.upgrade, config, "0018_message_provider")
+            engine = create_async_engine(url)
+            async with engine.begin() as connection:
+                await connection.execute(
+                    messages.insert().values(
+                        message_id="m-1",
+                        idempotency_key="k-1",
+                        customer_id="c-1",
+                        journey="welcome",
+                        workflow_id="welcome:c-1",
+                        step="hello",
+                        trigger_event_id="e-1",
+                        status="sent",
+                        reason="ok",
+                        importance="normal",
+                        created_at=now - timedelta(hours=3),
+                        updated_at=now - timedelta(hours=3),
+                        opened_at=now - timedelta(hours=1),  # reported later
+                    )
+                )
+                await connection.execute(
+                    entries.insert().values(
+                        run_id="r-1",
+                        customer_id="c-1",
+                        journey="welcome",
+                        workflow_id="welcome:c-1",
+                        trigger_event_id="e-1",
+                        entered_at=now - timedelta(hours=2),
+                    )
+                )
+            await asyncio.to_thread(command.upgrade, config, "head")
+            async with session_factory(engine)() as session:
+                message = await session.get(MessageRow, "m-1")
+                entry = await session.get(JourneyEntryRow, "r-1")
+            await engine.dispose()
+            assert message is not None and message.changed_at == now - timedelta(hours=1), url
+            assert entry is not None and entry.recorded_at == now - timedelta(hours=2), url
+
+
+@contextlib.asynccontextmanager
+async def _bare_postgres_database() -> AsyncIterator[str]:
+    """An empty database of its own on the local PostgreSQL server (no revision applied)."""
+    name = f"journeys_upgrade_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        await admin.dispose()

@@ -16,11 +16,16 @@ from temporalio.testing import WorkflowEnvironment
 
 from alerts.evaluate import evaluate_alerts
 from alerts.settings import AlertSettings
+from guardrails import FeedbackRules, GuardrailSettings
 from models.customers import CustomerProfile
+from models.receipts import Receipt, ReceiptType
 from models.tables import ProfileQueueRow, RecommendedItemRow, WebhookEventRow
 from storage.customers import lock_for_decision, upsert_customer
 from storage.data_subject import erase_customer
 from storage.database import create_engine, migrate, session_factory
+from storage.feedback import ReceiptOutcome, record_receipt
+from storage.journey_entries import add_entry
+from storage.profiles import apply_tags
 from storage.switches import Switch, set_switch
 from storage.webhooks import (
     Endpoint,
@@ -88,6 +93,71 @@ async def test_a_ledger_rows_events_are_collected_once_in_order(
     assert rows[1].data["journey"] == "welcome" and "email" not in rows[1].data.get("to", "")
     # Erasing the customer erases their events from the outbox too.
     assert (await erase_customer(sessions, customer_id))["webhook_events"] == 3
+
+
+async def test_a_receipt_that_arrives_hours_after_the_open_it_reports_is_still_published(
+    sessions: async_sessionmaker[AsyncSession], temporal_env: WorkflowEnvironment
+) -> None:
+    """Providers batch and retry their receipts: an open that happened two hours ago, reported
+    now, long after the collection that published the send, is published by the next one (the
+    collector reads what was written since, not what happened since)."""
+    closed = closed_journeys(temporal_env.client)
+    customer_id, now = unique("c"), datetime.now(UTC)
+    sent = seed.message(customer_id, now - timedelta(hours=3), journey="welcome")
+    async with sessions.begin() as session:
+        session.add(sent)
+    await collect_events(sessions, now, timedelta(minutes=15), closed)
+    opened = Receipt(
+        receipt_id=unique("r"),
+        type=ReceiptType.OPENED,
+        message_id=sent.message_id,
+        occurred_at=now - timedelta(hours=2),
+    )
+    result = await record_receipt(
+        sessions, "email", opened, now, FeedbackRules(GuardrailSettings())
+    )
+    assert result.outcome is ReceiptOutcome.APPLIED
+
+    assert await collect_events(sessions, datetime.now(UTC), timedelta(minutes=15), closed) == 1
+    async with sessions() as session:
+        published = await session.scalar(
+            select(WebhookEventRow).where(
+                WebhookEventRow.event_id == f"message.opened:{sent.message_id}"
+            )
+        )
+    assert published is not None and published.occurred_at == now - timedelta(hours=2)
+
+
+async def test_rows_written_late_with_an_earlier_time_are_still_published(
+    sessions: async_sessionmaker[AsyncSession], temporal_env: WorkflowEnvironment
+) -> None:
+    """A profile scan stamps every tag change with the time its run started, and a journey's
+    entry is stamped when the workflow asked, however long the activity took: rows written
+    after a collection with times older than its window are published by the next one."""
+    closed = closed_journeys(temporal_env.client)
+    customer_id, now = unique("c"), datetime.now(UTC)
+    await collect_events(sessions, now, timedelta(minutes=15), closed)
+    an_hour_ago = now - timedelta(hours=1)
+    async with sessions.begin() as session:
+        await apply_tags(
+            session, customer_id, {}, {"vip": True}, [("vip", 1)], "scan:test", an_hour_ago
+        )
+        add_entry(
+            session,
+            run_id=unique("run"),
+            customer_id=customer_id,
+            journey="welcome",
+            workflow_id=f"welcome:{customer_id}",
+            trigger_event_id=unique("e"),
+            entered_at=an_hour_ago,
+        )
+
+    assert await collect_events(sessions, datetime.now(UTC), timedelta(minutes=15), closed) == 2
+    async with sessions() as session:
+        published = await session.scalars(
+            select(WebhookEventRow.type).where(WebhookEventRow.customer_id == customer_id)
+        )
+        assert sorted(published) == ["journey.started", "tag.changed"]
 
 
 async def test_alert_counts_and_the_switch_subquery_run_on_both_databases(
