@@ -29,6 +29,9 @@ from storage import recommendations as store
 
 NO_REPEAT = timedelta(hours=48)
 CANDIDATES = 100  # ranked candidates handed to the pick rules
+# A stand-in for an out-of-stock pick costs at most this many times its price, or at least its
+# price divided by this, before any other (the reference prices of the training baskets).
+PRICE_BAND = 1.5
 
 # What each journey's picks are for (PRODUCT.md); any other journey ranks for add-to-cart.
 JOURNEY_OBJECTIVES = {
@@ -301,9 +304,17 @@ async def _live_check(
 async def _substitute(
     pick: Pick, candidates: list[Candidate], taken: set[str], live: LiveFacts
 ) -> tuple[Pick, ProductSnapshot] | None:
+    """An in-stock stand-in for an out-of-stock pick: of its family, else its category, those in
+    its price band first (the same need at about the same price), each the best ranked first."""
     same_family = [c for c in candidates if c.info.family == pick.family]
-    same_category = [c for c in candidates if c.info.category == pick.category]
-    for option in [*same_family, *same_category][:6]:
+    same_category = [
+        c for c in candidates if c.info.category == pick.category and c.info.family != pick.family
+    ]
+    options = sorted(
+        [*same_family, *same_category],
+        key=lambda c: not _in_price_band(c.info.price, pick.reference_price),
+    )
+    for option in options[:6]:
         if option.product_id in taken:
             continue
         snapshot = (await live.get_many([option.product_id], fresh=True))[option.product_id]
@@ -311,6 +322,13 @@ async def _substitute(
         if in_stock and _for_sale(snapshot):
             return _as_substitute(pick, option.info), snapshot
     return None
+
+
+def _in_price_band(price: float, reference: float) -> bool:
+    """Within PRICE_BAND times the reference price either way (no reference: any price)."""
+    if reference <= 0:
+        return True
+    return reference / PRICE_BAND <= price <= reference * PRICE_BAND
 
 
 def _for_sale(snapshot: ProductSnapshot) -> bool:

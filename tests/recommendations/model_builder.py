@@ -14,6 +14,7 @@ from recommendations.model import (
 ITEMS = {
     "milk": ("DAIRY", "MILK", "WHITE MILK", 1.20, 1.00, 100, 7.0),
     "oatmilk": ("DAIRY", "MILK", "WHITE MILK", 2.50, 0.30, 20, None),
+    "skimmilk": ("DAIRY", "MILK", "WHITE MILK", 1.30, 0.10, 8, None),
     "yogurt": ("DAIRY", "YOGURT", "YOGURT CUPS", 0.90, 0.50, 40, None),
     "cereal": ("GROCERY", "CEREAL", "KIDS CEREAL", 3.00, 0.80, 50, None),
     "granola": ("GROCERY", "CEREAL", "GRANOLA", 4.50, 0.20, 15, None),

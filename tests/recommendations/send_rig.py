@@ -24,6 +24,7 @@ from tests.smtp_server import SmtpSink
 PRODUCTS = {
     "milk": ("Whole milk", "1.35"),
     "oatmilk": ("Oat milk", "2.60"),
+    "skimmilk": ("Skim milk", "1.40"),
     "yogurt": ("Greek yogurt", "0.95"),
     "cereal": ("Corn flakes", "3.10"),
     "granola": ("Crunchy granola", "4.40"),

@@ -112,7 +112,7 @@ async def test_a_step_without_picks_records_none(
 async def test_a_message_left_with_one_pick_shows_none_and_records_none(
     step: tuple[PickStep, async_sessionmaker[AsyncSession]],
 ) -> None:
-    """The small model's nine products: the view of cereal's message takes four, a cart of three
+    """The small model's ten products: the view of cereal's message takes four, a cart of four
     and cereal leaves one product for its message, which then shows none; that product is
     still free for the next message."""
     picks, sessions = step
@@ -121,8 +121,8 @@ async def test_a_message_left_with_one_pick_shows_none_and_records_none(
     assert first is not None
     taken = {s.pick.product_id for s in first.picks}
     rest = sorted(set(ITEMS) - taken - {"cereal"})
-    assert len(rest) == 4
-    cart = ("cereal", *rest[:3])
+    assert len(rest) == 5
+    cart = ("cereal", *rest[:4])
     request, decision = ask(customer_id, REMINDER, NOW + timedelta(hours=1), cart)
     lonely = await picks.choose(request, decision)
     later = await picks.choose(*ask(customer_id, REMINDER, NOW + timedelta(hours=2)))
@@ -130,7 +130,7 @@ async def test_a_message_left_with_one_pick_shows_none_and_records_none(
     assert lonely is not None and lonely.picks == []
     async with sessions() as session:
         assert await store.recommended_in_message(session, decision.message_id) == []
-    assert later is not None and rest[3] in {s.pick.product_id for s in later.picks}
+    assert later is not None and rest[4] in {s.pick.product_id for s in later.picks}
 
 
 async def test_an_experiments_popular_arm_shows_the_popular_list_and_its_personal_arm_the_models(

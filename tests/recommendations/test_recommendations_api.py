@@ -33,9 +33,10 @@ async def test_picks_follow_what_the_customer_viewed_and_the_opt_out(api: Stack)
     assert body["personalised"] and body["objective"] == "related"
     # A slot may explore (15 %, seeded by customer and day): the first exploited one is the best
     # of what is left. One product of milk's family is shown (no two of a family): milk itself,
-    # unless an exploring slot took the family (oat milk), and then the next link from cereal.
+    # unless an exploring slot took the family (oat or skim milk), and then the next link from
+    # cereal.
     picks = body["picks"]
-    milk_family = [p for p in picks if p["product_id"] in ("milk", "oatmilk")]
+    milk_family = [p for p in picks if p["product_id"] in ("milk", "oatmilk", "skimmilk")]
     assert len(milk_family) == 1, picks
     first = next(p for p in picks if not p["explored"])
     if not milk_family[0]["explored"]:

@@ -49,6 +49,8 @@ async def test_browse_reminder_carries_picks_with_live_prices_and_reasons(
     shown = [p.product_id for p in picks]
     assert names_in(body) == set(shown)  # what was recorded is what the customer reads
     assert "milk" not in shown and "Whole milk" not in body
+    # In its place a product of its family at about its price, not oat milk at twice as much.
+    assert "Skim milk: $1.40, in stock now" in body and "Oat milk" not in body
     assert "cereal" not in shown  # the item the message is about is not a pick
     assert "Picked for you:" in body
     catalog_price = {sku: price for sku, (_, price) in PRODUCTS.items()} | {"bananas": "0.79"}

@@ -156,21 +156,28 @@ def demo_catalog(stock: dict[str, int], prices: dict[str, str] | None = None) ->
     return CatalogClient(CatalogSettings(base_url="http://catalog"), http=http)
 
 
-async def test_out_of_stock_picks_give_way_to_in_stock_substitutes(
+async def test_out_of_stock_picks_give_way_to_in_stock_substitutes_at_about_their_price(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
+    """Milk (1.20) is out: skim milk (1.30) stands in, not oat milk (2.50), which more customers
+    buy but costs twice as much; with skim milk out too, oat milk does."""
     async with demo_catalog({"milk": 0}) as live:
         result = await pick(sessions, unique("c"), viewed("cereal"), live=live)
     shown = {s.pick.product_id: s for s in result.picks}
-    assert "milk" not in shown
-    oat = shown["oatmilk"]
-    assert (oat.pick.kind, oat.pick.reason, oat.pick.figures) == (
+    assert "milk" not in shown and "oatmilk" not in shown
+    skim = shown["skimmilk"]
+    assert (skim.pick.kind, skim.pick.reason, skim.pick.figures) == (
         Kind.SUBSTITUTE,
         Reason.IN_STOCK_ALTERNATIVE,
         {"replaces": "milk"},
     )
-    assert oat.price == Decimal("2.50") and oat.availability == "in_stock"
+    assert skim.price == Decimal("1.30") and skim.availability == "in_stock"
     assert all(s.price is not None for s in result.picks)
+
+    async with demo_catalog({"milk": 0, "skimmilk": 0}) as live:
+        result = await pick(sessions, unique("c"), viewed("cereal"), live=live)
+    shown = {s.pick.product_id: s for s in result.picks}
+    assert shown["oatmilk"].pick.figures == {"replaces": "milk"}
 
 
 async def test_a_pick_priced_at_nothing_is_never_shown(
@@ -181,7 +188,7 @@ async def test_a_pick_priced_at_nothing_is_never_shown(
         result = await pick(sessions, unique("c"), viewed("cereal"), live=live)
     shown = {s.pick.product_id: s for s in result.picks}
     assert "milk" not in shown
-    assert shown["oatmilk"].pick.figures == {"replaces": "milk"}
+    assert shown["skimmilk"].pick.figures == {"replaces": "milk"}
     assert all(s.price is not None and s.price > 0 for s in result.picks)
 
 
