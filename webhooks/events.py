@@ -115,10 +115,6 @@ def tag_changed(row: Any) -> WebhookEvent:
     return _event("tag.changed", str(row.id), row.customer_id, row.at, data)
 
 
-def alert_event(type: str, alert_id: str, at: datetime, data: dict[str, Any]) -> WebhookEvent:
-    return _event(type, alert_id, None, at, data)
-
-
 def _event(
     type: str, source: str, customer_id: str | None, at: datetime, data: dict[str, Any]
 ) -> WebhookEvent:
