@@ -1,4 +1,4 @@
-"""Latency of one dormancy assessment (tier, reason, cap, P(still active)).
+"""Latency of one dormancy assessment (tier and reason, as a journey's facts read it).
 
 Run on demand: .venv/bin/python bench/dormancy_assessment.py
 """

@@ -1,4 +1,5 @@
-"""One call for the winback journey: tier, reason and probability still active.
+"""A customer's dormancy as the winback journey's facts read it (tier and reason), and the
+probability they are still active, which the winback offer's expected value weighs by.
 
 The tier counts the days since the last activity, or since the last order when that is deeper: a
 customer who still browses but has not ordered for 30-60 days is in the light tier (PRODUCT.md:
@@ -24,9 +25,6 @@ class DormancyAssessment(BaseModel):
     days_inactive: int
     tier: DormancyTier
     reason: DormancyReason
-    reason_scores: dict[DormancyReason, float]
-    reason_has_evidence: bool
-    probability_active: float | None  # None: never ordered, the purchase model has nothing to go on
 
 
 def probability_still_active(
@@ -55,7 +53,4 @@ def assess_dormancy(
         days_inactive=days,
         tier=tier,
         reason=reason.reason,
-        reason_scores=reason.scores,
-        reason_has_evidence=reason.evidence,
-        probability_active=probability_still_active(summary, now, settings),
     )

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from dormancy.assessment import assess_dormancy
+from dormancy.assessment import assess_dormancy, probability_still_active
 from dormancy.labels import DormancyReason, DormancyTier
 from dormancy.reasons import classify_reason
 from dormancy.settings import DormancySettings
@@ -94,7 +94,7 @@ def test_inconsistent_summaries_are_rejected() -> None:
         ActivitySummary(customer_id="c-1", last_activity_at=datetime(2026, 1, 1))
 
 
-def test_assessment_combines_tier_reason_and_still_active() -> None:
+def test_assessment_combines_tier_and_reason_and_the_offer_reads_still_active() -> None:
     regular = summary(
         first_order_at=NOW - timedelta(days=400),
         last_order_at=NOW - timedelta(days=80),
@@ -106,11 +106,11 @@ def test_assessment_combines_tier_reason_and_still_active() -> None:
     assert result.tier is DormancyTier.MEDIUM
     assert result.days_inactive == 75
     assert result.reason is DormancyReason.PRICE
-    assert result.probability_active is not None and 0 < result.probability_active < 1
     assert assess_dormancy(regular, NOW, SETTINGS) == result
-
-    never_ordered = assess_dormancy(summary(), NOW, SETTINGS)
-    assert never_ordered.probability_active is None
+    # What the winback offer's expected value weighs its uplift by (sending/winback_offer.py).
+    active = probability_still_active(regular, NOW, SETTINGS)
+    assert active is not None and 0 < active < 1
+    assert probability_still_active(summary(), NOW, SETTINGS) is None  # never ordered
 
 
 def test_a_customer_who_still_browses_without_ordering_is_in_the_light_tier() -> None:
