@@ -65,8 +65,7 @@ class Arm(BaseModel):
 
     id: str = Field(pattern=IDENTIFIER_PATTERN, max_length=64)
     copy_variant: CopyVariant | None = None
-    offer_id: str | None = None
-    offer_level: str | None = None
+    offer_id: str | None = None  # the offer level tested: another offer of the catalogue
     channel: Channel | None = None
     send_window: SendWindow | None = None
     # Popular picks against personal ones measure what personalisation adds, online.

@@ -24,8 +24,8 @@ def cart_offer_experiment(**changes: object) -> Experiment:
         "journey": "cart_abandonment",
         "step": "stage_2",
         "arms": (
-            Arm(id="free_shipping", offer_id="FREESHIP", offer_level="light"),
-            Arm(id="ten_off", offer_id="TENOFF", offer_level="medium", channel=Channel.WECHAT),
+            Arm(id="free_shipping", offer_id="FREESHIP"),
+            Arm(id="ten_off", offer_id="TENOFF", channel=Channel.WECHAT),
             Arm(
                 id="emotional_evening",
                 copy_variant=CopyVariant.EMOTIONAL,
