@@ -11,7 +11,6 @@ from models.channels import Channel
 # Channels whose copy can show a link the customer opens in a browser or web view.
 LINKED_CHANNELS = frozenset({Channel.EMAIL, Channel.WECHAT, Channel.INAPP, Channel.PUSH})
 UNSUBSCRIBE_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS})
-UNSUBSCRIBE_PLACEHOLDER = "{{unsubscribe_url}}"
 
 
 class MessageLinks:
