@@ -1,5 +1,6 @@
-"""The picks step of a send: which messages carry recommendations, choosing them for the
-decided message, recording them, and handing them to the copy with their live facts.
+"""The picks step of a send: for a message that carries recommendations (the step says so,
+`Send.carries_picks`), choosing them for the decided message, recording them, and handing them
+to the copy with their live facts.
 
 It runs right after the decision transaction, for a pending message whose copy is still to
 write: `picks_for` reads the opt-out, the last 48 hours' picks, the active model and the
