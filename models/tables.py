@@ -206,7 +206,8 @@ class MessageRow(Base):
     # on every INSERT and UPDATE through SQLAlchemy: the webhooks' collector reads the rows
     # written since its last pass. The feedback columns hold when the customer acted, which a
     # provider may report hours later.
-    changed_at: Mapped[datetime] = mapped_column(default=_written_now, onupdate=_written_now)
+    # NULL only for rows last written more than a week before that column came (migration 0019).
+    changed_at: Mapped[datetime | None] = mapped_column(default=_written_now, onupdate=_written_now)
 
 
 class CopyCacheRow(Base):
@@ -311,7 +312,8 @@ class JourneyEntryRow(Base):
     workflow_id: Mapped[str] = mapped_column(String(256))
     trigger_event_id: Mapped[str] = mapped_column(String(128))
     entered_at: Mapped[datetime]  # when the workflow asked
-    recorded_at: Mapped[datetime] = mapped_column(default=_written_now)  # when written: webhooks
+    # When written, which the webhooks' collector reads by (NULL: a week old at migration 0019).
+    recorded_at: Mapped[datetime | None] = mapped_column(default=_written_now)
 
 
 class ActiveJourneyRow(Base):
@@ -443,7 +445,8 @@ class TagChangeRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     cause: Mapped[str] = mapped_column(String(160))
     at: Mapped[datetime]  # the refresh's time: a scan's run stamps all its changes with one
-    recorded_at: Mapped[datetime] = mapped_column(default=_written_now)  # when written: webhooks
+    # When written, which the webhooks' collector reads by (NULL: a week old at migration 0019).
+    recorded_at: Mapped[datetime | None] = mapped_column(default=_written_now)
 
 
 class CustomerScoreRow(Base):

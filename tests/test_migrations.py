@@ -31,8 +31,9 @@ async def test_migrated_schema_matches_the_models(database_url: str) -> None:
 async def test_the_written_at_columns_are_filled_from_each_rows_latest_time(
     tmp_path: Path,
 ) -> None:
-    """Upgrading a database with rows in it (0019): a ledger row was last written at its latest
-    timestamp, an entry when it was entered, a tag change at its time; on both databases."""
+    """Upgrading a database with rows in it (0019): a ledger row of the last week was last
+    written at its latest timestamp, an entry when it was entered; older rows are left empty (no
+    collection looks back that far). On both databases."""
     now = datetime.now(UTC).replace(microsecond=0)
     messages = sa.table(
         "messages",
@@ -72,6 +73,22 @@ async def test_the_written_at_columns_are_filled_from_each_rows_latest_time(
                     )
                 )
                 await connection.execute(
+                    messages.insert().values(
+                        message_id="m-old",
+                        idempotency_key="k-old",
+                        customer_id="c-1",
+                        journey="welcome",
+                        workflow_id="welcome:c-1",
+                        step="hello",
+                        trigger_event_id="e-0",
+                        status="sent",
+                        reason="ok",
+                        importance="normal",
+                        created_at=now - timedelta(days=30),
+                        updated_at=now - timedelta(days=30),
+                    )
+                )
+                await connection.execute(
                     entries.insert().values(
                         run_id="r-1",
                         customer_id="c-1",
@@ -84,10 +101,13 @@ async def test_the_written_at_columns_are_filled_from_each_rows_latest_time(
             await asyncio.to_thread(command.upgrade, config, "head")
             async with session_factory(engine)() as session:
                 message = await session.get(MessageRow, "m-1")
+                old = await session.get(MessageRow, "m-old")
                 entry = await session.get(JourneyEntryRow, "r-1")
             await engine.dispose()
             assert message is not None and message.changed_at == now - timedelta(hours=1), url
             assert entry is not None and entry.recorded_at == now - timedelta(hours=2), url
+            # Beyond any collection's look-back: left empty, not rewritten.
+            assert old is not None and old.changed_at is None, url
 
 
 @contextlib.asynccontextmanager

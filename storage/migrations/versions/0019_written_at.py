@@ -2,9 +2,16 @@
 rows written since its last pass, instead of scanning for event times that a late receipt, a
 retried activity or a long profile scan leaves older than its window
 
+Safe on a large, live ledger: the columns are added empty (no table rewrite), only the rows
+written within the collector's longest look-back (7 days, webhooks/collect.py MAX_LOOKBACK) are
+filled in, from their latest time, and on PostgreSQL the indexes are built CONCURRENTLY, so
+writers are not held while they build. Older rows stay NULL: no collection reads that far back.
+
 Revision ID: 0019_written_at
 Revises: 0018_message_provider
 """
+
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -14,10 +21,10 @@ down_revision = "0018_message_provider"
 branch_labels = None
 depends_on = None
 
-# Only rows present at the upgrade ever take it, and the backfill below replaces it at once.
-_PLACEHOLDER = "1970-01-01 00:00:00"
+LOOKBACK = timedelta(days=7)
 # A ledger row was last written at its latest timestamp.
 _MESSAGE_TIMES = (
+    "created_at",
     "updated_at",
     "delivered_at",
     "opened_at",
@@ -41,27 +48,39 @@ _INDEXES = (
 
 def upgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
+    since, when = datetime.now(UTC) - LOOKBACK, sa.DateTime(timezone=True)
     for table, column in _COLUMNS:
         with op.batch_alter_table(table) as batch:
-            batch.add_column(
-                sa.Column(
-                    column, sa.DateTime(timezone=True), nullable=False, server_default=_PLACEHOLDER
-                )
-            )
+            batch.add_column(sa.Column(column, when, nullable=True))
+    messages = sa.table(
+        "messages",
+        sa.column("changed_at"),
+        *(sa.column(c, when) for c in _MESSAGE_TIMES),
+    )
     if postgres:  # GREATEST skips NULLs
-        latest = f"GREATEST(created_at, {', '.join(_MESSAGE_TIMES)})"
+        latest = f"GREATEST({', '.join(_MESSAGE_TIMES)})"
     else:  # SQLite's many-argument MAX is NULL if any argument is
-        latest = (
-            f"MAX(created_at, {', '.join(f'COALESCE({c}, created_at)' for c in _MESSAGE_TIMES)})"
-        )
-    op.execute(f"UPDATE messages SET changed_at = {latest}")
-    op.execute("UPDATE journey_entries SET recorded_at = entered_at")
-    op.execute("UPDATE tag_changes SET recorded_at = at")
-    if postgres:  # the models set it on every write (SQLite cannot drop a default in place)
-        for table, column in _COLUMNS:
-            op.alter_column(table, column, server_default=None)
-    for name, table, columns in _INDEXES:
-        op.create_index(name, table, columns)
+        latest = f"MAX({', '.join(f'COALESCE({c}, created_at)' for c in _MESSAGE_TIMES)})"
+    op.execute(
+        messages.update()
+        .where(sa.or_(*(messages.c[c] >= since for c in _MESSAGE_TIMES)))
+        .values(changed_at=sa.literal_column(latest))
+    )
+    entries = sa.table("journey_entries", sa.column("recorded_at"), sa.column("entered_at", when))
+    op.execute(
+        entries.update()
+        .where(entries.c.entered_at >= since)
+        .values(recorded_at=entries.c.entered_at)
+    )
+    changes = sa.table("tag_changes", sa.column("recorded_at"), sa.column("at", when))
+    op.execute(changes.update().where(changes.c.at >= since).values(recorded_at=changes.c.at))
+    if postgres:
+        with op.get_context().autocommit_block():
+            for name, table, columns in _INDEXES:
+                op.create_index(name, table, columns, postgresql_concurrently=True)
+    else:
+        for name, table, columns in _INDEXES:
+            op.create_index(name, table, columns)
 
 
 def downgrade() -> None:
