@@ -202,11 +202,10 @@ class MessageRow(Base):
     # and the unsubscribe this message led to.
     bounced_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
-    # When the row was last written (decided, delivered, any feedback), by this machine's clock,
+    # When the row was last written (decided, delivered, any feedback), by the writer's clock,
     # on every INSERT and UPDATE through SQLAlchemy: the webhooks' collector reads the rows
-    # written since its last pass. The feedback columns hold when the customer acted, which a
-    # provider may report hours later.
-    # NULL only for rows last written more than a week before that column came (migration 0019).
+    # written since its last pass (the feedback columns hold when the customer acted, which a
+    # provider may report hours later). NULL: last written a week or more before migration 0019.
     changed_at: Mapped[datetime | None] = mapped_column(default=_written_now, onupdate=_written_now)
 
 
