@@ -55,39 +55,28 @@ async def test_the_written_at_columns_are_filled_from_each_rows_latest_time(
             await asyncio.to_thread(command.upgrade, config, "0018_message_provider")
             engine = create_async_engine(url)
             async with engine.begin() as connection:
-                await connection.execute(
-                    messages.insert().values(
-                        message_id="m-1",
-                        idempotency_key="k-1",
-                        customer_id="c-1",
-                        journey="welcome",
-                        workflow_id="welcome:c-1",
-                        step="hello",
-                        trigger_event_id="e-1",
-                        status="sent",
-                        reason="ok",
-                        importance="normal",
-                        created_at=now - timedelta(hours=3),
-                        updated_at=now - timedelta(hours=3),
-                        opened_at=now - timedelta(hours=1),  # reported later
+                # Sent three hours ago and opened one hour ago (reported later); a month old.
+                for message_id, created, opened in (
+                    ("m-1", now - timedelta(hours=3), now - timedelta(hours=1)),
+                    ("m-old", now - timedelta(days=30), None),
+                ):
+                    await connection.execute(
+                        messages.insert().values(
+                            message_id=message_id,
+                            idempotency_key=f"k-{message_id}",
+                            customer_id="c-1",
+                            journey="welcome",
+                            workflow_id="welcome:c-1",
+                            step="hello",
+                            trigger_event_id=f"e-{message_id}",
+                            status="sent",
+                            reason="ok",
+                            importance="normal",
+                            created_at=created,
+                            updated_at=created,
+                            opened_at=opened,
+                        )
                     )
-                )
-                await connection.execute(
-                    messages.insert().values(
-                        message_id="m-old",
-                        idempotency_key="k-old",
-                        customer_id="c-1",
-                        journey="welcome",
-                        workflow_id="welcome:c-1",
-                        step="hello",
-                        trigger_event_id="e-0",
-                        status="sent",
-                        reason="ok",
-                        importance="normal",
-                        created_at=now - timedelta(days=30),
-                        updated_at=now - timedelta(days=30),
-                    )
-                )
                 await connection.execute(
                     entries.insert().values(
                         run_id="r-1",
