@@ -15,8 +15,11 @@ encoded payload too, so an error that quotes an address is not left in clear in 
 import asyncio
 import dataclasses
 import gc
+import logging
+import os
+import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -88,3 +91,15 @@ def run_with_client(settings: Settings, work: Callable[[Client], Awaitable[T]]) 
     finally:
         runtimes.clear()
         gc.collect()  # the client and the runtime go now, while the interpreter is whole
+
+
+def exit_after_shutdown() -> NoReturn:
+    """Leave the process once a long-running command (worker, API) has shut down gracefully,
+    without the interpreter's finalisation: there the SDK's Rust threads can abort the process
+    (`Fatal Python error: PyGILState_Release`, sdk-python #300) and turn a clean stop into exit
+    status 134. Logs and streams are flushed first; exit handlers do not run, so the command
+    shuts its tracing down before."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

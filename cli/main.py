@@ -110,20 +110,26 @@ def api(
 
     from api.app import create_app
     from telemetry.tracing import configure_tracing
+    from temporal_client import exit_after_shutdown
 
     settings = load_settings("api")
     configure_logging(settings)
     tracing = configure_tracing(settings.telemetry, "api")
     application = create_app(settings, tracer_provider=tracing)
     uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+    if tracing is not None:
+        tracing.shutdown()  # flushes the spans still batched
+    exit_after_shutdown()
 
 
 @app.command()
 def worker() -> None:
     """Run a journey worker (run `migrate` first)."""
+    from temporal_client import exit_after_shutdown
     from workers.main import run_worker
 
     asyncio.run(run_worker(load_settings("worker")))
+    exit_after_shutdown()
 
 
 @app.command()

@@ -55,6 +55,7 @@ from temporalio.client import Client
 
 import cli.main
 from cli.preflight import load_settings
+from temporal_client import exit_after_shutdown
 from workers.main import run_worker
 
 
@@ -85,6 +86,7 @@ async def main():
 
 
 asyncio.run(main())
+exit_after_shutdown()  # as `journeyctl worker` leaves
 """
 
 
