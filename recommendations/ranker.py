@@ -118,9 +118,17 @@ def score_new_items(
     families = {p.family for p in history}
     return [
         _explain(
-            model, -neg, info, anchors.get(pid), by_links, by_category, shares, families, focus
+            model,
+            -neg,
+            info,
+            anchors.get(pid),
+            by_links,
+            by_category,
+            shares,
+            families,
+            not unrelated,
         )
-        for _, neg, pid, by_links, by_category, info in best_first
+        for unrelated, neg, pid, by_links, by_category, info in best_first
     ]
 
 
@@ -133,10 +141,10 @@ def _explain(
     by_category: float,
     shares: dict[str, float],
     families: set[str],
-    focus: Collection[str] = (),
+    about: bool,
 ) -> Candidate:
     """The candidate's kind and reason: its strongest link, else the customer's category, else
-    its popularity."""
+    its popularity. `about`: bought with an item the message is about, which its link names."""
     if link is not None and by_links:
         source = model.items.get(link.source)
         same_need = source is not None and source.family == info.family
@@ -148,7 +156,7 @@ def _explain(
             {"anchor": link.source, "share": round(link.share, 3), "buyers": link.source_buyers},
             info,
             link.co_buyers,
-            about=link.source in focus,  # its anchor is the message's item only when related
+            about=about,
         )
     if by_category > 0:
         return Candidate(
