@@ -97,10 +97,8 @@ class Capture:
             record["ended"] = time.time()
             record["body"] = body.decode("utf-8", errors="replace")
             record["answer"] = answer.decode("utf-8", errors="replace")
-            line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-            # One unbuffered append per record, so records never interleave.
-            with self.path.open("ab", buffering=0) as capture:
-                capture.write(line)
+            with self.path.open("a", encoding="utf-8") as capture:
+                capture.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def main() -> None:
