@@ -93,13 +93,14 @@ def run_with_client(settings: Settings, work: Callable[[Client], Awaitable[T]]) 
         gc.collect()  # the client and the runtime go now, while the interpreter is whole
 
 
-def exit_after_shutdown() -> NoReturn:
-    """Leave the process once a long-running command (worker, API) has shut down gracefully,
-    without the interpreter's finalisation: there the SDK's Rust threads can abort the process
-    (`Fatal Python error: PyGILState_Release`, sdk-python #300) and turn a clean stop into exit
-    status 134. Logs and streams are flushed first; exit handlers do not run, so the command
-    shuts its tracing down before."""
+def exit_after_shutdown(status: int = 0) -> NoReturn:
+    """Leave the process once a long-running command (worker, API, a test session) has shut
+    down, without the interpreter's finalisation: there the SDK's Rust threads can abort the
+    process (`Fatal Python error: PyGILState_Release`, sdk-python #300) and turn a clean stop
+    into exit status 134. Logs and streams are flushed first; exit handlers do not run, so the
+    command shuts its tracing down before. (A short command instead drops its own runtime:
+    `run_with_client`.)"""
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(0)
+    os._exit(status)

@@ -21,7 +21,7 @@ from encryption import EncryptionSettings, Keyring
 from models.search_attributes import ALL as SEARCH_ATTRIBUTES
 from settings import Settings
 from storage.database import create_engine, migrate, read_engine, session_factory
-from temporal_client import data_converter
+from temporal_client import data_converter, exit_after_shutdown
 from tests.smtp_server import SmtpSink
 from workers.build import build_worker
 
@@ -194,11 +194,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     # A process holding a Temporal runtime can abort at interpreter exit (sdk-python #300) after
     # all tests ran; leave now so the exit code is the tests' verdict, not the teardown's.
-    import sys
-
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(_exit_status)
+    exit_after_shutdown(_exit_status)
 
 
 def unique(prefix: str) -> str:
