@@ -71,18 +71,24 @@ async def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @contextlib.asynccontextmanager
-async def postgres_database(prefix: str = "journeys_test") -> AsyncIterator[str]:
-    """A migrated database of its own on the local PostgreSQL server, dropped afterwards."""
+async def postgres_database(
+    prefix: str = "journeys_test", *, migrated: bool = True
+) -> AsyncIterator[str]:
+    """A database of its own on the local PostgreSQL server, dropped afterwards; migrated to
+    the newest revision unless not `migrated` (empty: a test of the migrations)."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    await migrate(url)
-    yield url
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    await admin.dispose()
+    try:
+        if migrated:
+            await migrate(url)
+        yield url
+    finally:  # a failed test leaves no database behind
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        await admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,6 @@
 
 import asyncio
 import contextlib
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from models.tables import Base, JourneyEntryRow, MessageRow, UTCDateTime
 from storage.database import alembic_config, session_factory
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import postgres_database
 
 
 async def test_migrated_schema_matches_the_models(database_url: str) -> None:
@@ -50,7 +48,8 @@ async def test_the_written_at_columns_are_filled_from_each_rows_latest_time(
     )
     async with contextlib.AsyncExitStack() as stack:
         sqlite = f"sqlite+aiosqlite:///{tmp_path / 'upgrade.db'}"
-        for url in (sqlite, await stack.enter_async_context(_bare_postgres_database())):
+        empty = postgres_database("journeys_upgrade", migrated=False)
+        for url in (sqlite, await stack.enter_async_context(empty)):
             config = alembic_config(url)
             await asyncio.to_thread(command.upgrade, config, "0018_message_provider")
             engine = create_async_engine(url)
@@ -97,18 +96,3 @@ async def test_the_written_at_columns_are_filled_from_each_rows_latest_time(
             assert entry is not None and entry.recorded_at == now - timedelta(hours=2), url
             # Beyond any collection's look-back: left empty, not rewritten.
             assert old is not None and old.changed_at is None, url
-
-
-@contextlib.asynccontextmanager
-async def _bare_postgres_database() -> AsyncIterator[str]:
-    """An empty database of its own on the local PostgreSQL server (no revision applied)."""
-    name = f"journeys_upgrade_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        await admin.dispose()
